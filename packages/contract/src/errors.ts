@@ -1,0 +1,53 @@
+/**
+ * Stable error codes. The HTTP bodies keep simplejwt/DRF's shapes (`detail`, optional `code`); these
+ * codes are what Gatehouse's own code and clients switch on.
+ */
+export type ErrorCode =
+  | 'token_not_valid'
+  | 'user_inactive'
+  | 'user_not_found'
+  | 'bad_authorization_header'
+  | 'not_authenticated'
+  | 'authentication_failed'
+  | 'no_active_account'
+  | 'invalid'
+  | 'parse_error'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'server_error';
+
+/** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
+export const Messages = {
+  noActiveAccount: 'No active account found with the given credentials',
+  noActiveAccountForToken: 'No active account found for the given token.',
+  notAuthenticated: 'Authentication credentials were not provided.',
+  tokenInvalid: 'Token is invalid or expired',
+  tokenWrongType: 'Token has wrong type',
+  tokenNoType: 'Token has no type',
+  tokenNoId: 'Token has no id',
+  tokenBlacklisted: 'Token is blacklisted',
+  tokenNotValidForAnyType: 'Given token not valid for any token type',
+  tokenNoUserId: 'Token contained no recognizable user identification',
+  badAuthorizationHeader: 'Authorization header must contain two space-delimited values',
+  userInactive: 'User is inactive',
+  userNotFound: 'User not found',
+  fieldRequired: 'This field is required.',
+  fieldBlank: 'This field may not be blank.',
+  fieldNotString: 'Not a valid string.',
+  invalidEmail: 'Enter a valid email address.',
+  notFound: 'Not found.',
+  serverError: 'A server error occurred.',
+  bodyTooLarge: 'Request body is too large.',
+} as const;
+
+/** DRF's validation error body: field name → list of messages (`non_field_errors` for the whole body). */
+export type FieldErrors = Record<string, string[]>;
+
+/** The body of every non-validation error response. */
+export interface ErrorBody {
+  detail: string;
+  code?: ErrorCode;
+  messages?: { token_class: string; token_type: string; message: string }[];
+}

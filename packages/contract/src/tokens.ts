@@ -1,0 +1,51 @@
+import { Type, type Static } from 'typebox';
+
+/** Generous, checked before any hashing, so a huge password cannot be used to burn CPU. */
+export const PASSWORD_MAX_LENGTH = 1024;
+/** Long enough for any JWT Gatehouse issues; longer strings are rejected before parsing. */
+export const TOKEN_MAX_LENGTH = 8192;
+export const IDENTIFIER_MAX_LENGTH = 254;
+
+const Identifier = Type.String({ minLength: 1, maxLength: IDENTIFIER_MAX_LENGTH });
+const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
+const Jwt = Type.String({ minLength: 1, maxLength: TOKEN_MAX_LENGTH });
+
+/**
+ * Login credentials: a username or an email, and a password. `primary` is the identifier field the
+ * route's clients send (`username` for tutorial A's /api/token/, `email` for simplejwt's stock views);
+ * it is listed first and is the one named when neither is present.
+ */
+export function credentialsSchema(primary: 'username' | 'email') {
+  const secondary = primary === 'username' ? 'email' : 'username';
+  return Type.Object(
+    { [primary]: Type.Optional(Identifier), [secondary]: Type.Optional(Identifier), password: Password },
+    { anyOf: [{ required: [primary] }, { required: [secondary] }] },
+  );
+}
+export interface Credentials {
+  username?: string;
+  email?: string;
+  password: string;
+}
+
+export const RefreshRequest = Type.Object({ refresh: Jwt });
+export type RefreshRequest = Static<typeof RefreshRequest>;
+
+export const VerifyRequest = Type.Object({ token: Jwt });
+export type VerifyRequest = Static<typeof VerifyRequest>;
+
+export const BlacklistRequest = RefreshRequest;
+export type BlacklistRequest = RefreshRequest;
+
+/** `refresh` comes first: tutorial A's client decodes whichever token comes first in the stored body. */
+export const TokenPairResponse = Type.Object({ refresh: Type.String(), access: Type.String() });
+export type TokenPairResponse = Static<typeof TokenPairResponse>;
+
+/** `refresh` is absent when ROTATE_REFRESH_TOKENS is off, as in simplejwt. */
+export const RefreshResponse = Type.Object({ access: Type.String(), refresh: Type.Optional(Type.String()) });
+export type RefreshResponse = Static<typeof RefreshResponse>;
+
+export const EmptyResponse = Type.Object({});
+export type EmptyResponse = Static<typeof EmptyResponse>;
+
+export const RoutesResponse = Type.Array(Type.String());

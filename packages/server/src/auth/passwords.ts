@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import type { PasswordHashConfig } from '../config.js';
+
+export interface PasswordVerification {
+  ok: boolean;
+  /** The hash was made with weaker parameters than the configured ones. */
+  needsRehash: boolean;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** `hash` undefined (no such user) still costs one full verification. */
+  verify(hash: string | undefined, password: string): Promise<PasswordVerification>;
+}
+
+/** argon2id; the native addon hashes on libuv's thread pool, never on the event loop. */
+export function createPasswordHasher(params: PasswordHashConfig): PasswordHasher {
+  const options = { type: argon2.argon2id, ...params } as const;
+  // A hash of a random secret with the same parameters: verifying against it costs what a real user costs,
+  // so response time does not tell which accounts exist. Made at once so that the first unknown-user
+  // login does not pay for it.
+  const dummy = argon2.hash(randomBytes(32).toString('hex'), options);
+
+  return {
+    hash: (password) => argon2.hash(password, options),
+    async verify(hash, password) {
+      const target = hash ?? (await dummy);
+      let ok: boolean;
+      try {
+        ok = await argon2.verify(target, password);
+      } catch {
+        // A hash in a format argon2 cannot read (e.g. imported from elsewhere) never matches.
+        ok = false;
+      }
+      ok = ok && hash !== undefined;
+      return { ok, needsRehash: ok && argon2.needsRehash(target, params) };
+    },
+  };
+}

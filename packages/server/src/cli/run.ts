@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { createPasswordHasher } from '../auth/passwords.js';
+import { ConfigError, parseConfig } from '../config.js';
+import { openStore } from '../store/open-store.js';
+import { createUsersService } from '../users/users-service.js';
+import { createUser, demo, flushExpiredTokens, listUsers, migrate, type CommandContext } from './commands.js';
+import { createSuperuser } from './createsuperuser.js';
+import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
+
+export const HELP = `Usage: gatehouse <command> [options]
+
+Commands:
+  migrate                     Create or upgrade the database schema.
+  createsuperuser             Create a superuser; asks for what is not given.
+      --username U --email E  (password: GATEHOUSE_SUPERUSER_PASSWORD or the prompt)
+      --noinput               Never prompt; fail if anything is missing.
+  users create                Create a user (the password policy applies).
+      --username U [--email E] (--password P | --password-stdin)
+      [--first-name F] [--last-name L] [--staff] [--superuser]
+  users list                  One line per user: id, username, email, flags.
+  flushexpiredtokens          Delete refresh token records past their expiry.
+  demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
+  help                        Show this text.
+
+The database is DATABASE_URL (sqlite:<path>), by default ./data/gatehouse.sqlite3.`;
+
+const OPTIONS = {
+  username: { type: 'string' },
+  email: { type: 'string' },
+  password: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  'first-name': { type: 'string' },
+  'last-name': { type: 'string' },
+  staff: { type: 'boolean' },
+  superuser: { type: 'boolean' },
+  noinput: { type: 'boolean' },
+  'no-input': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    const command = positionals.join(' ');
+    if (values.help || command === '' || command === 'help') {
+      writeLine(io.stdout, HELP);
+      return 0;
+    }
+    const config = parseConfig(io.env);
+    const store = openStore(config.database);
+    try {
+      // Every command works on a fresh database: the schema is brought up to date first.
+      if (command !== 'migrate') await store.migrate();
+      const clock = () => new Date();
+      const hasher = createPasswordHasher(config.passwordHash);
+      const users = createUsersService({ store, hasher, clock, updateLastLogin: false });
+      const ctx: CommandContext = { io, store, users, clock };
+      const commands: Record<string, () => Promise<void>> = {
+        migrate: () => migrate(ctx),
+        createsuperuser: () =>
+          createSuperuser(ctx, {
+            username: values.username,
+            email: values.email,
+            password: values.password,
+            noinput: Boolean(values.noinput || values['no-input']),
+          }),
+        'users create': async () => {
+          if (!values.username) throw new UsageError('users create needs --username');
+          const password = values['password-stdin'] ? await firstLine(io) : values.password;
+          if (!password) throw new UsageError('users create needs --password or --password-stdin');
+          await createUser(ctx, {
+            username: values.username,
+            email: values.email ?? null,
+            password,
+            ...(values['first-name'] !== undefined && { firstName: values['first-name'] }),
+            ...(values['last-name'] !== undefined && { lastName: values['last-name'] }),
+            isStaff: Boolean(values.staff || values.superuser),
+            isSuperuser: Boolean(values.superuser),
+          });
+        },
+        'users list': () => listUsers(ctx),
+        flushexpiredtokens: () => flushExpiredTokens(ctx),
+        demo: () => demo(ctx),
+      };
+      const run = commands[command];
+      if (!run) throw new UsageError(`unknown command "${command}"`);
+      await run();
+      return 0;
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      writeLine(io.stderr, `gatehouse: ${error.message}`);
+      return 2;
+    }
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      writeLine(io.stderr, `gatehouse: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    if (error instanceof CommandError) {
+      writeLine(io.stderr, error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function firstLine(io: CliIo): Promise<string> {
+  let text = '';
+  for await (const chunk of io.stdin) text += String(chunk);
+  return text.split(/\r?\n/)[0] ?? '';
+}

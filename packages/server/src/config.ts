@@ -1,0 +1,229 @@
+import path from 'node:path';
+
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+
+export interface JwtConfig {
+  /** Seconds. */
+  readonly accessTokenLifetime: number;
+  readonly refreshTokenLifetime: number;
+  readonly rotateRefreshTokens: boolean;
+  readonly blacklistAfterRotation: boolean;
+  readonly updateLastLogin: boolean;
+  readonly algorithm: HmacAlgorithm;
+  /** Unset: a key is generated on first start and kept in the database. */
+  readonly signingKey: string | undefined;
+  readonly audience: string | undefined;
+  readonly issuer: string | undefined;
+  /** Seconds of clock skew tolerated on `exp`/`nbf`. */
+  readonly leeway: number;
+  readonly authHeaderTypes: readonly string[];
+  readonly userIdClaim: string;
+  readonly tokenTypeClaim: string;
+  readonly jtiClaim: string;
+}
+
+export interface PasswordHashConfig {
+  /** KiB. */
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly bodyLimit: number;
+  readonly jwt: JwtConfig;
+  readonly passwordHash: PasswordHashConfig;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** OWASP Password Storage Cheat Sheet's floor for argon2id. */
+export const ARGON2_FLOOR: PasswordHashConfig = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+export const MIN_SIGNING_KEY_BYTES = 32;
+export const DEFAULT_DATABASE_PATH = path.join('data', 'gatehouse.sqlite3');
+
+const PREFIX = 'GATEHOUSE_';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads every setting from the environment into one frozen object. Every problem is collected, so a
+ * misconfigured deployment learns all of them from one failed start.
+ */
+export function parseConfig(env: Env): Config {
+  const problems: string[] = [];
+  const known = new Set<string>();
+  const read = (name: string): string | undefined => {
+    known.add(name);
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const setting = <T>(name: string, fallback: T, parse: (raw: string) => Parsed<T>): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const parsed = parse(raw);
+    if ('problem' in parsed) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.problem}`);
+      return fallback;
+    }
+    return parsed.value;
+  };
+  const jwtSetting = <T>(name: string, fallback: T, parse: (raw: string) => Parsed<T>) =>
+    setting(PREFIX + name, fallback, parse);
+  const problem = (name: string, message: string) => problems.push(`${name}: ${message}`);
+  const claim = (name: string, fallback: string) => jwtSetting(name, fallback, claimName);
+
+  const signingKey = read(PREFIX + 'SIGNING_KEY');
+  if (signingKey !== undefined && Buffer.byteLength(signingKey) < MIN_SIGNING_KEY_BYTES) {
+    problem(
+      `${PREFIX}SIGNING_KEY`,
+      `must be at least ${MIN_SIGNING_KEY_BYTES} bytes (got ${Buffer.byteLength(signingKey)})`,
+    );
+  }
+  const algorithm = read(PREFIX + 'ALGORITHM') ?? 'HS256';
+  if (!HMAC_ALGORITHMS.includes(algorithm as HmacAlgorithm)) {
+    problem(
+      `${PREFIX}ALGORITHM`,
+      `must be one of ${HMAC_ALGORITHMS.join(', ')} (got ${JSON.stringify(algorithm)})`,
+    );
+  }
+
+  const jwt: JwtConfig = {
+    accessTokenLifetime: jwtSetting('ACCESS_TOKEN_LIFETIME', 300, duration),
+    refreshTokenLifetime: jwtSetting('REFRESH_TOKEN_LIFETIME', 86400, duration),
+    rotateRefreshTokens: jwtSetting('ROTATE_REFRESH_TOKENS', true, boolean),
+    blacklistAfterRotation: jwtSetting('BLACKLIST_AFTER_ROTATION', true, boolean),
+    updateLastLogin: jwtSetting('UPDATE_LAST_LOGIN', false, boolean),
+    algorithm: algorithm as HmacAlgorithm,
+    signingKey,
+    audience: read(PREFIX + 'AUDIENCE'),
+    issuer: read(PREFIX + 'ISSUER'),
+    leeway: jwtSetting('LEEWAY', 0, (raw) => integer(raw, 0, 3600)),
+    authHeaderTypes: Object.freeze(jwtSetting('AUTH_HEADER_TYPES', ['Bearer'], list)),
+    userIdClaim: claim('USER_ID_CLAIM', 'user_id'),
+    tokenTypeClaim: claim('TOKEN_TYPE_CLAIM', 'token_type'),
+    jtiClaim: claim('JTI_CLAIM', 'jti'),
+  };
+  if (jwt.authHeaderTypes.length === 0) problem(`${PREFIX}AUTH_HEADER_TYPES`, 'must name at least one type');
+
+  const passwordHash: PasswordHashConfig = {
+    memoryCost: setting(`${PREFIX}ARGON2_MEMORY_COST`, ARGON2_FLOOR.memoryCost, (raw) =>
+      integer(raw, ARGON2_FLOOR.memoryCost, 4 * 1024 * 1024),
+    ),
+    timeCost: setting(`${PREFIX}ARGON2_TIME_COST`, ARGON2_FLOOR.timeCost, (raw) =>
+      integer(raw, ARGON2_FLOOR.timeCost, 100),
+    ),
+    parallelism: setting(`${PREFIX}ARGON2_PARALLELISM`, ARGON2_FLOOR.parallelism, (raw) =>
+      integer(raw, 1, 16),
+    ),
+  };
+
+  const production = read('NODE_ENV') === 'production';
+  const config: Config = {
+    host: read('HOST') ?? '127.0.0.1',
+    port: setting('PORT', 8000, (raw) => integer(raw, 0, 65535)),
+    database: setting('DATABASE_URL', { kind: 'sqlite', path: DEFAULT_DATABASE_PATH }, databaseUrl),
+    corsAllowedOrigins: Object.freeze(setting(`${PREFIX}CORS_ALLOWED_ORIGINS`, [], originList)),
+    production,
+    logLevel: setting(`${PREFIX}LOG_LEVEL`, 'info', (raw) =>
+      LOG_LEVELS.includes(raw) ? { value: raw } : { problem: `expected one of ${LOG_LEVELS.join(', ')}` },
+    ),
+    bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
+    jwt: Object.freeze(jwt),
+    passwordHash: Object.freeze(passwordHash),
+  };
+
+  for (const name of Object.keys(env)) {
+    if (name.startsWith(PREFIX) && !known.has(name) && !name.startsWith(`${PREFIX}SUPERUSER_`)) {
+      problem(name, 'unknown setting (misspelt?)');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+type Parsed<T> = { value: T } | { problem: string };
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds, as an integer or with a unit: `300`, `5m`, `1d`. */
+function duration(raw: string): Parsed<number> {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(raw);
+  if (!match) return { problem: 'expected seconds (300) or a duration (5m, 12h, 1d)' };
+  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1);
+  if (seconds < 1 || seconds > 10 * 365 * 86400) return { problem: 'must be between 1 second and 10 years' };
+  return { value: seconds };
+}
+
+function boolean(raw: string): Parsed<boolean> {
+  const value = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return { value: true };
+  if (['0', 'false', 'no', 'off'].includes(value)) return { value: false };
+  return { problem: 'expected true or false' };
+}
+
+function integer(raw: string, min: number, max: number): Parsed<number> {
+  if (!/^\d+$/.test(raw)) return { problem: 'expected a whole number' };
+  const value = Number(raw);
+  return value < min || value > max ? { problem: `must be between ${min} and ${max}` } : { value };
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function list(raw: string): Parsed<string[]> {
+  return { value: splitList(raw) };
+}
+
+function claimName(raw: string): Parsed<string> {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw) ? { value: raw } : { problem: 'not a valid claim name' };
+}
+
+/** As django-cors-headers' CORS_ALLOWED_ORIGINS: full origins, scheme://host[:port], no path. */
+function originList(raw: string): Parsed<string[]> {
+  const origins = splitList(raw);
+  const bad = origins.filter((origin) => {
+    try {
+      const url = new URL(origin);
+      return url.origin !== origin || !['http:', 'https:'].includes(url.protocol);
+    } catch {
+      return true;
+    }
+  });
+  return bad.length > 0
+    ? { problem: `not an origin (scheme://host[:port], no path or slash): ${bad.join(', ')}` }
+    : { value: origins };
+}
+
+function databaseUrl(raw: string): Parsed<DatabaseConfig> {
+  if (raw.startsWith('sqlite:')) {
+    // sqlite:relative/path, sqlite:/absolute/path, sqlite:///absolute/path, sqlite::memory:
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return file === '' ? { problem: 'expected sqlite:<path>' } : { value: { kind: 'sqlite', path: file } };
+  }
+  if (/^postgres(ql)?:/.test(raw)) {
+    return { problem: 'PostgreSQL is not supported by this version yet; use sqlite:<path>' };
+  }
+  return { problem: 'expected sqlite:<path>' };
+}

@@ -1,0 +1,26 @@
+import { Messages } from '@gatehouse/contract';
+import type { FastifyRequest } from 'fastify';
+import type { TokenService } from '../auth/tokens.js';
+import type { User } from '../store/store.js';
+import { authenticationError, unauthorized } from './errors.js';
+
+export type Authenticate = (request: FastifyRequest) => Promise<User>;
+
+/**
+ * `Authorization: <type> <access token>` as simplejwt's JWTAuthentication reads it: another scheme (or
+ * another case of it) counts as no credentials; the right scheme with a missing or extra part is a bad
+ * header; then the token must be a valid access token of an active user.
+ */
+export function createAuthenticate(tokens: TokenService, headerTypes: readonly string[]): Authenticate {
+  return async (request) => {
+    const parts = request.headers.authorization?.trim().split(/\s+/) ?? [];
+    if (parts.length === 0 || !headerTypes.includes(parts[0] as string)) {
+      throw unauthorized('not_authenticated', Messages.notAuthenticated);
+    }
+    if (parts.length !== 2)
+      throw unauthorized('bad_authorization_header', Messages.badAuthorizationHeader, true);
+    const result = await tokens.authenticate(parts[1] as string);
+    if (!result.ok) throw authenticationError(result.reason);
+    return result.user;
+  };
+}

@@ -1,0 +1,91 @@
+import { STATUS_CODES } from 'node:http';
+import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenRejection } from '../auth/tokens.js';
+import { toFieldErrors } from './validation.js';
+
+/** The one error type routes throw for an expected failure: its body is sent as it is. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    readonly body: ErrorBody | FieldErrors,
+  ) {
+    super(code);
+    this.name = 'HttpError';
+  }
+}
+
+export const invalidFields = (errors: FieldErrors) => new HttpError(400, 'invalid', errors);
+export const unauthorized = (code: ErrorCode, detail: string, withCode = false) =>
+  new HttpError(401, code, withCode ? { detail, code } : { detail });
+
+const REJECTION_MESSAGES: Record<TokenRejection, string> = {
+  invalid: Messages.tokenInvalid,
+  wrong_type: Messages.tokenWrongType,
+  no_type: Messages.tokenNoType,
+  no_id: Messages.tokenNoId,
+  no_user_id: Messages.tokenNoUserId,
+  blacklisted: Messages.tokenBlacklisted,
+  user_inactive: Messages.userInactive,
+  user_not_found: Messages.userNotFound,
+};
+
+/** A refused token at the token endpoints (refresh, blacklist, verify), as simplejwt's InvalidToken. */
+export function tokenEndpointError(reason: TokenRejection): HttpError {
+  if (reason === 'user_inactive' || reason === 'user_not_found') {
+    return unauthorized('no_active_account', Messages.noActiveAccountForToken, true);
+  }
+  return unauthorized('token_not_valid', REJECTION_MESSAGES[reason], true);
+}
+
+/** A refused access token on a protected route, as simplejwt's JWTAuthentication words it. */
+export function authenticationError(reason: TokenRejection): HttpError {
+  switch (reason) {
+    case 'user_inactive':
+      return unauthorized('user_inactive', Messages.userInactive, true);
+    case 'user_not_found':
+      return unauthorized('user_not_found', Messages.userNotFound, true);
+    case 'no_user_id':
+      return unauthorized('token_not_valid', Messages.tokenNoUserId, true);
+    default:
+      return new HttpError(401, 'token_not_valid', {
+        detail: Messages.tokenNotValidForAnyType,
+        code: 'token_not_valid',
+        messages: [{ token_class: 'AccessToken', token_type: 'access', message: REJECTION_MESSAGES[reason] }],
+      });
+  }
+}
+
+/**
+ * One error handler: expected errors keep their status and body; framework errors below 500 get a
+ * short generic body; anything else is logged with the request id and answered as a bare 500, so no
+ * stack trace or internal message ever reaches a client.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send(error.body);
+    if (error.validation) {
+      const schema = request.routeOptions.schema?.body as { properties?: object } | undefined;
+      return reply.code(400).send(toFieldErrors(error.validation, schema, request.body));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.code(500).send({ detail: Messages.serverError });
+    }
+    return reply.code(status).send({ detail: clientErrorDetail(error, request) });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: Messages.notFound }));
+}
+
+function clientErrorDetail(error: FastifyError, request: FastifyRequest): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `Unsupported media type "${request.headers['content-type'] ?? ''}" in request.`;
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Messages.bodyTooLarge;
+    default:
+      return STATUS_CODES[error.statusCode ?? 400] ?? 'Bad Request';
+  }
+}

@@ -1,0 +1,12 @@
+import type { Config } from '../../config.js';
+import type { TokenService } from '../../auth/tokens.js';
+import type { UsersService } from '../../users/users-service.js';
+import type { Authenticate } from '../authenticate.js';
+
+/** What route modules are given; they reach nothing else. */
+export interface RouteDeps {
+  config: Config;
+  tokens: TokenService;
+  users: UsersService;
+  authenticate: Authenticate;
+}

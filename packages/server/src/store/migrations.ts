@@ -1,0 +1,69 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Versioned migrations, compiled into the package (no files to find at run time). Names sort in the order
+ * they apply; an applied migration is never edited, a change is a new one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+        .addColumn('public_id', 'text', (col) => col.notNull().unique())
+        .addColumn('username', 'text', (col) => col.notNull())
+        .addColumn('username_key', 'text', (col) => col.notNull().unique())
+        .addColumn('email', 'text', (col) => col.unique())
+        .addColumn('first_name', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('last_name', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('profile_email', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('password_hash', 'text', (col) => col.notNull())
+        .addColumn('is_active', 'integer', (col) => col.notNull().defaultTo(1))
+        .addColumn('is_staff', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('is_superuser', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('last_login', 'text')
+        .addColumn('created', 'text', (col) => col.notNull())
+        .addColumn('updated', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('users_updated_idx').on('users').column('updated').execute();
+
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('jti', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('family_id', 'text', (col) => col.notNull())
+        .addColumn('issued_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('replaced_by', 'text')
+        .execute();
+      await db.schema.createIndex('refresh_tokens_user_idx').on('refresh_tokens').column('user_id').execute();
+      await db.schema
+        .createIndex('refresh_tokens_family_idx')
+        .on('refresh_tokens')
+        .column('family_id')
+        .execute();
+      await db.schema
+        .createIndex('refresh_tokens_expires_idx')
+        .on('refresh_tokens')
+        .column('expires_at')
+        .execute();
+
+      await db.schema
+        .createTable('secrets')
+        .addColumn('name', 'text', (col) => col.primaryKey())
+        .addColumn('value', 'text', (col) => col.notNull())
+        .addColumn('created', 'text', (col) => col.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['secrets', 'refresh_tokens', 'users']) {
+        await sql`drop table if exists ${sql.table(table)}`.execute(db);
+      }
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

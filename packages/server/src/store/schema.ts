@@ -1,0 +1,51 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
+ * integers, the same in every dialect, so the store code does not branch on the database.
+ */
+export interface UsersTable {
+  id: Generated<number>;
+  public_id: string;
+  /** As entered, NFKC-normalised: what the user and the `username` claim see. */
+  username: string;
+  /** The unique key: NFKC + lower case, so look-alike and case variants cannot make a second account. */
+  username_key: string;
+  /** Canonical (NFKC, lower case); unique when present. */
+  email: string | null;
+  first_name: string;
+  last_name: string;
+  /** The profile's contact email (tutorial A's Profile.email), distinct from the login email. */
+  profile_email: string;
+  password_hash: string;
+  is_active: number;
+  is_staff: number;
+  is_superuser: number;
+  last_login: string | null;
+  created: string;
+  updated: string;
+}
+
+/** One row per refresh token ever issued, identified by its jti; the token itself is never stored. */
+export interface RefreshTokensTable {
+  jti: string;
+  user_id: number;
+  /** The login session the token descends from; every rotation keeps it. */
+  family_id: string;
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  replaced_by: string | null;
+}
+
+export interface SecretsTable {
+  name: string;
+  value: string;
+  created: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  secrets: SecretsTable;
+}

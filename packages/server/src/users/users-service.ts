@@ -1,0 +1,99 @@
+import type { FieldErrors } from '@gatehouse/contract';
+import type { PasswordHasher } from '../auth/passwords.js';
+import type { Store, User } from '../store/store.js';
+import {
+  canonicalEmail,
+  isValidEmail,
+  normalizeIdentifier,
+  usernameKey,
+  usernameProblem,
+} from './canonical.js';
+import { passwordProblems } from './password-policy.js';
+
+export interface NewAccount {
+  username: string;
+  email?: string | null | undefined;
+  password: string;
+  firstName?: string;
+  lastName?: string;
+  profileEmail?: string;
+  isStaff?: boolean;
+  isSuperuser?: boolean;
+  /** Skip the password policy: only for the demo data and an operator's explicit request. */
+  bypassPasswordPolicy?: boolean;
+}
+
+export type CreateAccountResult = { ok: true; user: User } | { ok: false; errors: FieldErrors };
+export type AuthenticateResult = { ok: true; user: User } | { ok: false; code: 'invalid_credentials' };
+
+export interface UsersService {
+  createAccount(account: NewAccount): Promise<CreateAccountResult>;
+  /** By username or email, whichever the identifier is. Inactive accounts never authenticate. */
+  authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
+}
+
+export interface UsersServiceDeps {
+  store: Store;
+  hasher: PasswordHasher;
+  clock: () => Date;
+  updateLastLogin: boolean;
+}
+
+export function createUsersService({
+  store,
+  hasher,
+  clock,
+  updateLastLogin,
+}: UsersServiceDeps): UsersService {
+  return {
+    async createAccount(account) {
+      const username = normalizeIdentifier(account.username);
+      const email = account.email ? canonicalEmail(account.email) : null;
+      const errors: FieldErrors = {};
+      const usernameIssue = usernameProblem(username);
+      if (usernameIssue) errors.username = [usernameIssue];
+      if (email !== null && !isValidEmail(email)) errors.email = ['Enter a valid email address.'];
+      const passwordIssues = account.bypassPasswordPolicy ? [] : passwordProblems(account.password);
+      if (passwordIssues.length > 0) errors.password = passwordIssues;
+      if (Object.keys(errors).length > 0) return { ok: false, errors };
+
+      const result = await store.createUser(
+        {
+          username,
+          usernameKey: usernameKey(username),
+          email,
+          passwordHash: await hasher.hash(account.password),
+          ...(account.firstName !== undefined && { firstName: account.firstName }),
+          ...(account.lastName !== undefined && { lastName: account.lastName }),
+          ...(account.profileEmail !== undefined && { profileEmail: account.profileEmail }),
+          isStaff: account.isStaff ?? false,
+          isSuperuser: account.isSuperuser ?? false,
+        },
+        clock(),
+      );
+      if (result.ok) return result;
+      return {
+        ok: false,
+        errors: Object.fromEntries(
+          result.conflicts.map((field) => [field, [`user with this ${field} already exists.`]]),
+        ),
+      };
+    },
+
+    async authenticate(identifier, password) {
+      const candidate = await store.findLoginCandidate({
+        usernameKey: usernameKey(identifier),
+        email: canonicalEmail(identifier),
+      });
+      // Unknown users are verified against a dummy hash: same cost, so timing does not reveal accounts.
+      const verification = await hasher.verify(candidate?.passwordHash, password);
+      if (!candidate || !verification.ok || !candidate.user.isActive)
+        return { ok: false, code: 'invalid_credentials' };
+      const { user } = candidate;
+      const now = clock();
+      if (verification.needsRehash) await store.updatePasswordHash(user.id, await hasher.hash(password), now);
+      if (updateLastLogin) await store.recordLogin(user.id, now);
+      return { ok: true, user };
+    },
+  };
+}
