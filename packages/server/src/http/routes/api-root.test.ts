@@ -1,0 +1,23 @@
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { createTestContext, type TestContext } from '../../testing/test-app.js';
+
+let ctx: TestContext;
+beforeEach(async () => {
+  ctx = await createTestContext();
+});
+afterEach(() => ctx.close());
+
+test('GET /api/ lists tutorial A routes, with and without the slash', async () => {
+  for (const url of ['/api/', '/api']) {
+    const response = await ctx.app.inject({ url });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('["/api/token","/api/token/refresh"]');
+  }
+});
+
+test('POST /api/ is 405', async () => {
+  const response = await ctx.app.inject({ method: 'POST', url: '/api/' });
+  expect(response.statusCode).toBe(405);
+  expect(response.json()).toEqual({ detail: 'Method "POST" not allowed.' });
+  expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
+});

@@ -1,0 +1,311 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createTestContext, decodeHeader, decodePayload, type TestContext } from '../../testing/test-app.js';
+
+let ctx: TestContext;
+beforeEach(async () => {
+  ctx = await createTestContext();
+  await ctx.createUser({ username: 'user1', email: 'user1@example.com', password: 'password1' });
+});
+afterEach(() => ctx.close());
+
+const post = (url: string, payload: unknown) =>
+  ctx.app.inject({ method: 'POST', url, payload: payload as object });
+
+const BLACKLISTED = { detail: 'Token is blacklisted', code: 'token_not_valid' };
+const INVALID = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
+const WRONG_TYPE = { detail: 'Token has wrong type', code: 'token_not_valid' };
+const NO_ACCOUNT = { detail: 'No active account found with the given credentials' };
+
+describe('POST /api/token/', () => {
+  test('returns refresh then access, both carrying the username claim', async () => {
+    const response = await post('/api/token/', { username: 'user1', password: 'password1' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['cache-control']).toBe('no-store');
+    const body = response.json();
+    expect(Object.keys(body)).toEqual(['refresh', 'access']);
+    // Tutorial A's client decodes the stored JSON string and reads whichever token comes first.
+    expect(response.body.indexOf('"refresh"')).toBe(1);
+
+    const access = decodePayload(body.access);
+    expect(decodeHeader(body.access)).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(Object.keys(access)).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id', 'username']);
+    expect(access).toMatchObject({ token_type: 'access', user_id: 1, username: 'user1' });
+    expect(access.exp).toBe((access.iat as number) + 300);
+    expect(access.jti).toMatch(/^[0-9a-f]{32}$/);
+
+    const refresh = decodePayload(body.refresh);
+    expect(refresh).toMatchObject({ token_type: 'refresh', user_id: 1, username: 'user1' });
+    expect(refresh.exp).toBe((refresh.iat as number) + 86400);
+    expect(refresh.jti).not.toBe(access.jti);
+  });
+
+  test('accepts the email in the username field, the email field, any case and full-width forms', async () => {
+    for (const payload of [
+      { username: 'user1@example.com', password: 'password1' },
+      { email: 'USER1@Example.com', password: 'password1' },
+      { username: 'USER1', password: 'password1' },
+      { username: 'ｕｓｅｒ１', password: 'password1' },
+      { username: '  user1 ', password: 'password1' },
+    ]) {
+      const response = await post('/api/token/', payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(200);
+    }
+  });
+
+  test('accepts a form-encoded body, as DRF does', async () => {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/token/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'username=user1&password=password1',
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
+  test('wrong password, unknown user and inactive user get the same 401', async () => {
+    const inactive = await ctx.createUser({ username: 'sleepy', password: 'password1' });
+    await ctx.store.updateUser(inactive.id, { isActive: false }, new Date());
+    for (const payload of [
+      { username: 'user1', password: 'wrong' },
+      { username: 'nobody', password: 'password1' },
+      { username: 'sleepy', password: 'password1' },
+    ]) {
+      const response = await post('/api/token/', payload);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toEqual(NO_ACCOUNT);
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
+    }
+  });
+
+  test('missing and blank fields are named in the order the client sends them', async () => {
+    let response = await post('/api/token/', {});
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toBe(
+      '{"username":["This field is required."],"password":["This field is required."]}',
+    );
+    response = await post('/api/token/', { username: '', password: '' });
+    expect(response.body).toBe(
+      '{"username":["This field may not be blank."],"password":["This field may not be blank."]}',
+    );
+    response = await post('/api/token/', { password: 'x' });
+    expect(response.json()).toEqual({ username: ['This field is required.'] });
+    response = await post('/api/token/', { username: 'user1' });
+    expect(response.json()).toEqual({ password: ['This field is required.'] });
+    response = await post('/api/token/', { username: 5, password: ['x'] });
+    expect(response.json()).toEqual({ username: ['Not a valid string.'], password: ['Not a valid string.'] });
+  });
+
+  test('a huge password is refused before any hashing', async () => {
+    const response = await post('/api/token/', { username: 'user1', password: 'x'.repeat(1025) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ password: ['Ensure this field has no more than 1024 characters.'] });
+  });
+
+  test('ignores a bad Authorization header, as simplejwt token views skip authentication', async () => {
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/token/',
+      headers: { authorization: 'Bearer not.a.jwt' },
+      payload: { username: 'user1', password: 'password1' },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+
+  test('answers without the trailing slash too, and 405 for other methods', async () => {
+    expect((await post('/api/token', { username: 'user1', password: 'password1' })).statusCode).toBe(200);
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/token/' });
+    expect(response.statusCode).toBe(405);
+    expect(response.json()).toEqual({ detail: 'Method "GET" not allowed.' });
+    expect(response.headers.allow).toBe('POST, OPTIONS');
+  });
+});
+
+describe('POST /token/ (tutorial C, stock simplejwt view)', () => {
+  test('names email when the identifier is missing, and logs in by email', async () => {
+    expect((await post('/token/', {})).body).toBe(
+      '{"email":["This field is required."],"password":["This field is required."]}',
+    );
+    const response = await post('/token/', { email: 'user1@example.com', password: 'password1' });
+    expect(response.statusCode).toBe(200);
+    const refreshed = await post('/token/refresh/', { refresh: response.json().refresh });
+    expect(refreshed.statusCode).toBe(200);
+  });
+});
+
+describe('POST /api/token/refresh/', () => {
+  test('rotates: new access and refresh; the old refresh is blacklisted', async () => {
+    const pair = await ctx.login('user1');
+    ctx.clock.advance(10);
+    const response = await post('/api/token/refresh/', { refresh: pair.refresh });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(Object.keys(body)).toEqual(['access', 'refresh']);
+    const access = decodePayload(body.access);
+    const refresh = decodePayload(body.refresh);
+    expect(access).toMatchObject({ token_type: 'access', user_id: 1, username: 'user1' });
+    expect(refresh).toMatchObject({ token_type: 'refresh', user_id: 1, username: 'user1' });
+    expect(refresh.iat).toBe((decodePayload(pair.refresh).iat as number) + 10);
+    expect(refresh.jti).not.toBe(decodePayload(pair.refresh).jti);
+
+    const replay = await post('/api/token/refresh/', { refresh: pair.refresh });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json()).toEqual(BLACKLISTED);
+    expect(replay.headers['www-authenticate']).toBe('Bearer realm="api"');
+
+    const next = await post('/api/token/refresh/', { refresh: body.refresh });
+    expect(next.statusCode).toBe(200);
+  });
+
+  test('20 concurrent refreshes of one token: exactly one winner, never two live children', async () => {
+    const pair = await ctx.login('user1');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post('/api/token/refresh/', { refresh: pair.refresh })),
+    );
+    const winners = responses.filter((r) => r.statusCode === 200);
+    expect(winners).toHaveLength(1);
+    for (const loser of responses.filter((r) => r.statusCode !== 200)) {
+      expect(loser.statusCode).toBe(401);
+      expect(loser.json()).toEqual(BLACKLISTED);
+    }
+    const child = winners[0]?.json().refresh as string;
+    expect((await post('/api/token/refresh/', { refresh: child })).statusCode).toBe(200);
+  });
+
+  test('refuses access tokens, garbage, expired, forged and unknown refresh tokens', async () => {
+    const pair = await ctx.login('user1');
+    const cases: [unknown, object][] = [
+      [pair.access, WRONG_TYPE],
+      ['garbage', INVALID],
+      [pair.refresh.slice(0, -2) + (pair.refresh.endsWith('AA') ? 'BB' : 'AA'), INVALID],
+      [ctx.mint(decodePayload(pair.refresh), 'another-key-another-key-another-key!!'), INVALID],
+      // Correctly signed, but never issued by the store.
+      [ctx.mint({ ...decodePayload(pair.refresh), jti: 'f'.repeat(32) }), INVALID],
+      [
+        ctx.mint({ ...decodePayload(pair.refresh), token_type: undefined }),
+        { detail: 'Token has no type', code: 'token_not_valid' },
+      ],
+      [
+        ctx.mint({ ...decodePayload(pair.refresh), jti: undefined }),
+        { detail: 'Token has no id', code: 'token_not_valid' },
+      ],
+    ];
+    for (const [refresh, expected] of cases) {
+      const response = await post('/api/token/refresh/', { refresh });
+      expect(response.statusCode, String(refresh)).toBe(401);
+      expect(response.json()).toEqual(expected);
+    }
+    ctx.clock.advance(86400);
+    const expired = await post('/api/token/refresh/', { refresh: pair.refresh });
+    expect(expired.json()).toEqual(INVALID);
+  });
+
+  test('a deactivated or deleted account cannot refresh (simplejwt 5.2 let it)', async () => {
+    const pair = await ctx.login('user1');
+    await ctx.store.updateUser(1, { isActive: false }, new Date());
+    const response = await post('/api/token/refresh/', { refresh: pair.refresh });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({
+      detail: 'No active account found for the given token.',
+      code: 'no_active_account',
+    });
+    // Refused without spending the token: reactivated, the same token works.
+    await ctx.store.updateUser(1, { isActive: true }, new Date());
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).statusCode).toBe(200);
+  });
+
+  test('missing field', async () => {
+    const response = await post('/api/token/refresh/', {});
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ refresh: ['This field is required.'] });
+  });
+});
+
+describe('rotation settings', () => {
+  test('ROTATE_REFRESH_TOKENS off: only an access token, the refresh token stays usable', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_ROTATE_REFRESH_TOKENS: 'false' });
+    await ctx.createUser({ username: 'user1' });
+    const pair = await ctx.login('user1');
+    for (let i = 0; i < 2; i++) {
+      const response = await post('/api/token/refresh/', { refresh: pair.refresh });
+      expect(response.statusCode).toBe(200);
+      expect(Object.keys(response.json())).toEqual(['access']);
+    }
+  });
+
+  test('BLACKLIST_AFTER_ROTATION off: rotation issues a new token and the old one stays usable', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_BLACKLIST_AFTER_ROTATION: 'false' });
+    await ctx.createUser({ username: 'user1' });
+    const pair = await ctx.login('user1');
+    const first = await post('/api/token/refresh/', { refresh: pair.refresh });
+    expect(Object.keys(first.json())).toEqual(['access', 'refresh']);
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).statusCode).toBe(200);
+  });
+
+  test('lifetimes, audience and issuer from the environment', async () => {
+    await ctx.close();
+    ctx = await createTestContext({
+      GATEHOUSE_ACCESS_TOKEN_LIFETIME: '60',
+      GATEHOUSE_REFRESH_TOKEN_LIFETIME: '2h',
+      GATEHOUSE_AUDIENCE: 'my-api',
+      GATEHOUSE_ISSUER: 'https://auth.example.com',
+    });
+    await ctx.createUser({ username: 'user1' });
+    const pair = await ctx.login('user1');
+    const access = decodePayload(pair.access);
+    expect(access.exp).toBe((access.iat as number) + 60);
+    expect(access).toMatchObject({ aud: 'my-api', iss: 'https://auth.example.com' });
+    const refresh = decodePayload(pair.refresh);
+    expect(refresh.exp).toBe((refresh.iat as number) + 7200);
+    const profile = await ctx.app.inject({
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${pair.access}` },
+    });
+    expect(profile.statusCode).toBe(200);
+    // A token without the audience is not for this deployment.
+    const { aud: _aud, ...withoutAudience } = access;
+    const refused = await ctx.app.inject({
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${ctx.mint(withoutAudience)}` },
+    });
+    expect(refused.statusCode).toBe(401);
+  });
+});
+
+describe('POST /api/token/verify/', () => {
+  test('any valid token is {}; blacklisted refresh is 400; garbage and expired are 401', async () => {
+    const pair = await ctx.login('user1');
+    for (const token of [pair.access, pair.refresh]) {
+      const response = await post('/api/token/verify/', { token });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toBe('{}');
+    }
+    await post('/api/token/blacklist/', { refresh: pair.refresh });
+    const blacklisted = await post('/api/token/verify/', { token: pair.refresh });
+    expect(blacklisted.statusCode).toBe(400);
+    expect(blacklisted.json()).toEqual({ non_field_errors: ['Token is blacklisted'] });
+
+    expect((await post('/api/token/verify/', { token: 'garbage' })).json()).toEqual(INVALID);
+    ctx.clock.advance(301);
+    const expired = await post('/api/token/verify/', { token: pair.access });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json()).toEqual(INVALID);
+    expect((await post('/api/token/verify/', {})).json()).toEqual({ token: ['This field is required.'] });
+  });
+});
+
+describe('POST /api/token/blacklist/', () => {
+  test('logout: 200 {}, then the token is blacklisted everywhere', async () => {
+    const pair = await ctx.login('user1');
+    const response = await post('/api/token/blacklist/', { refresh: pair.refresh });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('{}');
+    expect((await post('/api/token/blacklist/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
+    expect((await post('/api/token/blacklist/', { refresh: pair.access })).json()).toEqual(WRONG_TYPE);
+    expect((await post('/api/token/blacklist/', {})).json()).toEqual({
+      refresh: ['This field is required.'],
+    });
+  });
+});
