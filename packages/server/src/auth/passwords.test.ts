@@ -1,0 +1,31 @@
+import { expect, test } from 'vitest';
+import { ARGON2_FLOOR } from '../config.js';
+import { createPasswordHasher } from './passwords.js';
+
+const hasher = createPasswordHasher(ARGON2_FLOOR);
+
+test('hashes with argon2id at the OWASP floor, salted', async () => {
+  const first = await hasher.hash('correct horse');
+  expect(first).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+  expect(await hasher.hash('correct horse')).not.toBe(first);
+});
+
+test('verifies the right password only', async () => {
+  const hash = await hasher.hash('correct horse');
+  expect(await hasher.verify(hash, 'correct horse')).toEqual({ ok: true, needsRehash: false });
+  expect(await hasher.verify(hash, 'wrong horse')).toEqual({ ok: false, needsRehash: false });
+});
+
+test('no hash (unknown user) and unreadable hashes never match', async () => {
+  expect(await hasher.verify(undefined, 'anything')).toEqual({ ok: false, needsRehash: false });
+  expect(await hasher.verify('pbkdf2_sha256$260000$salt$hash', 'anything')).toEqual({
+    ok: false,
+    needsRehash: false,
+  });
+});
+
+test('flags hashes weaker than the configured parameters', async () => {
+  const stronger = createPasswordHasher({ ...ARGON2_FLOOR, timeCost: 3 });
+  const weak = await hasher.hash('pw-pw-pw-pw');
+  expect(await stronger.verify(weak, 'pw-pw-pw-pw')).toEqual({ ok: true, needsRehash: true });
+});
