@@ -1,6 +1,11 @@
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import { createJwtCodec } from './auth/jwt.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import { createTokenService } from './auth/tokens.js';
@@ -12,7 +17,7 @@ import { apiRootRoutes } from './http/routes/api-root.js';
 import { profileRoutes } from './http/routes/profile.js';
 import type { RouteDeps } from './http/routes/route-deps.js';
 import { tokenRoutes } from './http/routes/tokens.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import type { Store } from './store/store.js';
 import { createUsersService } from './users/users-service.js';
 
@@ -36,6 +41,12 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL the router cannot decode (`/api/%zz`): our error shape, not Fastify's.
+    // Such replies skip the hooks, so the security headers are applied here too.
+    frameworkErrors: (_error, _request, reply: FastifyReply) => {
+      applySecurityHeaders(reply.code(400));
+      return reply.send({ detail: 'Malformed URL.' });
+    },
     ajv: {
       customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false },
     },

@@ -139,7 +139,9 @@ export function parseConfig(env: Env): Config {
   const config: Config = {
     host: read('HOST') ?? '127.0.0.1',
     port: setting('PORT', 8000, (raw) => integer(raw, 0, 65535)),
-    database: setting('DATABASE_URL', { kind: 'sqlite', path: DEFAULT_DATABASE_PATH }, databaseUrl),
+    database: Object.freeze(
+      setting<DatabaseConfig>('DATABASE_URL', { kind: 'sqlite', path: DEFAULT_DATABASE_PATH }, databaseUrl),
+    ),
     corsAllowedOrigins: Object.freeze(setting(`${PREFIX}CORS_ALLOWED_ORIGINS`, [], originList)),
     production,
     logLevel: setting(`${PREFIX}LOG_LEVEL`, 'info', (raw) =>
@@ -216,14 +218,21 @@ function originList(raw: string): Parsed<string[]> {
     : { value: origins };
 }
 
+/**
+ * `sqlite:<path>` (relative or absolute, or `sqlite::memory:`), and the URL forms of SQLAlchemy and
+ * dj-database-url: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory).
+ */
 function databaseUrl(raw: string): Parsed<DatabaseConfig> {
-  if (raw.startsWith('sqlite:')) {
-    // sqlite:relative/path, sqlite:/absolute/path, sqlite:///absolute/path, sqlite::memory:
-    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return file === '' ? { problem: 'expected sqlite:<path>' } : { value: { kind: 'sqlite', path: file } };
-  }
   if (/^postgres(ql)?:/.test(raw)) {
     return { problem: 'PostgreSQL is not supported by this version yet; use sqlite:<path>' };
   }
-  return { problem: 'expected sqlite:<path>' };
+  if (!raw.startsWith('sqlite:')) return { problem: 'expected sqlite:<path>' };
+  let file = raw.slice('sqlite:'.length);
+  if (file.startsWith('//')) {
+    const rest = file.slice(2);
+    if (rest === '' || rest === ':memory:' || rest === '/:memory:') file = ':memory:';
+    else if (rest.startsWith('/')) file = rest.slice(1);
+    else return { problem: 'expected sqlite:<path> or sqlite:///<path> (a host is not allowed)' };
+  }
+  return file === '' ? { problem: 'expected sqlite:<path>' } : { value: { kind: 'sqlite', path: file } };
 }

@@ -39,6 +39,10 @@ export async function createSuperuser(ctx: CommandContext, options: SuperuserOpt
     });
   }
 
+  // Piped input is read to its end before the first question, so only open it when there is one to ask.
+  if (username && email && password) {
+    return createUser(ctx, { username, email, password, isStaff: true, isSuperuser: true });
+  }
   const prompt = await createPrompter(ctx.io);
   try {
     username ||= await prompt.ask('Username: ');

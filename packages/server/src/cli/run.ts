@@ -24,6 +24,8 @@ Commands:
 
 The database is DATABASE_URL (sqlite:<path>), by default ./data/gatehouse.sqlite3.`;
 
+const COMMANDS = ['migrate', 'createsuperuser', 'users create', 'users list', 'flushexpiredtokens', 'demo'];
+
 const OPTIONS = {
   username: { type: 'string' },
   email: { type: 'string' },
@@ -52,6 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       writeLine(io.stdout, HELP);
       return 0;
     }
+    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
     const config = parseConfig(io.env);
     const store = openStore(config.database);
     try {
@@ -88,9 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         flushexpiredtokens: () => flushExpiredTokens(ctx),
         demo: () => demo(ctx),
       };
-      const run = commands[command];
-      if (!run) throw new UsageError(`unknown command "${command}"`);
-      await run();
+      await commands[command]?.();
       return 0;
     } finally {
       await store.close();

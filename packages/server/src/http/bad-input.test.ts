@@ -101,6 +101,13 @@ describe('bad input gets a clear 4xx JSON error, never a 500', () => {
     expect(response.json()).toEqual({ detail: 'Not found.' });
   });
 
+  test('a URL that cannot be decoded', async () => {
+    const response = await ctx.app.inject({ url: '/api/%zz' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ detail: 'Malformed URL.' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   test('a 1 MB Authorization header is refused as a token, not a crash', async () => {
     const response = await ctx.app.inject({
       url: '/api/profile/',

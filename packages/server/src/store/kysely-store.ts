@@ -219,17 +219,16 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async getOrCreateSecret(name, create, now) {
+      const read = () => db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirst();
+      const existing = await read();
+      if (existing) return existing.value;
+      // Two first starts at once: the insert that loses does nothing, and both read the winner's value.
       await db
         .insertInto('secrets')
         .values({ name, value: create(), created: now.toISOString() })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute();
-      const row = await db
-        .selectFrom('secrets')
-        .select('value')
-        .where('name', '=', name)
-        .executeTakeFirstOrThrow();
-      return row.value;
+      return (await read())?.value ?? '';
     },
 
     async migrate() {

@@ -1,0 +1,448 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createPasswordHasher } from '../auth/passwords.js';
+import { ARGON2_FLOOR } from '../config.js';
+import { openStore } from '../store/open-store.js';
+import type { Store, User } from '../store/store.js';
+import { HELP, runCli } from './run.js';
+
+const PUBLIC_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const TOO_SHORT = 'This password is too short. It must contain at least 8 characters.';
+
+let dir: string;
+let dbPath: string;
+const openedStores: Store[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cli-'));
+  dbPath = path.join(dir, 'db.sqlite3');
+});
+
+afterEach(async () => {
+  for (const store of openedStores.splice(0)) await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(stream: PassThrough): () => string {
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  return () => text;
+}
+
+/** One in-process CLI invocation over this test's database; `input` lines are piped to stdin. */
+async function cli(
+  argv: string[],
+  options: { env?: Record<string, string>; input?: string[] } = {},
+): Promise<CliRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const code = await runCli(argv, {
+    env: { DATABASE_URL: `sqlite:${dbPath}`, ...options.env },
+    stdin: Readable.from((options.input ?? []).map((line) => `${line}\n`)),
+    stdout,
+    stderr,
+  });
+  // Let any 'data' events still queued on the PassThrough streams arrive.
+  await new Promise((resolve) => setImmediate(resolve));
+  return { code, stdout: out(), stderr: err() };
+}
+
+function store(): Store {
+  const opened = openStore({ kind: 'sqlite', path: dbPath });
+  openedStores.push(opened);
+  return opened;
+}
+
+async function findUser(username: string): Promise<User | undefined> {
+  return store().findUserByUsernameKey(username);
+}
+
+/** Verifies a password the way login does: the stored argon2id hash of the login candidate. */
+async function passwordMatches(username: string, password: string): Promise<boolean> {
+  const candidate = await store().findLoginCandidate({ usernameKey: username, email: username });
+  if (!candidate) throw new Error(`no login candidate ${username}`);
+  const verification = await createPasswordHasher(ARGON2_FLOOR).verify(candidate.passwordHash, password);
+  return verification.ok;
+}
+
+async function usernames(): Promise<string[]> {
+  return (await store().listUsers()).map((user) => user.username).sort();
+}
+
+describe('help and usage', () => {
+  test.each([[['help']], [[]], [['--help']], [['-h']]])('%j prints the usage and exits 0', async (argv) => {
+    const run = await cli(argv);
+    expect(run).toEqual({ code: 0, stdout: `${HELP}\n`, stderr: '' });
+    expect(HELP.startsWith('Usage: gatehouse <command> [options]\n')).toBe(true);
+    // Help never touches the database.
+    expect(fs.existsSync(dbPath)).toBe(false);
+  });
+
+  test('an unknown command exits 2 with the usage on stderr', async () => {
+    const run = await cli(['frobnicate']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `gatehouse: unknown command "frobnicate"\n\n${HELP}\n`,
+    });
+    // Refused before the database is opened: a typo creates nothing.
+    expect(fs.existsSync(dbPath)).toBe(false);
+  });
+
+  test('an unknown option exits 2', async () => {
+    const run = await cli(['migrate', '--bogus']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^gatehouse: Unknown option '--bogus'/);
+    expect(run.stderr.endsWith(`\n\n${HELP}\n`)).toBe(true);
+  });
+
+  test('users create without a password is a usage error (exit 2)', async () => {
+    const run = await cli(['users', 'create', '--username', 'nopass']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`gatehouse: users create needs --password or --password-stdin\n\n${HELP}\n`);
+    expect(await usernames()).toEqual([]);
+  });
+
+  test('bad configuration exits 2 and lists every problem', async () => {
+    const run = await cli(['migrate'], {
+      env: { GATEHOUSE_ACCESS_TOKEN_LIFETIME: 'abc', GATEHOUSE_ALGORITHM: 'RS256' },
+    });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'gatehouse: Invalid configuration:\n' +
+        '  - GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got "RS256")\n' +
+        '  - GATEHOUSE_ACCESS_TOKEN_LIFETIME="abc": expected seconds (300) or a duration (5m, 12h, 1d)\n',
+    });
+    expect(fs.existsSync(dbPath)).toBe(false);
+  });
+});
+
+describe('migrate', () => {
+  test('applies 0001_initial once; a second run has nothing to do', async () => {
+    expect(await cli(['migrate'])).toEqual({ code: 0, stdout: 'Applied 0001_initial\n', stderr: '' });
+    expect(fs.existsSync(dbPath)).toBe(true);
+    expect(await cli(['migrate'])).toEqual({ code: 0, stdout: 'No migrations to apply.\n', stderr: '' });
+  });
+});
+
+describe('demo', () => {
+  test('creates user1, user2 and admin, and is idempotent', async () => {
+    expect(await cli(['demo'])).toEqual({
+      code: 0,
+      stdout:
+        'user1: created (password password1)\n' +
+        'user2: created (password password2)\n' +
+        'admin: created (password adminpass123)\n',
+      stderr: '',
+    });
+    expect(await cli(['demo'])).toEqual({
+      code: 0,
+      stdout:
+        'user1: exists (password password1)\n' +
+        'user2: exists (password password2)\n' +
+        'admin: exists (password adminpass123)\n',
+      stderr: '',
+    });
+
+    const list = await cli(['users', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    expect(list.stdout.endsWith('\n')).toBe(true);
+    expect(list.stdout.trimEnd().split('\n').sort()).toEqual([
+      '1\tuser1\tuser1@example.com\t-',
+      '2\tuser2\tuser2@example.com\t-',
+      '3\tadmin\tadmin@example.com\tsuperuser,staff',
+    ]);
+  });
+
+  test("user1 carries tutorial A's profile and the password password1", async () => {
+    expect((await cli(['demo'])).code).toBe(0);
+    const user1 = await findUser('user1');
+    expect(user1).toMatchObject({
+      username: 'user1',
+      email: 'user1@example.com',
+      firstName: 'Sam',
+      lastName: 'Smith',
+      profileEmail: 'sam@smith.com',
+      isActive: true,
+      isStaff: false,
+      isSuperuser: false,
+    });
+    expect(await findUser('user2')).toMatchObject({ firstName: 'Tim', lastName: 'Allen' });
+    expect(await findUser('admin')).toMatchObject({ isStaff: true, isSuperuser: true });
+
+    const candidate = await store().findLoginCandidate({ usernameKey: 'user1', email: 'user1' });
+    expect(candidate?.user.id).toBe(user1?.id);
+    const hasher = createPasswordHasher(ARGON2_FLOOR);
+    expect(await hasher.verify(candidate?.passwordHash, 'password1')).toEqual({
+      ok: true,
+      needsRehash: false,
+    });
+    expect((await hasher.verify(candidate?.passwordHash, 'password2')).ok).toBe(false);
+    expect(await passwordMatches('admin', 'adminpass123')).toBe(true);
+  });
+});
+
+describe('createsuperuser', () => {
+  test('--noinput with GATEHOUSE_SUPERUSER_PASSWORD creates a superuser', async () => {
+    const run = await cli(
+      ['createsuperuser', '--noinput', '--username', 'root', '--email', 'root@example.com'],
+      {
+        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'rootpassword1' },
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(new RegExp(`^Superuser "root" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`));
+    const root = await findUser('root');
+    expect(root).toMatchObject({
+      email: 'root@example.com',
+      isStaff: true,
+      isSuperuser: true,
+      isActive: true,
+    });
+    expect(run.stdout).toContain(`(public id ${root?.publicId})`);
+    expect(await passwordMatches('root', 'rootpassword1')).toBe(true);
+  });
+
+  test('with everything given, it never waits for (still open) standard input', async () => {
+    const stdin = new PassThrough(); // never ended, as under a supervisor whose stdin stays open
+    const stdout = new PassThrough();
+    const code = await runCli(['createsuperuser', '--username', 'root', '--email', 'root@example.com'], {
+      env: { DATABASE_URL: `sqlite:${dbPath}`, GATEHOUSE_SUPERUSER_PASSWORD: 'rootpassword1' },
+      stdin,
+      stdout,
+      stderr: new PassThrough(),
+    });
+    expect(code).toBe(0);
+    expect((await findUser('root'))?.isSuperuser).toBe(true);
+  });
+
+  test('--noinput without a password exits 1 and names what is missing', async () => {
+    const run = await cli([
+      'createsuperuser',
+      '--noinput',
+      '--username',
+      'root',
+      '--email',
+      'root@example.com',
+    ]);
+    expect(run).toEqual({ code: 1, stdout: '', stderr: '--noinput needs GATEHOUSE_SUPERUSER_PASSWORD\n' });
+    const bare = await cli(['createsuperuser', '--no-input']);
+    expect(bare).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: '--noinput needs --username, --email, GATEHOUSE_SUPERUSER_PASSWORD\n',
+    });
+    expect(await usernames()).toEqual([]);
+  });
+
+  test('--noinput applies the password policy', async () => {
+    const run = await cli(
+      ['createsuperuser', '--noinput', '--username', 'root', '--email', 'root@example.com'],
+      {
+        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'short' },
+      },
+    );
+    expect(run).toEqual({ code: 1, stdout: '', stderr: `password: ${TOO_SHORT}\n` });
+    expect(await usernames()).toEqual([]);
+  });
+
+  test('interactively reads username, email and the password twice from piped stdin', async () => {
+    const run = await cli(['createsuperuser'], {
+      input: ['boss', 'boss@example.com', 'bosspassword1', 'bosspassword1'],
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(
+      new RegExp(
+        '^Username: \\nEmail address: \\nPassword: \\nPassword \\(again\\): \\n' +
+          `Superuser "boss" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`,
+      ),
+    );
+    expect(await findUser('boss')).toMatchObject({
+      email: 'boss@example.com',
+      isStaff: true,
+      isSuperuser: true,
+    });
+    expect(await passwordMatches('boss', 'bosspassword1')).toBe(true);
+  });
+
+  test('mismatched passwords exit 1 and create nothing', async () => {
+    const run = await cli(['createsuperuser'], {
+      input: ['boss', 'boss@example.com', 'bosspassword1', 'bosspassword2'],
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('Error: Your passwords didn’t match.\n');
+    expect(run.stdout).toBe('Username: \nEmail address: \nPassword: \nPassword (again): \n');
+    expect(await usernames()).toEqual([]);
+  });
+
+  test('a short password asks to bypass the policy; y creates the superuser', async () => {
+    const run = await cli(['createsuperuser'], { input: ['boss', 'boss@example.com', 'abc', 'abc', 'y'] });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`${TOO_SHORT}\n`);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        '^Username: \\nEmail address: \\nPassword: \\nPassword \\(again\\): \\n' +
+          'Bypass password validation and create user anyway\\? \\[y/N\\]: \\n' +
+          `Superuser "boss" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`,
+      ),
+    );
+    expect(await findUser('boss')).toMatchObject({ isSuperuser: true, isStaff: true });
+    expect(await passwordMatches('boss', 'abc')).toBe(true);
+  });
+
+  test('a short password and n (or no answer) creates nothing', async () => {
+    const no = await cli(['createsuperuser'], { input: ['boss', 'boss@example.com', 'abc', 'abc', 'n'] });
+    expect(no.code).toBe(1);
+    expect(no.stderr).toBe(`${TOO_SHORT}\nSuperuser not created.\n`);
+    expect(no.stdout.endsWith('Bypass password validation and create user anyway? [y/N]: \n')).toBe(true);
+
+    const silent = await cli(['createsuperuser'], { input: ['boss', 'boss@example.com', 'abc', 'abc'] });
+    expect(silent.code).toBe(1);
+    expect(silent.stderr).toBe(`${TOO_SHORT}\nSuperuser not created.\n`);
+    expect(await usernames()).toEqual([]);
+  });
+});
+
+describe('users create', () => {
+  test('--password creates a plain user with the given names', async () => {
+    const run = await cli([
+      'users',
+      'create',
+      '--username',
+      'carol',
+      '--email',
+      'carol@example.com',
+      '--password',
+      'carolpassword1',
+      '--first-name',
+      'Carol',
+      '--last-name',
+      'Danvers',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(new RegExp(`^User "carol" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`));
+    expect(await findUser('carol')).toMatchObject({
+      email: 'carol@example.com',
+      firstName: 'Carol',
+      lastName: 'Danvers',
+      profileEmail: '',
+      isActive: true,
+      isStaff: false,
+      isSuperuser: false,
+    });
+    expect(await passwordMatches('carol', 'carolpassword1')).toBe(true);
+    expect(await passwordMatches('carol', 'carolpassword2')).toBe(false);
+  });
+
+  test('--password-stdin reads the first line of stdin; --staff and --superuser set the flags', async () => {
+    const staff = await cli(['users', 'create', '--username', 'dave', '--password-stdin', '--staff'], {
+      input: ['davepassword1', 'not the password'],
+    });
+    expect(staff.code).toBe(0);
+    expect(staff.stdout).toMatch(new RegExp(`^User "dave" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`));
+    expect(await findUser('dave')).toMatchObject({ email: null, isStaff: true, isSuperuser: false });
+    expect(await passwordMatches('dave', 'davepassword1')).toBe(true);
+
+    const superuser = await cli(
+      ['users', 'create', '--username', 'erin', '--password-stdin', '--superuser'],
+      {
+        input: ['erinpassword1'],
+      },
+    );
+    expect(superuser.code).toBe(0);
+    expect(superuser.stdout).toMatch(
+      new RegExp(`^Superuser "erin" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`),
+    );
+    expect(await findUser('erin')).toMatchObject({ isStaff: true, isSuperuser: true });
+
+    const list = await cli(['users', 'list']);
+    expect(list.stdout.trimEnd().split('\n').sort()).toEqual([
+      '1\tdave\t-\tstaff',
+      '2\terin\t-\tsuperuser,staff',
+    ]);
+  });
+
+  test('a duplicate username (in any case) exits 1', async () => {
+    expect((await cli(['users', 'create', '--username', 'carol', '--password', 'carolpassword1'])).code).toBe(
+      0,
+    );
+    for (const username of ['carol', 'CAROL']) {
+      const run = await cli(['users', 'create', '--username', username, '--password', 'otherpassword1']);
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'username: user with this username already exists.\n',
+      });
+    }
+    expect(await usernames()).toEqual(['carol']);
+    expect(await passwordMatches('carol', 'carolpassword1')).toBe(true);
+  });
+
+  test('a password shorter than 8 characters exits 1: the policy applies, no bypass is offered', async () => {
+    const run = await cli(['users', 'create', '--username', 'carol', '--password', 'seven77'], {
+      input: ['y'],
+    });
+    expect(run).toEqual({ code: 1, stdout: '', stderr: `password: ${TOO_SHORT}\n` });
+    expect(await usernames()).toEqual([]);
+
+    const eight = await cli(['users', 'create', '--username', 'carol', '--password', 'eight888']);
+    expect(eight.code).toBe(0);
+  });
+});
+
+describe('flushexpiredtokens', () => {
+  test('removes exactly the expired refresh token records and reports how many', async () => {
+    expect((await cli(['users', 'create', '--username', 'carol', '--password', 'carolpassword1'])).code).toBe(
+      0,
+    );
+    const db = store();
+    const carol = await db.findUserByUsernameKey('carol');
+    if (!carol) throw new Error('carol was not created');
+    const now = Date.now();
+    const token = (jti: string, expiresInSeconds: number) => ({
+      jti,
+      userId: carol.id,
+      familyId: `family-${jti}`,
+      issuedAt: new Date(now - 2 * 86_400_000),
+      expiresAt: new Date(now + expiresInSeconds * 1000),
+    });
+    await db.recordRefreshToken(token('expired-1', -3600));
+    await db.recordRefreshToken(token('expired-2', -1));
+    await db.recordRefreshToken(token('live', 3600));
+
+    expect(await cli(['flushexpiredtokens'])).toEqual({
+      code: 0,
+      stdout: 'Removed 2 expired refresh tokens.\n',
+      stderr: '',
+    });
+    expect(await db.isRefreshTokenRevoked('expired-1')).toBeUndefined();
+    expect(await db.isRefreshTokenRevoked('expired-2')).toBeUndefined();
+    expect(await db.isRefreshTokenRevoked('live')).toBe(false);
+
+    await db.recordRefreshToken(token('expired-3', -60));
+    expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 1 expired refresh token.\n');
+    expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 0 expired refresh tokens.\n');
+    expect(await db.isRefreshTokenRevoked('live')).toBe(false);
+  });
+});

@@ -1,0 +1,362 @@
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, parseConfig, type Config } from './config.js';
+
+const KEY_32 = 'k'.repeat(32);
+
+/** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
+function problemsOf(env: Record<string, string>): readonly string[] {
+  let thrown: unknown;
+  try {
+    parseConfig(env);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return (thrown as ConfigError).problems;
+}
+
+describe('defaults', () => {
+  test('an empty environment gives the documented defaults', () => {
+    expect(parseConfig({})).toStrictEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      database: { kind: 'sqlite', path: path.join('data', 'gatehouse.sqlite3') },
+      corsAllowedOrigins: [],
+      production: false,
+      logLevel: 'info',
+      bodyLimit: 16384,
+      jwt: {
+        accessTokenLifetime: 300,
+        refreshTokenLifetime: 86400,
+        rotateRefreshTokens: true,
+        blacklistAfterRotation: true,
+        updateLastLogin: false,
+        algorithm: 'HS256',
+        signingKey: undefined,
+        audience: undefined,
+        issuer: undefined,
+        leeway: 0,
+        authHeaderTypes: ['Bearer'],
+        userIdClaim: 'user_id',
+        tokenTypeClaim: 'token_type',
+        jtiClaim: 'jti',
+      },
+      passwordHash: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    } satisfies Config);
+  });
+
+  test('blank values count as unset', () => {
+    const config = parseConfig({
+      PORT: '',
+      GATEHOUSE_SIGNING_KEY: '   ',
+      GATEHOUSE_ACCESS_TOKEN_LIFETIME: ' ',
+      DATABASE_URL: '',
+    });
+    expect(config.port).toBe(8000);
+    expect(config.jwt.signingKey).toBeUndefined();
+    expect(config.jwt.accessTokenLifetime).toBe(300);
+    expect(config.database).toEqual({ kind: 'sqlite', path: path.join('data', 'gatehouse.sqlite3') });
+  });
+
+  test('the configuration and its nested objects are frozen', () => {
+    const config = parseConfig({ GATEHOUSE_CORS_ALLOWED_ORIGINS: 'https://app.example' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jwt)).toBe(true);
+    expect(Object.isFrozen(config.jwt.authHeaderTypes)).toBe(true);
+    expect(Object.isFrozen(config.passwordHash)).toBe(true);
+    expect(Object.isFrozen(config.corsAllowedOrigins)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.jwt as { accessTokenLifetime: number }).accessTokenLifetime = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8000);
+    expect(config.jwt.accessTokenLifetime).toBe(300);
+  });
+
+  test('settings are read from the given environment only', () => {
+    const config = parseConfig({
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      NODE_ENV: 'production',
+      GATEHOUSE_LOG_LEVEL: 'debug',
+      GATEHOUSE_BODY_LIMIT: '2048',
+      GATEHOUSE_AUDIENCE: 'api',
+      GATEHOUSE_ISSUER: 'https://auth.example',
+      GATEHOUSE_LEEWAY: '30',
+      GATEHOUSE_ALGORITHM: 'HS512',
+      GATEHOUSE_SIGNING_KEY: KEY_32,
+      GATEHOUSE_AUTH_HEADER_TYPES: 'Bearer, JWT',
+      GATEHOUSE_USER_ID_CLAIM: 'uid',
+      GATEHOUSE_ARGON2_MEMORY_COST: '65536',
+      GATEHOUSE_ARGON2_TIME_COST: '3',
+      GATEHOUSE_ARGON2_PARALLELISM: '4',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      production: true,
+      logLevel: 'debug',
+      bodyLimit: 2048,
+      passwordHash: { memoryCost: 65536, timeCost: 3, parallelism: 4 },
+    });
+    expect(config.jwt).toMatchObject({
+      audience: 'api',
+      issuer: 'https://auth.example',
+      leeway: 30,
+      algorithm: 'HS512',
+      signingKey: KEY_32,
+      authHeaderTypes: ['Bearer', 'JWT'],
+      userIdClaim: 'uid',
+    });
+  });
+});
+
+describe('durations', () => {
+  test.each([
+    ['300', 300],
+    ['1', 1],
+    ['45s', 45],
+    ['5m', 300],
+    ['12h', 43200],
+    ['1d', 86400],
+    ['5 m', 300],
+    [' 90 ', 90],
+    ['3650d', 315_360_000],
+  ])('GATEHOUSE_ACCESS_TOKEN_LIFETIME=%j is %i seconds', (raw, seconds) => {
+    expect(parseConfig({ GATEHOUSE_ACCESS_TOKEN_LIFETIME: raw }).jwt.accessTokenLifetime).toBe(seconds);
+    expect(parseConfig({ GATEHOUSE_REFRESH_TOKEN_LIFETIME: raw }).jwt.refreshTokenLifetime).toBe(seconds);
+  });
+
+  test.each(['soon', '5w', '-5', '1.5h', '5mm', 'm', '1d2h'])('%j is not a duration', (raw) => {
+    expect(problemsOf({ GATEHOUSE_ACCESS_TOKEN_LIFETIME: raw })).toEqual([
+      `GATEHOUSE_ACCESS_TOKEN_LIFETIME=${JSON.stringify(raw)}: expected seconds (300) or a duration (5m, 12h, 1d)`,
+    ]);
+  });
+
+  test.each(['0', '0d', '3651d'])('%j is out of range', (raw) => {
+    expect(problemsOf({ GATEHOUSE_REFRESH_TOKEN_LIFETIME: raw })).toEqual([
+      `GATEHOUSE_REFRESH_TOKEN_LIFETIME=${JSON.stringify(raw)}: must be between 1 second and 10 years`,
+    ]);
+  });
+});
+
+describe('booleans', () => {
+  test.each(['1', 'true', 'TRUE', 'yes', 'On'])('%j is true', (raw) => {
+    const { jwt } = parseConfig({
+      GATEHOUSE_ROTATE_REFRESH_TOKENS: raw,
+      GATEHOUSE_BLACKLIST_AFTER_ROTATION: raw,
+      GATEHOUSE_UPDATE_LAST_LOGIN: raw,
+    });
+    expect([jwt.rotateRefreshTokens, jwt.blacklistAfterRotation, jwt.updateLastLogin]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+  });
+
+  test.each(['0', 'false', 'False', 'no', 'OFF'])('%j is false', (raw) => {
+    const { jwt } = parseConfig({
+      GATEHOUSE_ROTATE_REFRESH_TOKENS: raw,
+      GATEHOUSE_BLACKLIST_AFTER_ROTATION: raw,
+      GATEHOUSE_UPDATE_LAST_LOGIN: raw,
+    });
+    expect([jwt.rotateRefreshTokens, jwt.blacklistAfterRotation, jwt.updateLastLogin]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  test('anything else is refused', () => {
+    expect(
+      problemsOf({ GATEHOUSE_ROTATE_REFRESH_TOKENS: 'maybe', GATEHOUSE_UPDATE_LAST_LOGIN: '2' }),
+    ).toEqual([
+      'GATEHOUSE_ROTATE_REFRESH_TOKENS="maybe": expected true or false',
+      'GATEHOUSE_UPDATE_LAST_LOGIN="2": expected true or false',
+    ]);
+  });
+});
+
+describe('signing key and algorithm', () => {
+  test('a key of 32 bytes is accepted', () => {
+    expect(parseConfig({ GATEHOUSE_SIGNING_KEY: KEY_32 }).jwt.signingKey).toBe(KEY_32);
+  });
+
+  test('a key shorter than 32 bytes is refused', () => {
+    expect(problemsOf({ GATEHOUSE_SIGNING_KEY: 'k'.repeat(31) })).toEqual([
+      'GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 31)',
+    ]);
+  });
+
+  test('the key length counts UTF-8 bytes, not characters', () => {
+    const sixteenChars = 'é'.repeat(16);
+    expect(parseConfig({ GATEHOUSE_SIGNING_KEY: sixteenChars }).jwt.signingKey).toBe(sixteenChars);
+    expect(problemsOf({ GATEHOUSE_SIGNING_KEY: `${'é'.repeat(15)}a` })).toEqual([
+      'GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 31)',
+    ]);
+  });
+
+  test.each(['HS256', 'HS384', 'HS512'])('algorithm %s is accepted', (algorithm) => {
+    expect(parseConfig({ GATEHOUSE_ALGORITHM: algorithm }).jwt.algorithm).toBe(algorithm);
+  });
+
+  test.each(['RS256', 'none', 'hs256'])('algorithm %s is refused', (algorithm) => {
+    expect(problemsOf({ GATEHOUSE_ALGORITHM: algorithm })).toEqual([
+      `GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got ${JSON.stringify(algorithm)})`,
+    ]);
+  });
+});
+
+describe('problems', () => {
+  test('several bad settings give one ConfigError listing all of them', () => {
+    const env = {
+      GATEHOUSE_SIGNING_KEY: 'short',
+      GATEHOUSE_ALGORITHM: 'RS256',
+      GATEHOUSE_ACCESS_TOKEN_LIFETIME: 'soon',
+      GATEHOUSE_LEEWAY: '3601',
+      GATEHOUSE_AUTH_HEADER_TYPES: ' , ',
+      GATEHOUSE_JTI_CLAIM: '1jti',
+      GATEHOUSE_ARGON2_TIME_COST: '1',
+      PORT: '70000',
+      DATABASE_URL: 'mysql://db.example/gatehouse',
+      GATEHOUSE_CORS_ALLOWED_ORIGINS: 'https://app.example/',
+      GATEHOUSE_LOG_LEVEL: 'loud',
+      GATEHOUSE_BODY_LIMIT: '10',
+      GATEHOUSE_FOO: '1',
+    };
+    let error: unknown;
+    try {
+      parseConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      'GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 5)',
+      'GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got "RS256")',
+      'GATEHOUSE_ACCESS_TOKEN_LIFETIME="soon": expected seconds (300) or a duration (5m, 12h, 1d)',
+      'GATEHOUSE_LEEWAY="3601": must be between 0 and 3600',
+      'GATEHOUSE_JTI_CLAIM="1jti": not a valid claim name',
+      'GATEHOUSE_AUTH_HEADER_TYPES: must name at least one type',
+      'GATEHOUSE_ARGON2_TIME_COST="1": must be between 2 and 100',
+      'PORT="70000": must be between 0 and 65535',
+      'DATABASE_URL="mysql://db.example/gatehouse": expected sqlite:<path>',
+      'GATEHOUSE_CORS_ALLOWED_ORIGINS="https://app.example/": not an origin (scheme://host[:port], no path or slash): https://app.example/',
+      'GATEHOUSE_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent',
+      'GATEHOUSE_BODY_LIMIT="10": must be between 1024 and 1048576',
+      'GATEHOUSE_FOO: unknown setting (misspelt?)',
+    ]);
+    expect((error as ConfigError).name).toBe('ConfigError');
+    expect((error as ConfigError).message).toBe(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  });
+
+  test.each(['GATEHOUSE_FOO', 'GATEHOUSE_ACCESS_TOKEN_LIFETIM', 'GATEHOUSE_signing_key', 'GATEHOUSE_'])(
+    'unknown setting %s is refused as misspelt',
+    (name) => {
+      expect(problemsOf({ [name]: '1' })).toEqual([`${name}: unknown setting (misspelt?)`]);
+    },
+  );
+
+  test('GATEHOUSE_SUPERUSER_* (read by the CLI) and unprefixed variables are allowed', () => {
+    expect(() =>
+      parseConfig({
+        GATEHOUSE_SUPERUSER_PASSWORD: 'hunter2',
+        GATEHOUSE_SUPERUSER_USERNAME: 'admin',
+        GATEHOUSE_SUPERUSER_EMAIL: 'admin@example.com',
+        FOO: 'bar',
+        PATH: '/usr/bin',
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('DATABASE_URL', () => {
+  test.each([
+    ['sqlite:relative/db.sqlite3', 'relative/db.sqlite3'],
+    ['sqlite:db.sqlite3', 'db.sqlite3'],
+    ['sqlite:/abs/db.sqlite3', '/abs/db.sqlite3'],
+    ['sqlite:///relative/db.sqlite3', 'relative/db.sqlite3'],
+    ['sqlite:////abs/db.sqlite3', '/abs/db.sqlite3'],
+    ['sqlite://', ':memory:'],
+    ['sqlite://:memory:', ':memory:'],
+    ['sqlite::memory:', ':memory:'],
+  ])('%s opens SQLite at %s', (url, file) => {
+    expect(parseConfig({ DATABASE_URL: url }).database).toStrictEqual({ kind: 'sqlite', path: file });
+  });
+
+  test.each(['postgres://user:pw@db.example/gatehouse', 'postgresql://db.example/gatehouse'])(
+    '%s is refused as not supported yet',
+    (url) => {
+      expect(problemsOf({ DATABASE_URL: url })).toEqual([
+        `DATABASE_URL=${JSON.stringify(url)}: PostgreSQL is not supported by this version yet; use sqlite:<path>`,
+      ]);
+    },
+  );
+
+  test.each(['garbage', 'sqlite:', 'mysql://db.example/x', 'file:db.sqlite3', '/abs/db.sqlite3'])(
+    '%j is refused',
+    (url) => {
+      expect(problemsOf({ DATABASE_URL: url })).toEqual([
+        `DATABASE_URL=${JSON.stringify(url)}: expected sqlite:<path>`,
+      ]);
+    },
+  );
+});
+
+describe('CORS origins', () => {
+  test('a comma-separated list of origins is parsed', () => {
+    expect(
+      parseConfig({
+        GATEHOUSE_CORS_ALLOWED_ORIGINS: 'https://app.example, http://localhost:3000,,http://127.0.0.1:8080 ',
+      }).corsAllowedOrigins,
+    ).toEqual(['https://app.example', 'http://localhost:3000', 'http://127.0.0.1:8080']);
+  });
+
+  test.each([
+    'https://app.example/',
+    'https://app.example/path',
+    'https://app.example?x=1',
+    'ftp://files.example',
+    'app.example',
+    'not a url',
+  ])('%j is refused', (origin) => {
+    expect(problemsOf({ GATEHOUSE_CORS_ALLOWED_ORIGINS: `https://ok.example,${origin}` })).toEqual([
+      `GATEHOUSE_CORS_ALLOWED_ORIGINS=${JSON.stringify(`https://ok.example,${origin}`)}: not an origin (scheme://host[:port], no path or slash): ${origin}`,
+    ]);
+  });
+});
+
+describe('argon2', () => {
+  test('the OWASP floor itself is accepted', () => {
+    expect(
+      parseConfig({ GATEHOUSE_ARGON2_MEMORY_COST: '19456', GATEHOUSE_ARGON2_TIME_COST: '2' }).passwordHash,
+    ).toStrictEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  });
+
+  test('settings below the OWASP floor are refused', () => {
+    expect(
+      problemsOf({
+        GATEHOUSE_ARGON2_MEMORY_COST: '19455',
+        GATEHOUSE_ARGON2_TIME_COST: '1',
+        GATEHOUSE_ARGON2_PARALLELISM: '0',
+      }),
+    ).toEqual([
+      'GATEHOUSE_ARGON2_MEMORY_COST="19455": must be between 19456 and 4194304',
+      'GATEHOUSE_ARGON2_TIME_COST="1": must be between 2 and 100',
+      'GATEHOUSE_ARGON2_PARALLELISM="0": must be between 1 and 16',
+    ]);
+  });
+
+  test('non-integers are refused', () => {
+    expect(problemsOf({ GATEHOUSE_ARGON2_MEMORY_COST: '64MiB' })).toEqual([
+      'GATEHOUSE_ARGON2_MEMORY_COST="64MiB": expected a whole number',
+    ]);
+  });
+});

@@ -1,0 +1,356 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+
+/** The built entry points: these tests run the real server and CLI as separate processes. */
+const SERVER_JS = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+const CLI_JS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const READY_TIMEOUT_MS = 15_000;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface ServerProcess {
+  child: ChildProcess;
+  base: string;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once the process has exited and its output is drained. */
+  closed: Promise<Exit>;
+}
+
+const running = new Set<ChildProcess>();
+let dir: string;
+let dbFile: string;
+
+beforeAll(() => {
+  for (const file of [SERVER_JS, CLI_JS]) {
+    if (!fs.existsSync(file)) {
+      throw new Error(`${file} does not exist: run npm run build first (these tests spawn the built server)`);
+    }
+  }
+});
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-server-'));
+  dbFile = path.join(dir, 'gatehouse.sqlite3');
+});
+
+async function killAll(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  running.clear();
+}
+
+afterEach(async () => {
+  await killAll();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+afterAll(killAll);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** process.env without any GATEHOUSE_* setting (so no signing key), plus this test's settings. */
+function childEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // Any GATEHOUSE_* setting of the parent (a signing key above all) would change what is tested.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
+  );
+  delete env.GATEHOUSE_SIGNING_KEY;
+  return {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${dbFile}`,
+    NODE_ENV: 'production',
+    ...extra,
+  };
+}
+
+function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: dir,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const closed = new Promise<Exit>((resolve) => {
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, closed };
+}
+
+function startServer(port: number, extra: Record<string, string> = {}): ServerProcess {
+  const spawned = spawnNode(SERVER_JS, [], childEnv(port, extra));
+  spawned.child.stdin?.end();
+  return { ...spawned, base: `http://127.0.0.1:${port}` };
+}
+
+async function startReadyServer(): Promise<ServerProcess> {
+  const server = startServer(await freePort());
+  await waitReady(server);
+  return server;
+}
+
+async function waitReady(server: ServerProcess): Promise<void> {
+  let exited: Exit | undefined;
+  void server.closed.then((exit) => (exited = exit));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new Error(`server exited (${JSON.stringify(exited)}) before it was ready:\n${server.stderr()}`);
+    }
+    try {
+      const response = await fetch(`${server.base}/api/`);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server not ready within ${READY_TIMEOUT_MS} ms:\n${server.stdout()}\n${server.stderr()}`);
+}
+
+/** Runs the gatehouse CLI bin against this test's database, as an operator would next to the server. */
+async function gatehouse(
+  args: string[],
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = spawnNode(CLI_JS, args, childEnv(0));
+  run.child.stdin?.end(input);
+  const { code } = await run.closed;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+async function createDemoUsers(): Promise<void> {
+  const demo = await gatehouse(['demo']);
+  expect(demo).toEqual({
+    code: 0,
+    stdout:
+      'user1: created (password password1)\n' +
+      'user2: created (password password2)\n' +
+      'admin: created (password adminpass123)\n',
+    stderr: '',
+  });
+}
+
+function post(server: ServerProcess, url: string, body: unknown): Promise<Response> {
+  return fetch(server.base + url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+function getProfile(server: ServerProcess, url: string, access: string): Promise<Response> {
+  return fetch(server.base + url, { headers: { authorization: `Bearer ${access}` } });
+}
+
+async function login(server: ServerProcess, username: string, password: string) {
+  const response = await post(server, '/api/token/', { username, password });
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(response.status).toBe(200);
+  expect(Object.keys(body)).toEqual(['refresh', 'access']);
+  return body as { refresh: string; access: string };
+}
+
+async function refresh(server: ServerProcess, token: string) {
+  const response = await post(server, '/api/token/refresh/', { refresh: token });
+  return { response, body: (await response.json()) as Record<string, unknown> };
+}
+
+const BLACKLISTED = '{"detail":"Token is blacklisted","code":"token_not_valid"}';
+
+async function expectBlacklisted(server: ServerProcess, token: string): Promise<void> {
+  const response = await post(server, '/api/token/refresh/', { refresh: token });
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+  expect(await response.text()).toBe(BLACKLISTED);
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the built server over real HTTP', () => {
+  test("tutorial A's flow: obtain, profile, rotate, replay is blacklisted", async () => {
+    const server = await startReadyServer();
+    await createDemoUsers();
+
+    const root = await fetch(`${server.base}/api/`);
+    expect(await root.json()).toEqual(['/api/token', '/api/token/refresh']);
+
+    const pair = await login(server, 'user1', 'password1');
+
+    const profile = await getProfile(server, '/api/profile', pair.access);
+    expect(profile.status).toBe(200);
+    const body = (await profile.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      first_name: 'Sam',
+      last_name: 'Smith',
+      email: 'sam@smith.com',
+      user: { username: 'user1', email: 'user1@example.com' },
+    });
+
+    const rotated = await refresh(server, pair.refresh);
+    expect(rotated.response.status).toBe(200);
+    expect(Object.keys(rotated.body)).toEqual(['access', 'refresh']);
+    expect(rotated.body.refresh).not.toBe(pair.refresh);
+    expect(rotated.body.access).not.toBe(pair.access);
+
+    await expectBlacklisted(server, pair.refresh);
+
+    const next = await refresh(server, rotated.body.refresh as string);
+    expect(next.response.status).toBe(200);
+    expect(Object.keys(next.body)).toEqual(['access', 'refresh']);
+  });
+
+  test('request log lines on stdout are JSON and never carry a password or a token', async () => {
+    const server = await startReadyServer();
+    await createDemoUsers();
+
+    const pair = await login(server, 'user1', 'password1');
+    const wrong = await post(server, '/api/token/', { username: 'user1', password: 'wrongpassword9' });
+    expect(wrong.status).toBe(401);
+    await wrong.arrayBuffer();
+    expect((await getProfile(server, '/api/profile/', pair.access)).status).toBe(200);
+    const rotated = await refresh(server, pair.refresh);
+    expect(rotated.response.status).toBe(200);
+
+    const requestLines = () =>
+      server
+        .stdout()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"request"'));
+    await waitFor(() => requestLines().some((line) => line.includes('"path":"/api/token/refresh/"')), 'log');
+
+    const lines = server.stdout().trimEnd().split('\n');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.some((record) => record.msg === `Gatehouse listening on ${server.base}`)).toBe(true);
+    const requests = records
+      .filter((record) => record.msg === 'request')
+      .map(({ method, path: url, status }) => ({ method, path: url, status }));
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        { method: 'GET', path: '/api/', status: 200 },
+        { method: 'POST', path: '/api/token/', status: 200 },
+        { method: 'POST', path: '/api/token/', status: 401 },
+        { method: 'GET', path: '/api/profile/', status: 200 },
+        { method: 'POST', path: '/api/token/refresh/', status: 200 },
+      ]),
+    );
+
+    const log = server.stdout() + server.stderr();
+    for (const secret of [
+      'password1',
+      'wrongpassword9',
+      pair.access,
+      pair.refresh,
+      rotated.body.access as string,
+      rotated.body.refresh as string,
+    ]) {
+      expect(log).not.toContain(secret);
+    }
+    // Nor the signature part on its own.
+    expect(log).not.toContain(pair.access.split('.')[2] as string);
+  });
+
+  test('after a SIGKILL the restarted server keeps its generated key, its blacklist and its users', async () => {
+    const first = await startReadyServer();
+    await createDemoUsers();
+    const created = await gatehouse(
+      ['users', 'create', '--username', 'erin', '--password-stdin'],
+      'erinpassword1\n',
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^User "erin" created \(public id [0-9a-f-]{36}\)\.\n$/);
+
+    const pair = await login(first, 'user1', 'password1');
+    const rotated = await refresh(first, pair.refresh);
+    expect(rotated.response.status).toBe(200);
+    first.child.kill('SIGKILL');
+    expect(await first.closed).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const second = await startReadyServer();
+
+    for (const access of [pair.access, rotated.body.access as string]) {
+      const profile = await getProfile(second, '/api/profile/', access);
+      expect(profile.status).toBe(200);
+      expect(await profile.json()).toMatchObject({ first_name: 'Sam', user: { username: 'user1' } });
+    }
+
+    await expectBlacklisted(second, pair.refresh);
+
+    const again = await refresh(second, rotated.body.refresh as string);
+    expect(again.response.status).toBe(200);
+    expect(Object.keys(again.body)).toEqual(['access', 'refresh']);
+
+    await login(second, 'erin', 'erinpassword1');
+  });
+});
+
+describe('start-up and shutdown', () => {
+  test('a GATEHOUSE_SIGNING_KEY shorter than 32 bytes stops the start with exit code 2', async () => {
+    const server = startServer(await freePort(), { GATEHOUSE_SIGNING_KEY: 'short' });
+    expect(await server.closed).toEqual({ code: 2, signal: null });
+    expect(server.stderr()).toBe(
+      'gatehouse: Invalid configuration:\n' +
+        '  - GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 5)\n',
+    );
+    expect(server.stdout()).toBe('');
+    // Configuration is checked before the database is opened.
+    expect(fs.existsSync(dbFile)).toBe(false);
+  });
+
+  test('SIGTERM shuts the server down with exit code 0', async () => {
+    const server = await startReadyServer();
+    server.child.kill('SIGTERM');
+    expect(await server.closed).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toBe('');
+    const records = server
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      records.some((r) => r.msg === 'shutting down: finishing in-flight requests' && r.signal === 'SIGTERM'),
+    ).toBe(true);
+    await expect(fetch(`${server.base}/api/`)).rejects.toThrow();
+  });
+});
