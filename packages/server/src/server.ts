@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createApp } from './app.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { resolveSigningKey } from './auth/signing-key.js';
