@@ -63,6 +63,8 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
     }
 
     const child = (jti: string, userId: number) => ({ jti, userId, issuedAt: at(10), expiresAt: at(3610) });
+    const rotate = (jti: string, userId: number, revoke: boolean, childJti: string) =>
+      store.rotateRefreshToken({ jti, userId, now: at(10), child: child(childJti, userId), revoke });
 
     describe('migrate', () => {
       test('applies migrations once; a second call applies nothing', async () => {
@@ -405,13 +407,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
       });
 
       test.each([true, false])('an unknown jti is unknown (revoke: %s)', async (revoke) => {
-        const result = await store.rotateRefreshToken({
-          jti: 'nope',
-          userId: alice.id,
-          now: at(10),
-          child: child('child', alice.id),
-          revoke,
-        });
+        const result = await rotate('nope', alice.id, revoke, 'child');
         expect(result).toStrictEqual({ ok: false, reason: 'unknown' });
         expect(await store.isRefreshTokenRevoked('child')).toBeUndefined();
       });
@@ -421,13 +417,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
         async (revoke) => {
           const bob = await create('bob');
           await issue('alices', alice.id);
-          const result = await store.rotateRefreshToken({
-            jti: 'alices',
-            userId: bob.id,
-            now: at(10),
-            child: child('child', bob.id),
-            revoke,
-          });
+          const result = await rotate('alices', bob.id, revoke, 'child');
           expect(result).toStrictEqual({ ok: false, reason: 'unknown' });
           expect(await store.isRefreshTokenRevoked('alices')).toBe(false);
           expect(await store.isRefreshTokenRevoked('child')).toBeUndefined();
@@ -437,13 +427,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
       test.each([true, false])('a revoked token is revoked (revoke: %s)', async (revoke) => {
         await issue('parent', alice.id);
         expect(await store.revokeRefreshToken('parent', alice.id, at(5))).toBe('revoked');
-        const result = await store.rotateRefreshToken({
-          jti: 'parent',
-          userId: alice.id,
-          now: at(10),
-          child: child('child', alice.id),
-          revoke,
-        });
+        const result = await rotate('parent', alice.id, revoke, 'child');
         expect(result).toStrictEqual({ ok: false, reason: 'revoked' });
         expect(await store.isRefreshTokenRevoked('child')).toBeUndefined();
       });
@@ -453,13 +437,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
         async (revoke) => {
           await issue('parent', alice.id);
           await store.updateUser(alice.id, { isActive: false }, at(5));
-          const result = await store.rotateRefreshToken({
-            jti: 'parent',
-            userId: alice.id,
-            now: at(10),
-            child: child('child', alice.id),
-            revoke,
-          });
+          const result = await rotate('parent', alice.id, revoke, 'child');
           expect(result).toStrictEqual({ ok: false, reason: 'user_inactive' });
           // Rolled back: the parent is not revoked and no child exists.
           expect(await store.isRefreshTokenRevoked('parent')).toBe(false);
