@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'invalid'
   | 'parse_error'
   | 'not_found'
+  | 'permission_denied'
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'payload_too_large'

@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   LogController,
@@ -13,12 +14,19 @@ import type { Config } from './config.js';
 import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { registerErrorHandling } from './http/errors.js';
+import { accountRoutes } from './http/routes/accounts.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { apiRootRoutes } from './http/routes/api-root.js';
+import { docsRoutes } from './http/routes/docs.js';
 import { profileRoutes } from './http/routes/profile.js';
 import type { RouteDeps } from './http/routes/route-deps.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { tutorialBRoutes } from './http/routes/tutorial-b.js';
+import { tutorialCRoutes } from './http/routes/tutorial-c.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import type { Store } from './store/store.js';
+import { createAccountsService } from './users/accounts-service.js';
+import { createAdminService } from './users/admin-service.js';
 import { createUsersService } from './users/users-service.js';
 
 export interface AppDeps {
@@ -83,13 +91,35 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     leeway: config.jwt.leeway,
   });
   const tokens = createTokenService({ jwt: config.jwt, codec, store, clock });
-  const users = createUsersService({ store, hasher, clock, updateLastLogin: config.jwt.updateLastLogin });
+  const users = createUsersService({
+    store,
+    hasher,
+    clock,
+    updateLastLogin: config.jwt.updateLastLogin,
+    passwordMinLength: config.passwordMinLength,
+  });
   const routeDeps: RouteDeps = {
     config,
     tokens,
     users,
+    accounts: createAccountsService({ users, tokens, store, clock }),
+    admin: createAdminService({ store, clock }),
     authenticate: createAuthenticate(tokens, config.jwt.authHeaderTypes),
   };
+
+  // Registered before the routes, so that it sees every route's schema.
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Gatehouse',
+        version: '0.1.0',
+        description:
+          'Authentication API, wire-compatible with Django REST framework + simplejwt. Gatehouse’s own API is ' +
+          'tagged `accounts` and `administration`; the tutorials’ routes are aliases kept for their clients.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
 
   apiRootRoutes(app);
   tokenRoutes(app, routeDeps, {
@@ -100,6 +130,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   // Tutorial C's stock simplejwt views at the root, whose clients send `email`.
   tokenRoutes(app, routeDeps, { prefix: '/token', identifierField: 'email', views: ['obtain', 'refresh'] });
   profileRoutes(app, routeDeps);
+  tutorialBRoutes(app, routeDeps);
+  tutorialCRoutes(app, routeDeps);
+  accountRoutes(app, routeDeps);
+  adminRoutes(app, routeDeps);
+  docsRoutes(app);
 
   return app;
 }

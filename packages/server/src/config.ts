@@ -40,6 +40,8 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly bodyLimit: number;
+  /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
+  readonly passwordMinLength: number;
   readonly jwt: JwtConfig;
   readonly passwordHash: PasswordHashConfig;
 }
@@ -110,7 +112,8 @@ export function parseConfig(env: Env): Config {
     refreshTokenLifetime: jwtSetting('REFRESH_TOKEN_LIFETIME', 86400, duration),
     rotateRefreshTokens: jwtSetting('ROTATE_REFRESH_TOKENS', true, boolean),
     blacklistAfterRotation: jwtSetting('BLACKLIST_AFTER_ROTATION', true, boolean),
-    updateLastLogin: jwtSetting('UPDATE_LAST_LOGIN', false, boolean),
+    // simplejwt's default is False; Gatehouse keeps last_login (written at most once a minute per user).
+    updateLastLogin: jwtSetting('UPDATE_LAST_LOGIN', true, boolean),
     algorithm: algorithm as HmacAlgorithm,
     signingKey,
     audience: read(PREFIX + 'AUDIENCE'),
@@ -148,6 +151,7 @@ export function parseConfig(env: Env): Config {
       LOG_LEVELS.includes(raw) ? { value: raw } : { problem: `expected one of ${LOG_LEVELS.join(', ')}` },
     ),
     bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
+    passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
     jwt: Object.freeze(jwt),
     passwordHash: Object.freeze(passwordHash),
   };

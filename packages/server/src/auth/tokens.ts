@@ -12,7 +12,7 @@ export type TokenRejection =
   | 'no_type'
   | 'no_id'
   | 'no_user_id'
-  | 'blacklisted'
+  | 'blacklisted' // spent, logged out, or its session ended
   | 'user_inactive'
   | 'user_not_found';
 
@@ -23,17 +23,32 @@ export interface TokenPair {
   access: string;
 }
 
+/** Where a login comes from, shown to the user in their sessions list. */
+export interface ClientInfo {
+  userAgent: string;
+  ip: string;
+}
+
+export interface Authenticated {
+  ok: true;
+  user: User;
+  sessionId: string;
+}
+
+/** The claim carrying the session id (OpenID Connect's name for it). */
+export const SESSION_CLAIM = 'sid';
+
 export interface TokenService {
   /** A new session: a refresh token (recorded by its jti) and an access token. */
-  issuePair(user: User): Promise<TokenPair>;
+  issuePair(user: User, client?: ClientInfo): Promise<TokenPair>;
   /** Rotation: the presented refresh token is spent, a new one issued. `refresh` is absent when rotation is off. */
   refresh(token: string): Promise<{ ok: true; access: string; refresh?: string } | Rejected>;
-  /** Logout: the refresh token can no longer be used. */
+  /** Logout: the refresh token can no longer be used and its session, access tokens included, ends. */
   blacklist(token: string): Promise<{ ok: true } | Rejected>;
-  /** Any token type; a revoked refresh token is `blacklisted`. */
+  /** Any token type; a spent refresh token or a token of an ended session is `blacklisted`. */
   verify(token: string): Promise<{ ok: true } | Rejected>;
-  /** An access token presented to a protected route, resolved to its (active) user. */
-  authenticate(token: string): Promise<{ ok: true; user: User; claims: JwtClaims } | Rejected>;
+  /** An access token presented to a protected route, resolved to its (active) user and open session. */
+  authenticate(token: string): Promise<Authenticated | Rejected>;
 }
 
 export interface TokenServiceDeps {
@@ -44,34 +59,36 @@ export interface TokenServiceDeps {
 }
 
 type Decoded =
-  { ok: true; claims: JwtClaims; jti: string; type: unknown; userId: number | undefined } | Rejected;
+  | { ok: true; jti: string; type: unknown; userId: number | undefined; sessionId: string | undefined }
+  | Rejected;
+
+const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
 
 export function createTokenService({ jwt, codec, store, clock }: TokenServiceDeps): TokenService {
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-  /** Claims in simplejwt's order: token_type, exp, iat, jti, user_id, then the custom `username`. */
-  const claimsFor = (type: TokenType, user: User, now: Date, jti: string): JwtClaims => {
+  /** Claims in simplejwt's order: token_type, exp, iat, jti, user_id, then `username` and the session. */
+  const sign = (type: TokenType, user: User, sessionId: string, now: Date, jti = newJti()): string => {
     const iat = seconds(now);
     const lifetime = type === 'access' ? jwt.accessTokenLifetime : jwt.refreshTokenLifetime;
-    return {
+    return codec.sign({
       [jwt.tokenTypeClaim]: type,
       exp: iat + lifetime,
       iat,
       [jwt.jtiClaim]: jti,
       [jwt.userIdClaim]: user.id,
       username: user.username,
+      [SESSION_CLAIM]: sessionId,
       ...(jwt.audience !== undefined && { aud: jwt.audience }),
       ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
-    };
+    });
   };
-  const sign = (type: TokenType, user: User, now: Date, jti = newJti()) =>
-    codec.sign(claimsFor(type, user, now, jti));
   const expiry = (now: Date) => new Date(now.getTime() + jwt.refreshTokenLifetime * 1000);
 
   const decode = (token: string, expected: TokenType | undefined, now: Date): Decoded => {
     const verified = codec.verify(token, seconds(now));
     if (!verified.ok) return { ok: false, reason: 'invalid' };
-    const { claims } = verified;
+    const claims: JwtClaims = verified.claims;
     const type = claims[jwt.tokenTypeClaim];
     if (expected !== undefined) {
       if (type === undefined) return { ok: false, reason: 'no_type' };
@@ -80,27 +97,29 @@ export function createTokenService({ jwt, codec, store, clock }: TokenServiceDep
     const jti = claims[jwt.jtiClaim];
     if (typeof jti !== 'string' || jti === '') return { ok: false, reason: 'no_id' };
     const userId = claims[jwt.userIdClaim];
+    const sessionId = claims[SESSION_CLAIM];
     return {
       ok: true,
-      claims,
       jti,
       type,
       userId: Number.isSafeInteger(userId) ? (userId as number) : undefined,
+      sessionId: typeof sessionId === 'string' && sessionId !== '' ? sessionId : undefined,
     };
   };
 
   return {
-    async issuePair(user) {
+    async issuePair(user, client = NO_CLIENT) {
       const now = clock();
       const jti = newJti();
-      await store.recordRefreshToken({
-        jti,
-        userId: user.id,
-        familyId: randomUUID(),
-        issuedAt: now,
-        expiresAt: expiry(now),
-      });
-      return { refresh: sign('refresh', user, now, jti), access: sign('access', user, now) };
+      const sessionId = randomUUID();
+      await store.startSession(
+        { id: sessionId, userId: user.id, userAgent: client.userAgent, ip: client.ip },
+        { jti, userId: user.id, issuedAt: now, expiresAt: expiry(now) },
+      );
+      return {
+        refresh: sign('refresh', user, sessionId, now, jti),
+        access: sign('access', user, sessionId, now),
+      };
     },
 
     async refresh(token) {
@@ -125,10 +144,10 @@ export function createTokenService({ jwt, codec, store, clock }: TokenServiceDep
         // simplejwt 5.2 refreshed for deactivated users; a deactivated account gets nothing here.
         return { ok: false, reason: result.reason === 'user_inactive' ? 'user_inactive' : 'user_not_found' };
       }
-      const access = sign('access', result.user, now);
-      return childJti === undefined
-        ? { ok: true, access }
-        : { ok: true, access, refresh: sign('refresh', result.user, now, childJti) };
+      const { user, sessionId } = result;
+      const access = sign('access', user, sessionId, now);
+      if (childJti === undefined) return { ok: true, access };
+      return { ok: true, access, refresh: sign('refresh', user, sessionId, now, childJti) };
     },
 
     async blacklist(token) {
@@ -144,21 +163,26 @@ export function createTokenService({ jwt, codec, store, clock }: TokenServiceDep
     async verify(token) {
       const decoded = decode(token, undefined, clock());
       if (!decoded.ok) return decoded;
-      // Only refresh tokens are ever revoked, so access tokens need no lookup.
-      if (decoded.type === 'refresh' && (await store.isRefreshTokenRevoked(decoded.jti))) {
-        return { ok: false, reason: 'blacklisted' };
-      }
-      return { ok: true };
+      const revoked =
+        decoded.type === 'refresh'
+          ? await store.isRefreshTokenRevoked(decoded.jti)
+          : decoded.sessionId !== undefined && !(await store.isSessionActive(decoded.sessionId));
+      return revoked ? { ok: false, reason: 'blacklisted' } : { ok: true };
     },
 
     async authenticate(token) {
-      const decoded = decode(token, 'access', clock());
+      const now = clock();
+      const decoded = decode(token, 'access', now);
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'no_user_id' };
-      const user = await store.findUserById(decoded.userId);
-      if (!user) return { ok: false, reason: 'user_not_found' };
-      if (!user.isActive) return { ok: false, reason: 'user_inactive' };
-      return { ok: true, user, claims: decoded.claims };
+      // Every access token Gatehouse issues names its session; one without cannot be revoked, so it is refused.
+      if (decoded.sessionId === undefined) return { ok: false, reason: 'invalid' };
+      const subject = await store.findAccessSubject(decoded.userId, decoded.sessionId);
+      if (!subject) return { ok: false, reason: 'user_not_found' };
+      if (!subject.user.isActive) return { ok: false, reason: 'user_inactive' };
+      // Logout, logout everywhere, a password change or an administrator ended the session.
+      if (!subject.sessionActive) return { ok: false, reason: 'blacklisted' };
+      return { ok: true, user: subject.user, sessionId: decoded.sessionId };
     },
   };
 }

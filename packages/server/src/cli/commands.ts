@@ -7,6 +7,7 @@ export interface CommandContext {
   store: Store;
   users: UsersService;
   clock: () => Date;
+  passwordMinLength: number;
 }
 
 /** Tutorial A's users and the reference's superuser (../shared/reference/contract.md's seed users). */

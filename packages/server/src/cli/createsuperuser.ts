@@ -52,7 +52,7 @@ export async function createSuperuser(ctx: CommandContext, options: SuperuserOpt
       password = await prompt.askSecret('Password: ');
       const again = await prompt.askSecret('Password (again): ');
       if (password !== again) throw new CommandError('Error: Your passwords didn’t match.');
-      const problems = passwordProblems(password);
+      const problems = passwordProblems(password, { username, email }, { minLength: ctx.passwordMinLength });
       if (problems.length > 0) {
         for (const problem of problems) writeLine(ctx.io.stderr, problem);
         const answer = await prompt.ask('Bypass password validation and create user anyway? [y/N]: ');

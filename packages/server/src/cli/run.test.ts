@@ -258,7 +258,7 @@ describe('createsuperuser', () => {
     const run = await cli(
       ['createsuperuser', '--noinput', '--username', 'root', '--email', 'root@example.com'],
       {
-        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'short' },
+        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'sh0rt!x' },
       },
     );
     expect(run).toEqual({ code: 1, stdout: '', stderr: `password: ${TOO_SHORT}\n` });
@@ -400,13 +400,13 @@ describe('users create', () => {
   });
 
   test('a password shorter than 8 characters exits 1: the policy applies, no bypass is offered', async () => {
-    const run = await cli(['users', 'create', '--username', 'carol', '--password', 'seven77'], {
+    const run = await cli(['users', 'create', '--username', 'carol', '--password', 's3v#n77'], {
       input: ['y'],
     });
     expect(run).toEqual({ code: 1, stdout: '', stderr: `password: ${TOO_SHORT}\n` });
     expect(await usernames()).toEqual([]);
 
-    const eight = await cli(['users', 'create', '--username', 'carol', '--password', 'eight888']);
+    const eight = await cli(['users', 'create', '--username', 'carol', '--password', 'e1ght#88']);
     expect(eight.code).toBe(0);
   });
 });
@@ -420,16 +420,20 @@ describe('flushexpiredtokens', () => {
     const carol = await db.findUserByUsernameKey('carol');
     if (!carol) throw new Error('carol was not created');
     const now = Date.now();
-    const token = (jti: string, expiresInSeconds: number) => ({
-      jti,
-      userId: carol.id,
-      familyId: `family-${jti}`,
-      issuedAt: new Date(now - 2 * 86_400_000),
-      expiresAt: new Date(now + expiresInSeconds * 1000),
-    });
-    await db.recordRefreshToken(token('expired-1', -3600));
-    await db.recordRefreshToken(token('expired-2', -1));
-    await db.recordRefreshToken(token('live', 3600));
+    // Each token starts a session of its own.
+    const issue = (jti: string, expiresInSeconds: number) =>
+      db.startSession(
+        { id: `session-${jti}`, userId: carol.id, userAgent: '', ip: '' },
+        {
+          jti,
+          userId: carol.id,
+          issuedAt: new Date(now - 2 * 86_400_000),
+          expiresAt: new Date(now + expiresInSeconds * 1000),
+        },
+      );
+    await issue('expired-1', -3600);
+    await issue('expired-2', -1);
+    await issue('live', 3600);
 
     expect(await cli(['flushexpiredtokens'])).toEqual({
       code: 0,
@@ -440,7 +444,7 @@ describe('flushexpiredtokens', () => {
     expect(await db.isRefreshTokenRevoked('expired-2')).toBeUndefined();
     expect(await db.isRefreshTokenRevoked('live')).toBe(false);
 
-    await db.recordRefreshToken(token('expired-3', -60));
+    await issue('expired-3', -60);
     expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 1 expired refresh token.\n');
     expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 0 expired refresh tokens.\n');
     expect(await db.isRefreshTokenRevoked('live')).toBe(false);

@@ -62,8 +62,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (command !== 'migrate') await store.migrate();
       const clock = () => new Date();
       const hasher = createPasswordHasher(config.passwordHash);
-      const users = createUsersService({ store, hasher, clock, updateLastLogin: false });
-      const ctx: CommandContext = { io, store, users, clock };
+      const { passwordMinLength } = config;
+      const users = createUsersService({ store, hasher, clock, updateLastLogin: false, passwordMinLength });
+      const ctx: CommandContext = { io, store, users, clock, passwordMinLength };
       const commands: Record<string, () => Promise<void>> = {
         migrate: () => migrate(ctx),
         createsuperuser: () =>

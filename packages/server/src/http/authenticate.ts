@@ -4,7 +4,13 @@ import type { TokenService } from '../auth/tokens.js';
 import type { User } from '../store/store.js';
 import { authenticationError, unauthorized } from './errors.js';
 
-export type Authenticate = (request: FastifyRequest) => Promise<User>;
+/** Who is calling, and from which session (what "log out" and "end other sessions" act on). */
+export interface Principal {
+  user: User;
+  sessionId: string;
+}
+
+export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
 
 /**
  * `Authorization: <type> <access token>` as simplejwt's JWTAuthentication reads it: another scheme (or
@@ -21,6 +27,6 @@ export function createAuthenticate(tokens: TokenService, headerTypes: readonly s
       throw unauthorized('bad_authorization_header', Messages.badAuthorizationHeader, true);
     const result = await tokens.authenticate(parts[1] as string);
     if (!result.ok) throw authenticationError(result.reason);
-    return result.user;
+    return { user: result.user, sessionId: result.sessionId };
   };
 }

@@ -17,6 +17,9 @@ export class HttpError extends Error {
 }
 
 export const invalidFields = (errors: FieldErrors) => new HttpError(400, 'invalid', errors);
+export const notFound = () => new HttpError(404, 'not_found', { detail: Messages.notFound });
+export const forbidden = () =>
+  new HttpError(403, 'permission_denied', { detail: 'You do not have permission to perform this action.' });
 export const unauthorized = (code: ErrorCode, detail: string, withCode = false) =>
   new HttpError(401, code, withCode ? { detail, code } : { detail });
 

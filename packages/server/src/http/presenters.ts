@@ -1,6 +1,14 @@
-import type { ProfileResponse, UserResponse } from '@gatehouse/contract';
-import type { User } from '../store/store.js';
+import type {
+  AccountResponse,
+  AdminUserResponse,
+  AuditEntryResponse,
+  ProfileResponse,
+  SessionResponse,
+  UserResponse,
+} from '@gatehouse/contract';
+import type { AuditEntry, Session, User } from '../store/store.js';
 
+/** Tutorial A's nested user (integer id, as the `user_id` claim); never the password hash. */
 export function presentUser(user: User): UserResponse {
   return {
     id: user.id,
@@ -24,5 +32,50 @@ export function presentProfile(user: User): ProfileResponse {
     first_name: user.firstName,
     last_name: user.lastName,
     email: user.profileEmail,
+  };
+}
+
+export function presentAccount(user: User): AccountResponse {
+  return {
+    id: user.publicId,
+    public_id: user.publicId,
+    username: user.username,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    is_active: user.isActive,
+    is_staff: user.isStaff,
+    is_superuser: user.isSuperuser,
+    last_login: user.lastLogin?.toISOString() ?? null,
+    created: user.created.toISOString(),
+    updated: user.updated.toISOString(),
+  };
+}
+
+export function presentSession(session: Session, currentSessionId?: string): SessionResponse {
+  return {
+    id: session.id,
+    created_at: session.createdAt.toISOString(),
+    last_used_at: session.lastUsedAt.toISOString(),
+    expires_at: session.expiresAt.toISOString(),
+    user_agent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentSessionId,
+  };
+}
+
+export function presentAdminUser(user: User, sessions: Session[]): AdminUserResponse {
+  return { ...presentAccount(user), sessions: sessions.map((session) => presentSession(session)) };
+}
+
+export function presentAuditEntry(entry: AuditEntry): AuditEntryResponse {
+  return {
+    id: entry.id,
+    at: entry.at.toISOString(),
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    detail: entry.detail,
+    ip: entry.ip,
   };
 }

@@ -17,6 +17,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('first_name', 'text', (col) => col.notNull().defaultTo(''))
         .addColumn('last_name', 'text', (col) => col.notNull().defaultTo(''))
         .addColumn('profile_email', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('name', 'text', (col) => col.notNull().defaultTo(''))
         .addColumn('password_hash', 'text', (col) => col.notNull())
         .addColumn('is_active', 'integer', (col) => col.notNull().defaultTo(1))
         .addColumn('is_staff', 'integer', (col) => col.notNull().defaultTo(0))
@@ -28,10 +29,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('users_updated_idx').on('users').column('updated').execute();
 
       await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('last_used_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoke_reason', 'text')
+        .addColumn('user_agent', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
+        .execute();
+      await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
+
+      await db.schema
         .createTable('refresh_tokens')
         .addColumn('jti', 'text', (col) => col.primaryKey())
         .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('family_id', 'text', (col) => col.notNull())
+        .addColumn('family_id', 'text', (col) => col.notNull().references('sessions.id').onDelete('cascade'))
         .addColumn('issued_at', 'text', (col) => col.notNull())
         .addColumn('expires_at', 'text', (col) => col.notNull())
         .addColumn('revoked_at', 'text')
@@ -50,6 +65,20 @@ const migrations: Record<string, Migration> = {
         .execute();
 
       await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('actor_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('target_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
+        .addColumn('target', 'text', (col) => col.notNull().defaultTo(''))
+        .addColumn('detail', 'text', (col) => col.notNull().defaultTo('{}'))
+        .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
+        .execute();
+      await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
+
+      await db.schema
         .createTable('secrets')
         .addColumn('name', 'text', (col) => col.primaryKey())
         .addColumn('value', 'text', (col) => col.notNull())
@@ -57,7 +86,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
     async down(db: Kysely<unknown>) {
-      for (const table of ['secrets', 'refresh_tokens', 'users']) {
+      for (const table of ['secrets', 'audit_log', 'refresh_tokens', 'sessions', 'users']) {
         await sql`drop table if exists ${sql.table(table)}`.execute(db);
       }
     },

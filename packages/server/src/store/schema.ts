@@ -17,6 +17,8 @@ export interface UsersTable {
   last_name: string;
   /** The profile's contact email (tutorial A's Profile.email), distinct from the login email. */
   profile_email: string;
+  /** Tutorial C's display name. */
+  name: string;
   password_hash: string;
   is_active: number;
   is_staff: number;
@@ -26,11 +28,39 @@ export interface UsersTable {
   updated: string;
 }
 
+/** A login: what a user sees as one signed-in device, and what logout ends. */
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  created_at: string;
+  last_used_at: string;
+  /** Moves forward with each rotation: the expiry of the newest refresh token. */
+  expires_at: string;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+  user_agent: string;
+  ip: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor_id: number | null;
+  /** Username at the time, kept when the account is later deleted. */
+  actor: string;
+  action: string;
+  target_id: number | null;
+  target: string;
+  /** JSON. */
+  detail: string;
+  ip: string;
+}
+
 /** One row per refresh token ever issued, identified by its jti; the token itself is never stored. */
 export interface RefreshTokensTable {
   jti: string;
   user_id: number;
-  /** The login session the token descends from; every rotation keeps it. */
+  /** The session (login) the token descends from; every rotation keeps it. */
   family_id: string;
   issued_at: string;
   expires_at: string;
@@ -46,6 +76,8 @@ export interface SecretsTable {
 
 export interface Database {
   users: UsersTable;
+  sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
+  audit_log: AuditLogTable;
   secrets: SecretsTable;
 }

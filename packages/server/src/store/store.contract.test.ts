@@ -4,7 +4,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openStore } from './open-store.js';
-import type { NewUser, RotateResult, Store, User } from './store.js';
+import type { NewAuditEntry, NewUser, Page, RotateResult, Session, Store, User } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -19,6 +19,7 @@ const USER_KEYS = [
   'isSuperuser',
   'lastLogin',
   'lastName',
+  'name',
   'profileEmail',
   'publicId',
   'updated',
@@ -47,6 +48,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
     beforeEach(async () => {
       store = await open();
       firstMigration = await store.migrate();
+      sessions.clear();
     });
     afterEach(async () => {
       await store.close();
@@ -58,8 +60,13 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
       return result.user;
     }
 
+    const sessions = new Set<string>();
+    /** A refresh token in session `familyId`, which is started by its first token. */
     async function issue(jti: string, userId: number, familyId = `family-${jti}`, expiresIn = 3600) {
-      await store.recordRefreshToken({ jti, userId, familyId, issuedAt: T0, expiresAt: at(expiresIn) });
+      const token = { jti, userId, issuedAt: T0, expiresAt: at(expiresIn) };
+      if (sessions.has(familyId)) return store.recordRefreshToken({ ...token, familyId });
+      sessions.add(familyId);
+      return store.startSession({ id: familyId, userId, userAgent: '', ip: '' }, token);
     }
 
     const child = (jti: string, userId: number) => ({ jti, userId, issuedAt: at(10), expiresAt: at(3610) });
@@ -88,6 +95,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
           firstName: '',
           lastName: '',
           profileEmail: '',
+          name: '',
           isActive: true,
           isStaff: false,
           isSuperuser: false,
@@ -323,7 +331,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
           child: child('child', alice.id),
           revoke: true,
         });
-        expect(result).toStrictEqual({ ok: true, user: alice });
+        expect(result).toStrictEqual({ ok: true, user: alice, sessionId: expect.any(String) });
         expect(await store.isRefreshTokenRevoked('parent')).toBe(true);
         expect(await store.isRefreshTokenRevoked('child')).toBe(false);
         // The child rotates in turn.
@@ -334,7 +342,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
           child: child('grandchild', alice.id),
           revoke: true,
         });
-        expect(next).toStrictEqual({ ok: true, user: alice });
+        expect(next).toStrictEqual({ ok: true, user: alice, sessionId: expect.any(String) });
         expect(await store.isRefreshTokenRevoked('child')).toBe(true);
         expect(await store.isRefreshTokenRevoked('grandchild')).toBe(false);
       });
@@ -348,7 +356,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
           now: at(10),
           revoke: true,
         });
-        expect(result).toStrictEqual({ ok: true, user: changed });
+        expect(result).toStrictEqual({ ok: true, user: changed, sessionId: expect.any(String) });
       });
 
       test('of 20 concurrent rotations of one token exactly one wins and one child is recorded', async () => {
@@ -387,7 +395,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
             child: child(jti, alice.id),
             revoke: false,
           });
-          expect(result).toStrictEqual({ ok: true, user: alice });
+          expect(result).toStrictEqual({ ok: true, user: alice, sessionId: expect.any(String) });
         }
         expect(await store.isRefreshTokenRevoked('parent')).toBe(false);
         expect(await store.isRefreshTokenRevoked('c1')).toBe(false);
@@ -402,7 +410,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
           now: at(10),
           revoke: false,
         });
-        expect(result).toStrictEqual({ ok: true, user: alice });
+        expect(result).toStrictEqual({ ok: true, user: alice, sessionId: expect.any(String) });
         expect(await store.isRefreshTokenRevoked('parent')).toBe(false);
       });
 
@@ -451,7 +459,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
             child: child('child', alice.id),
             revoke,
           });
-          expect(retry).toStrictEqual({ ok: true, user: reactivated });
+          expect(retry).toStrictEqual({ ok: true, user: reactivated, sessionId: expect.any(String) });
           expect(await store.isRefreshTokenRevoked('parent')).toBe(revoke);
           expect(await store.isRefreshTokenRevoked('child')).toBe(false);
         },
@@ -473,7 +481,8 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
         await issue('just-expired', alice.id, 'f', -1);
         await issue('expires-now', alice.id, 'f', 0);
         await issue('expires-soon', alice.id, 'f', 1);
-        await issue('revoked-live', alice.id, 'f', 3600);
+        // In a session of its own: logout ends the whole session.
+        await issue('revoked-live', alice.id, 'g', 3600);
         await store.revokeRefreshToken('revoked-live', alice.id, T0);
 
         expect(await store.deleteExpiredRefreshTokens(T0)).toBe(3);
@@ -486,6 +495,752 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
         expect(await store.deleteExpiredRefreshTokens(at(1))).toBe(1);
         expect(await store.isRefreshTokenRevoked('expires-soon')).toBeUndefined();
         expect(await store.isRefreshTokenRevoked('revoked-live')).toBe(true);
+      });
+    });
+
+    describe('sessions', () => {
+      let alice: User;
+      let bob: User;
+      beforeEach(async () => {
+        alice = await create('alice');
+        bob = await create('bob');
+      });
+
+      /** Starts session `id` with its first token `jti`; the session's user agent and ip name it. */
+      async function start(
+        id: string,
+        userId: number,
+        jti: string,
+        { issuedAt = T0, expiresAt = at(3600) }: { issuedAt?: Date; expiresAt?: Date } = {},
+      ) {
+        sessions.add(id);
+        await store.startSession(
+          { id, userId, userAgent: `agent-${id}`, ip: `ip-${id}` },
+          { jti, userId, issuedAt, expiresAt },
+        );
+      }
+
+      /** The session `id` of user `userId` as listSessions shows it while it is fresh. */
+      const fresh = (id: string, userId: number, createdAt = T0, expiresAt = at(3600)): Session => ({
+        id,
+        userId,
+        createdAt,
+        lastUsedAt: createdAt,
+        expiresAt,
+        revokedAt: null,
+        revokeReason: null,
+        userAgent: `agent-${id}`,
+        ip: `ip-${id}`,
+      });
+
+      const listedIds = async (userId: number, now = at(1)) =>
+        (await store.listSessions(userId, now)).map((s) => s.id);
+
+      test('startSession records an open session and its first token', async () => {
+        await store.startSession(
+          { id: 's1', userId: alice.id, userAgent: 'Firefox/128.0', ip: '203.0.113.7' },
+          { jti: 't1', userId: alice.id, issuedAt: at(5), expiresAt: at(3605) },
+        );
+        expect(await store.listSessions(alice.id, at(6))).toStrictEqual([
+          {
+            id: 's1',
+            userId: alice.id,
+            createdAt: at(5),
+            lastUsedAt: at(5),
+            expiresAt: at(3605),
+            revokedAt: null,
+            revokeReason: null,
+            userAgent: 'Firefox/128.0',
+            ip: '203.0.113.7',
+          },
+        ]);
+        expect(await store.isSessionActive('s1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t1')).toBe(false);
+        expect(
+          await store.rotateRefreshToken({ jti: 't1', userId: alice.id, now: at(10), revoke: true }),
+        ).toStrictEqual({ ok: true, user: alice, sessionId: 's1' });
+      });
+
+      test('startSession is atomic: when the token cannot be recorded, no session remains', async () => {
+        await start('s1', alice.id, 't1');
+        await expect(
+          store.startSession(
+            { id: 's2', userId: alice.id, userAgent: 'ua', ip: 'ip' },
+            { jti: 't1', userId: alice.id, issuedAt: at(1), expiresAt: at(3601) },
+          ),
+        ).rejects.toThrow();
+        await expect(
+          store.startSession(
+            { id: 'b1', userId: bob.id, userAgent: 'ua', ip: 'ip' },
+            { jti: 't1', userId: bob.id, issuedAt: at(1), expiresAt: at(3601) },
+          ),
+        ).rejects.toThrow();
+        expect(await store.listSessions(alice.id, at(2))).toStrictEqual([fresh('s1', alice.id)]);
+        expect(await store.listSessions(bob.id, at(2))).toStrictEqual([]);
+        expect(await store.isSessionActive('s2')).toBe(false);
+        expect(await store.isSessionActive('b1')).toBe(false);
+        // The existing token still belongs to its own session and user.
+        expect(
+          await store.rotateRefreshToken({ jti: 't1', userId: alice.id, now: at(3), revoke: false }),
+        ).toStrictEqual({ ok: true, user: alice, sessionId: 's1' });
+        // No half-started row blocks the session id.
+        await start('s2', alice.id, 't2', { issuedAt: at(4), expiresAt: at(3604) });
+        expect(await listedIds(alice.id, at(5))).toEqual(['s2', 's1']);
+      });
+
+      test('startSession with a taken session id records neither the session nor the token', async () => {
+        await start('s1', alice.id, 't1');
+        await expect(
+          store.startSession(
+            { id: 's1', userId: bob.id, userAgent: 'ua', ip: 'ip' },
+            { jti: 't2', userId: bob.id, issuedAt: at(1), expiresAt: at(3601) },
+          ),
+        ).rejects.toThrow();
+        expect(await store.isRefreshTokenRevoked('t2')).toBeUndefined();
+        expect(await store.listSessions(bob.id, at(2))).toStrictEqual([]);
+        expect(await store.listSessions(alice.id, at(2))).toStrictEqual([fresh('s1', alice.id)]);
+      });
+
+      test("listSessions lists the user's open, unexpired sessions, most recently used first", async () => {
+        expect(await store.listSessions(alice.id, at(1))).toStrictEqual([]);
+        await start('middle', alice.id, 't-middle', { issuedAt: at(2), expiresAt: at(3602) });
+        await start('newest', alice.id, 't-newest', { issuedAt: at(3), expiresAt: at(3603) });
+        await start('oldest', alice.id, 't-oldest', { issuedAt: at(1), expiresAt: at(3601) });
+        await start('revoked', alice.id, 't-revoked', { issuedAt: at(4), expiresAt: at(3604) });
+        await start('expires-now', alice.id, 't-expires-now', { issuedAt: at(5), expiresAt: at(100) });
+        await start('expires-soon', alice.id, 't-expires-soon', { issuedAt: at(0), expiresAt: at(101) });
+        await start('bobs', bob.id, 't-bobs', { issuedAt: at(6), expiresAt: at(3606) });
+        expect(await store.revokeSession('revoked', alice.id, 'test', at(50))).toBe(true);
+
+        expect(await store.listSessions(alice.id, at(100))).toStrictEqual([
+          fresh('newest', alice.id, at(3), at(3603)),
+          fresh('middle', alice.id, at(2), at(3602)),
+          fresh('oldest', alice.id, at(1), at(3601)),
+          fresh('expires-soon', alice.id, at(0), at(101)),
+        ]);
+        expect(await listedIds(alice.id, at(99))).toEqual([
+          'expires-now',
+          'newest',
+          'middle',
+          'oldest',
+          'expires-soon',
+        ]);
+        expect(await listedIds(alice.id, at(101))).toEqual(['newest', 'middle', 'oldest']);
+        expect(await store.listSessions(bob.id, at(100))).toStrictEqual([
+          fresh('bobs', bob.id, at(6), at(3606)),
+        ]);
+        expect(await store.listSessions(999_999, at(100))).toStrictEqual([]);
+      });
+
+      test('isSessionActive: true while open, false once revoked or unknown', async () => {
+        await start('s1', alice.id, 't1');
+        expect(await store.isSessionActive('s1')).toBe(true);
+        expect(await store.isSessionActive('nope')).toBe(false);
+        expect(await store.isSessionActive('')).toBe(false);
+        await store.revokeSession('s1', alice.id, 'test', at(1));
+        expect(await store.isSessionActive('s1')).toBe(false);
+      });
+
+      test('revokeSession ends an open session once, and only for its owner', async () => {
+        await start('s1', alice.id, 't1');
+        await issue('t1b', alice.id, 's1');
+        await start('s2', alice.id, 't2', { issuedAt: at(1), expiresAt: at(3601) });
+
+        expect(await store.revokeSession('s1', bob.id, 'not yours', at(5))).toBe(false);
+        expect(await store.isSessionActive('s1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t1')).toBe(false);
+        expect(await listedIds(alice.id, at(6))).toEqual(['s2', 's1']);
+
+        expect(await store.revokeSession('nope', alice.id, 'unknown', at(5))).toBe(false);
+
+        expect(await store.revokeSession('s1', alice.id, 'user', at(10))).toBe(true);
+        expect(await store.isSessionActive('s1')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('t1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t1b')).toBe(true);
+        expect(await store.listSessions(alice.id, at(11))).toStrictEqual([
+          fresh('s2', alice.id, at(1), at(3601)),
+        ]);
+        expect(await store.isRefreshTokenRevoked('t2')).toBe(false);
+
+        expect(await store.revokeSession('s1', alice.id, 'again', at(20))).toBe(false);
+      });
+
+      test("revokeUserSessions ends all of a user's open sessions but one, and counts them", async () => {
+        await start('a1', alice.id, 'ta1', { issuedAt: at(1), expiresAt: at(3601) });
+        await start('a2', alice.id, 'ta2', { issuedAt: at(2), expiresAt: at(3602) });
+        await start('a3', alice.id, 'ta3', { issuedAt: at(3), expiresAt: at(3603) });
+        await start('a4', alice.id, 'ta4', { issuedAt: at(4), expiresAt: at(3604) });
+        await start('b1', bob.id, 'tb1', { issuedAt: at(5), expiresAt: at(3605) });
+        expect(await store.revokeSession('a4', alice.id, 'earlier', at(6))).toBe(true);
+
+        expect(await store.revokeUserSessions(alice.id, 'password_change', at(10), 'a2')).toBe(2);
+        expect(await store.listSessions(alice.id, at(11))).toStrictEqual([
+          fresh('a2', alice.id, at(2), at(3602)),
+        ]);
+        expect(await store.isSessionActive('a1')).toBe(false);
+        expect(await store.isSessionActive('a2')).toBe(true);
+        expect(await store.isSessionActive('a3')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('ta1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('ta2')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('ta3')).toBe(true);
+        expect(await store.listSessions(bob.id, at(11))).toStrictEqual([
+          fresh('b1', bob.id, at(5), at(3605)),
+        ]);
+        expect(await store.isRefreshTokenRevoked('tb1')).toBe(false);
+
+        expect(await store.revokeUserSessions(alice.id, 'again', at(12), 'a2')).toBe(0);
+        expect(await store.isSessionActive('a2')).toBe(true);
+        expect(await store.revokeUserSessions(alice.id, 'everywhere', at(13))).toBe(1);
+        expect(await store.isSessionActive('a2')).toBe(false);
+        expect(await store.listSessions(alice.id, at(14))).toStrictEqual([]);
+        expect(await store.revokeUserSessions(alice.id, 'everywhere', at(15))).toBe(0);
+        expect(await store.isSessionActive('b1')).toBe(true);
+        expect(await store.revokeUserSessions(999_999, 'nobody', at(16))).toBe(0);
+        expect(await store.isSessionActive('b1')).toBe(true);
+      });
+
+      test.each([
+        ['revokeSession', true],
+        ['revokeSession', false],
+        ['revokeUserSessions', true],
+        ['revokeUserSessions', false],
+      ] as const)(
+        'after %s, a token of the session is revoked and rotating it changes nothing (revoke: %s)',
+        async (how, revoke) => {
+          await start('s1', alice.id, 't1');
+          await issue('t1b', alice.id, 's1');
+          if (how === 'revokeSession')
+            expect(await store.revokeSession('s1', alice.id, 'user', at(5))).toBe(true);
+          else expect(await store.revokeUserSessions(alice.id, 'everywhere', at(5))).toBe(1);
+
+          expect(await rotate('t1', alice.id, revoke, 'child')).toStrictEqual({
+            ok: false,
+            reason: 'revoked',
+          });
+          expect(await store.isRefreshTokenRevoked('child')).toBeUndefined();
+          expect(await store.isRefreshTokenRevoked('t1')).toBe(true);
+          expect(await store.isRefreshTokenRevoked('t1b')).toBe(true);
+          expect(await store.isSessionActive('s1')).toBe(false);
+          expect(await store.listSessions(alice.id, at(11))).toStrictEqual([]);
+          // Logging out with a token of the ended session finds it already ended.
+          expect(await store.revokeRefreshToken('t1b', alice.id, at(12))).toBe('already_revoked');
+          expect(await store.isSessionActive('s1')).toBe(false);
+        },
+      );
+
+      test('logout (revokeRefreshToken) ends the whole session of the token', async () => {
+        await start('s1', alice.id, 't1');
+        await issue('t1b', alice.id, 's1');
+        await start('s2', alice.id, 't2', { issuedAt: at(1), expiresAt: at(3601) });
+        await start('b1', bob.id, 'tb1', { issuedAt: at(2), expiresAt: at(3602) });
+
+        expect(await store.revokeRefreshToken('t1', alice.id, at(10))).toBe('revoked');
+        expect(await store.isSessionActive('s1')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('t1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t1b')).toBe(true);
+        expect(await store.listSessions(alice.id, at(11))).toStrictEqual([
+          fresh('s2', alice.id, at(1), at(3601)),
+        ]);
+        expect(await rotate('t1b', alice.id, true, 'child')).toStrictEqual({ ok: false, reason: 'revoked' });
+        expect(await store.isRefreshTokenRevoked('child')).toBeUndefined();
+
+        expect(await store.revokeRefreshToken('t1b', alice.id, at(20))).toBe('already_revoked');
+        expect(await store.revokeRefreshToken('t1', alice.id, at(21))).toBe('already_revoked');
+
+        expect(await store.isSessionActive('s2')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t2')).toBe(false);
+        expect(await store.isSessionActive('b1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('tb1')).toBe(false);
+      });
+
+      test("rotation moves the session's lastUsedAt and expiresAt forward", async () => {
+        await start('s1', alice.id, 't1');
+        await start('s2', alice.id, 't2', { issuedAt: at(1), expiresAt: at(3601) });
+        expect(await listedIds(alice.id, at(2))).toEqual(['s2', 's1']);
+
+        expect(await rotate('t1', alice.id, true, 'c1')).toStrictEqual({
+          ok: true,
+          user: alice,
+          sessionId: 's1',
+        });
+        expect(await store.listSessions(alice.id, at(11))).toStrictEqual([
+          { ...fresh('s1', alice.id), lastUsedAt: at(10), expiresAt: at(3610) },
+          fresh('s2', alice.id, at(1), at(3601)),
+        ]);
+
+        // Without a child the token is only used: the expiry stays.
+        expect(
+          await store.rotateRefreshToken({ jti: 't2', userId: alice.id, now: at(20), revoke: false }),
+        ).toStrictEqual({ ok: true, user: alice, sessionId: 's2' });
+        expect(await store.listSessions(alice.id, at(21))).toStrictEqual([
+          { ...fresh('s2', alice.id, at(1), at(3601)), lastUsedAt: at(20) },
+          { ...fresh('s1', alice.id), lastUsedAt: at(10), expiresAt: at(3610) },
+        ]);
+      });
+
+      test('a refused rotation does not touch the session', async () => {
+        await start('s1', alice.id, 't1');
+        await store.updateUser(alice.id, { isActive: false }, at(5));
+        expect(await rotate('t1', alice.id, true, 'c1')).toStrictEqual({
+          ok: false,
+          reason: 'user_inactive',
+        });
+        expect(await rotate('t1', bob.id, true, 'c2')).toStrictEqual({ ok: false, reason: 'unknown' });
+        expect(await store.listSessions(alice.id, at(11))).toStrictEqual([fresh('s1', alice.id)]);
+      });
+
+      test("recordRefreshToken extends the session's expiry, never shortens it", async () => {
+        await start('s1', alice.id, 't1');
+        expect(await store.listSessions(alice.id, at(5000))).toStrictEqual([]);
+
+        await store.recordRefreshToken({
+          jti: 't2',
+          userId: alice.id,
+          familyId: 's1',
+          issuedAt: at(10),
+          expiresAt: at(7200),
+        });
+        const expiry = async () =>
+          (await store.listSessions(alice.id, at(5000))).map((s) => [s.id, s.expiresAt]);
+        expect(await expiry()).toEqual([['s1', at(7200)]]);
+
+        await store.recordRefreshToken({
+          jti: 't3',
+          userId: alice.id,
+          familyId: 's1',
+          issuedAt: at(20),
+          expiresAt: at(1800),
+        });
+        expect(await expiry()).toEqual([['s1', at(7200)]]);
+        expect(await store.isRefreshTokenRevoked('t2')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('t3')).toBe(false);
+        const [session] = await store.listSessions(alice.id, at(5000));
+        expect(session?.createdAt).toEqual(T0);
+      });
+
+      test('deleteExpiredRefreshTokens removes expired sessions with their tokens', async () => {
+        await start('expired', alice.id, 't-expired', { expiresAt: at(100) });
+        await start('live', alice.id, 't-live', { issuedAt: at(1), expiresAt: at(3600) });
+        await start('extended', alice.id, 't-ext-old', { issuedAt: at(2), expiresAt: at(100) });
+        await issue('t-ext-new', alice.id, 'extended', 3600);
+        await start('revoked-live', alice.id, 't-revoked-live', { expiresAt: at(3600) });
+        await start('revoked-expired', alice.id, 't-revoked-expired', { expiresAt: at(100) });
+        await start('bobs-expired', bob.id, 't-bobs-expired', { expiresAt: at(50) });
+        await store.revokeSession('revoked-live', alice.id, 'test', at(5));
+        await store.revokeSession('revoked-expired', alice.id, 'test', at(5));
+        expect(await listedIds(alice.id, T0)).toEqual(['extended', 'live', 'expired']);
+
+        expect(await store.deleteExpiredRefreshTokens(at(100))).toBe(4);
+
+        expect(await listedIds(alice.id, T0)).toEqual(['extended', 'live']);
+        expect(await store.isSessionActive('expired')).toBe(false);
+        expect(await store.isSessionActive('bobs-expired')).toBe(false);
+        expect(await store.isSessionActive('live')).toBe(true);
+        expect(await store.isSessionActive('extended')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('t-expired')).toBeUndefined();
+        expect(await store.isRefreshTokenRevoked('t-bobs-expired')).toBeUndefined();
+        expect(await store.isRefreshTokenRevoked('t-ext-old')).toBeUndefined();
+        expect(await store.isRefreshTokenRevoked('t-ext-new')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('t-live')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('t-revoked-expired')).toBeUndefined();
+        expect(await store.isRefreshTokenRevoked('t-revoked-live')).toBe(true);
+        expect(await store.isSessionActive('revoked-live')).toBe(false);
+        expect(
+          await store.rotateRefreshToken({
+            jti: 't-revoked-live',
+            userId: alice.id,
+            now: at(101),
+            revoke: false,
+          }),
+        ).toStrictEqual({ ok: false, reason: 'revoked' });
+        // The expired session is gone, not just hidden: its id can be started afresh.
+        await start('expired', alice.id, 't-again', { issuedAt: at(101), expiresAt: at(3701) });
+        expect(await store.listSessions(alice.id, at(102))).toStrictEqual([
+          fresh('expired', alice.id, at(101), at(3701)),
+          { ...fresh('extended', alice.id, at(2), at(3600)) },
+          fresh('live', alice.id, at(1), at(3600)),
+        ]);
+        expect(await store.deleteExpiredRefreshTokens(at(100))).toBe(0);
+      });
+    });
+
+    describe('findAccessSubject', () => {
+      let alice: User;
+      let bob: User;
+      beforeEach(async () => {
+        alice = await create('alice');
+        bob = await create('bob');
+        await issue('ta', alice.id, 'alices');
+        await issue('tb', bob.id, 'bobs');
+      });
+
+      test('an open session of the user is active, with the user and no password hash', async () => {
+        const subject = await store.findAccessSubject(alice.id, 'alices');
+        expect(subject).toStrictEqual({ user: alice, sessionActive: true });
+        expect(Object.keys(subject?.user ?? {}).sort()).toEqual(USER_KEYS);
+        expect(JSON.stringify(subject)).not.toContain('hash-of-alice');
+      });
+
+      test('returns the user as it is now', async () => {
+        const changed = await store.updateUser(alice.id, { name: 'Alice L.', isStaff: true }, at(5));
+        expect(await store.findAccessSubject(alice.id, 'alices')).toStrictEqual({
+          user: changed,
+          sessionActive: true,
+        });
+      });
+
+      test('a revoked session is not active', async () => {
+        await store.revokeSession('alices', alice.id, 'test', at(1));
+        expect(await store.findAccessSubject(alice.id, 'alices')).toStrictEqual({
+          user: alice,
+          sessionActive: false,
+        });
+      });
+
+      test('a session ended by logout is not active', async () => {
+        await store.revokeRefreshToken('ta', alice.id, at(1));
+        expect(await store.findAccessSubject(alice.id, 'alices')).toStrictEqual({
+          user: alice,
+          sessionActive: false,
+        });
+      });
+
+      test("an unknown session id or another user's session is not active", async () => {
+        expect(await store.findAccessSubject(alice.id, 'nope')).toStrictEqual({
+          user: alice,
+          sessionActive: false,
+        });
+        expect(await store.findAccessSubject(alice.id, 'bobs')).toStrictEqual({
+          user: alice,
+          sessionActive: false,
+        });
+        expect(await store.findAccessSubject(bob.id, 'alices')).toStrictEqual({
+          user: bob,
+          sessionActive: false,
+        });
+        // And asking did not end anything.
+        expect(await store.isSessionActive('alices')).toBe(true);
+        expect(await store.isSessionActive('bobs')).toBe(true);
+      });
+
+      test('an unknown user is undefined, whatever the session', async () => {
+        expect(await store.findAccessSubject(999_999, 'alices')).toBeUndefined();
+        expect(await store.findAccessSubject(999_999, 'nope')).toBeUndefined();
+        await store.deleteUser(bob.id);
+        expect(await store.findAccessSubject(bob.id, 'bobs')).toBeUndefined();
+      });
+    });
+
+    describe('users: lookups, logins and deletion', () => {
+      test('findUserByPublicId finds the user by its public id only', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        expect(await store.findUserByPublicId(alice.publicId)).toStrictEqual(alice);
+        expect(await store.findUserByPublicId(bob.publicId)).toStrictEqual(bob);
+        expect(await store.findUserByPublicId('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+        expect(await store.findUserByPublicId(String(alice.id))).toBeUndefined();
+        expect(await store.findUserByPublicId('')).toBeUndefined();
+      });
+
+      test('findPasswordHash returns the current hash, or undefined for an unknown user', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        expect(await store.findPasswordHash(alice.id)).toBe('hash-of-alice');
+        expect(await store.findPasswordHash(bob.id)).toBe('hash-of-bob');
+        await store.updatePasswordHash(alice.id, 'new-hash', at(5));
+        expect(await store.findPasswordHash(alice.id)).toBe('new-hash');
+        expect(await store.findPasswordHash(bob.id)).toBe('hash-of-bob');
+        expect(await store.findPasswordHash(999_999)).toBeUndefined();
+      });
+
+      test('deleteUser deletes once, with its sessions and tokens, and leaves others alone', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        await issue('ta1', alice.id, 'alices');
+        await issue('ta2', alice.id, 'alices');
+        await issue('ta3', alice.id, 'alices-other');
+        await issue('tb', bob.id, 'bobs');
+
+        expect(await store.deleteUser(alice.id)).toBe(true);
+        expect(await store.findUserById(alice.id)).toBeUndefined();
+        expect(await store.findUserByPublicId(alice.publicId)).toBeUndefined();
+        expect(await store.findPasswordHash(alice.id)).toBeUndefined();
+        for (const jti of ['ta1', 'ta2', 'ta3'])
+          expect(await store.isRefreshTokenRevoked(jti)).toBeUndefined();
+        expect(await store.isSessionActive('alices')).toBe(false);
+        expect(await store.isSessionActive('alices-other')).toBe(false);
+        expect(await store.listSessions(alice.id, at(1))).toStrictEqual([]);
+        expect(await rotate('ta1', alice.id, true, 'child')).toStrictEqual({ ok: false, reason: 'unknown' });
+
+        expect(await store.deleteUser(alice.id)).toBe(false);
+        expect(await store.deleteUser(999_999)).toBe(false);
+
+        expect(await store.findUserById(bob.id)).toStrictEqual(bob);
+        expect(await store.isSessionActive('bobs')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('tb')).toBe(false);
+        expect(await store.listUsers()).toStrictEqual([bob]);
+        // The identity is free again.
+        const again = await create('alice');
+        expect(again.id).not.toBe(alice.id);
+      });
+
+      test('recordLogin with a throttle sets lastLogin when unset or older than the window, never updated', async () => {
+        const alice = await create('alice');
+        const lastLogin = async () => (await store.findUserById(alice.id))?.lastLogin;
+
+        await store.recordLogin(alice.id, at(100), 60);
+        expect(await store.findUserById(alice.id)).toStrictEqual({ ...alice, lastLogin: at(100) });
+        await store.recordLogin(alice.id, at(130), 60);
+        expect(await lastLogin()).toEqual(at(100));
+        await store.recordLogin(alice.id, at(159), 60);
+        expect(await lastLogin()).toEqual(at(100));
+        await store.recordLogin(alice.id, at(161), 60);
+        expect(await lastLogin()).toEqual(at(161));
+        await store.recordLogin(alice.id, at(162), 60);
+        expect(await lastLogin()).toEqual(at(161));
+        // Without a throttle every login is recorded.
+        await store.recordLogin(alice.id, at(163));
+        expect(await lastLogin()).toEqual(at(163));
+        expect(await store.findUserById(alice.id)).toStrictEqual({ ...alice, lastLogin: at(163) });
+      });
+
+      test('recordLogin does not touch other users', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        await store.recordLogin(alice.id, at(10), 60);
+        expect(await store.findUserById(bob.id)).toStrictEqual(bob);
+        await store.recordLogin(999_999, at(10), 60);
+        expect(await store.findUserById(alice.id)).toStrictEqual({ ...alice, lastLogin: at(10) });
+      });
+
+      test('createUser and updateUser store the display name', async () => {
+        const alice = await create('alice', { name: 'Alice' });
+        expect(alice.name).toBe('Alice');
+        const updated = await store.updateUser(alice.id, { name: 'Alice Liddell' }, at(60));
+        expect(updated).toStrictEqual({ ...alice, name: 'Alice Liddell', updated: at(60) });
+        expect(await store.findUserById(alice.id)).toStrictEqual(updated);
+        const cleared = await store.updateUser(alice.id, { name: '' }, at(70));
+        expect(cleared).toStrictEqual({ ...alice, name: '', updated: at(70) });
+      });
+    });
+
+    describe('queryUsers', () => {
+      const ids = (page: Page<User>) => page.items.map((u) => u.username);
+
+      test('with no users: count 0, no items', async () => {
+        expect(await store.queryUsers({ offset: 0, limit: 10 })).toStrictEqual({ count: 0, items: [] });
+      });
+
+      test('orders by updated, newest first by default, and pages with offset and limit', async () => {
+        const u2 = await create('u2', {}, at(2));
+        await create('u5', {}, at(5));
+        await create('u1', {}, at(1));
+        await create('u4', {}, at(4));
+        await create('u3', {}, at(3));
+
+        const all = await store.queryUsers({ offset: 0, limit: 10 });
+        expect(all.count).toBe(5);
+        expect(ids(all)).toEqual(['u5', 'u4', 'u3', 'u2', 'u1']);
+        expect(all.items[3]).toStrictEqual(u2);
+        expect(ids(await store.queryUsers({ ordering: '-updated', offset: 0, limit: 10 }))).toEqual([
+          'u5',
+          'u4',
+          'u3',
+          'u2',
+          'u1',
+        ]);
+        expect(ids(await store.queryUsers({ ordering: 'updated', offset: 0, limit: 10 }))).toEqual([
+          'u1',
+          'u2',
+          'u3',
+          'u4',
+          'u5',
+        ]);
+
+        const page = (offset: number, limit: number, ordering?: 'updated' | '-updated') =>
+          store.queryUsers({ offset, limit, ...(ordering && { ordering }) });
+        expect(await page(0, 2)).toStrictEqual({ count: 5, items: [all.items[0], all.items[1]] });
+        expect(ids(await page(2, 2))).toEqual(['u3', 'u2']);
+        expect(await page(4, 2)).toStrictEqual({ count: 5, items: [all.items[4]] });
+        expect(await page(5, 2)).toStrictEqual({ count: 5, items: [] });
+        expect(ids(await page(1, 3, 'updated'))).toEqual(['u2', 'u3', 'u4']);
+        expect((await page(1, 3, 'updated')).count).toBe(5);
+
+        // An update moves the user to the front.
+        await store.updateUser(u2.id, { firstName: 'Two' }, at(6));
+        expect(ids(await page(0, 2))).toEqual(['u2', 'u5']);
+      });
+
+      describe('search', () => {
+        beforeEach(async () => {
+          await create('Quokka', { email: 'one@example.com', firstName: 'Ann', lastName: 'Lee' }, at(1));
+          await create('two', { email: 'wombat@example.com', firstName: 'Bea', lastName: 'Ray' }, at(2));
+          await create('three', { email: null, firstName: 'Platypus', lastName: 'Cho' }, at(3));
+          await create('four', { email: 'four@example.org', firstName: 'Dee', lastName: 'Echidna' }, at(4));
+          await create('five', { email: 'five@example.com', firstName: 'Eve', lastName: 'Fox' }, at(5));
+        });
+        const search = async (term: string | undefined, offset = 0, limit = 10) =>
+          store.queryUsers({ search: term, offset, limit });
+
+        test.each([
+          ['username', 'QUOKKA', ['Quokka']],
+          ['username (part)', 'okk', ['Quokka']],
+          ['email', 'WOMBAT@', ['two']],
+          ['first name', 'platypus', ['three']],
+          ['last name', 'eCHIDna', ['four']],
+          ['several fields', 'example.com', ['five', 'two', 'Quokka']],
+          ['nothing', 'koala', []],
+        ])('matches the %s case-insensitively', async (_field, term, expected) => {
+          const page = await search(term);
+          expect(ids(page)).toEqual(expected);
+          expect(page.count).toBe(expected.length);
+        });
+
+        test('count is every match, not the page', async () => {
+          expect(await search('example')).toMatchObject({ count: 4 });
+          const first = await search('example', 0, 2);
+          expect(first.count).toBe(4);
+          expect(ids(first)).toEqual(['five', 'four']);
+          const second = await search('example', 2, 2);
+          expect(second.count).toBe(4);
+          expect(ids(second)).toEqual(['two', 'Quokka']);
+          expect(
+            ids(await store.queryUsers({ search: 'example', ordering: 'updated', offset: 0, limit: 3 })),
+          ).toEqual(['Quokka', 'two', 'four']);
+        });
+
+        test('an empty or absent search matches everyone', async () => {
+          for (const term of ['', undefined]) {
+            const page = await search(term, 0, 2);
+            expect(page.count).toBe(5);
+            expect(ids(page)).toEqual(['five', 'four']);
+          }
+        });
+      });
+
+      test('LIKE wildcards and the escape character in a search match literally', async () => {
+        await create('a_b', { email: null }, at(1));
+        await create('axb', { email: null }, at(2));
+        await create('a%c', { email: null }, at(3));
+        await create('abc', { email: null }, at(4));
+        await create('back\\slash', { email: null }, at(5));
+        await create('backxslash', { email: null }, at(6));
+        const search = async (term: string) => {
+          const page = await store.queryUsers({ search: term, offset: 0, limit: 10 });
+          return { count: page.count, usernames: ids(page) };
+        };
+        expect(await search('_')).toEqual({ count: 1, usernames: ['a_b'] });
+        expect(await search('a_b')).toEqual({ count: 1, usernames: ['a_b'] });
+        expect(await search('%')).toEqual({ count: 1, usernames: ['a%c'] });
+        expect(await search('a%c')).toEqual({ count: 1, usernames: ['a%c'] });
+        expect(await search('\\')).toEqual({ count: 1, usernames: ['back\\slash'] });
+        expect(await search('k\\s')).toEqual({ count: 1, usernames: ['back\\slash'] });
+        expect(await search('a')).toEqual({
+          count: 6,
+          usernames: ['backxslash', 'back\\slash', 'abc', 'a%c', 'axb', 'a_b'],
+        });
+      });
+    });
+
+    describe('audit', () => {
+      const entry = (overrides: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+        at: T0,
+        actorId: null,
+        actor: '',
+        action: 'test',
+        targetId: null,
+        target: '',
+        detail: {},
+        ip: '',
+        ...overrides,
+      });
+
+      test('an empty log', async () => {
+        expect(await store.listAudit(0, 10)).toStrictEqual({ count: 0, items: [] });
+      });
+
+      test('recordAudit, then listAudit lists newest first with the total count', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        const first = entry({
+          at: at(1),
+          actorId: alice.id,
+          actor: 'alice',
+          action: 'user.update',
+          targetId: bob.id,
+          target: 'bob',
+          detail: { fields: ['isStaff'], nested: { before: false, after: true }, n: 2, none: null },
+          ip: '203.0.113.7',
+        });
+        const second = entry({
+          at: at(2),
+          actor: 'system',
+          action: 'secret.create',
+          detail: { name: 'key' },
+        });
+        const third = entry({ at: at(3), actorId: bob.id, actor: 'bob', action: 'login', ip: '::1' });
+        for (const e of [first, second, third]) await store.recordAudit(e);
+
+        const all = await store.listAudit(0, 10);
+        expect(all).toStrictEqual({
+          count: 3,
+          items: [
+            { id: expect.any(Number), ...third },
+            { id: expect.any(Number), ...second },
+            { id: expect.any(Number), ...first },
+          ],
+        });
+        const [i3, i2, i1] = all.items.map((e) => e.id);
+        expect(new Set([i1, i2, i3]).size).toBe(3);
+
+        expect(await store.listAudit(1, 1)).toStrictEqual({ count: 3, items: [all.items[1]] });
+        expect(await store.listAudit(0, 2)).toStrictEqual({ count: 3, items: [all.items[0], all.items[1]] });
+        expect(await store.listAudit(2, 5)).toStrictEqual({ count: 3, items: [all.items[2]] });
+        expect(await store.listAudit(3, 5)).toStrictEqual({ count: 3, items: [] });
+      });
+
+      test('deleting a user keeps its entries, with the ids cleared and the names kept', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        const carol = await create('carol');
+        const record = entry({
+          at: at(1),
+          actorId: alice.id,
+          actor: 'alice',
+          action: 'user.update',
+          targetId: bob.id,
+          target: 'bob',
+          detail: { field: 'name' },
+          ip: '198.51.100.1',
+        });
+        const other = entry({
+          at: at(2),
+          actorId: carol.id,
+          actor: 'carol',
+          action: 'login',
+          targetId: carol.id,
+          target: 'carol',
+        });
+        await store.recordAudit(record);
+        await store.recordAudit(other);
+
+        expect(await store.deleteUser(alice.id)).toBe(true);
+        expect(await store.listAudit(0, 10)).toStrictEqual({
+          count: 2,
+          items: [
+            { id: expect.any(Number), ...other },
+            { id: expect.any(Number), ...record, actorId: null },
+          ],
+        });
+
+        expect(await store.deleteUser(bob.id)).toBe(true);
+        expect(await store.listAudit(0, 10)).toStrictEqual({
+          count: 2,
+          items: [
+            { id: expect.any(Number), ...other },
+            { id: expect.any(Number), ...record, actorId: null, targetId: null },
+          ],
+        });
       });
     });
 
@@ -539,13 +1294,10 @@ describe('SQLite store: rows', () => {
     const created = await store.createUser(newUser('alice'), T0);
     if (!created.ok) throw new Error('createUser failed');
     const userId = created.user.id;
-    await store.recordRefreshToken({
-      jti: 'parent',
-      userId,
-      familyId: 'fam-1',
-      issuedAt: T0,
-      expiresAt: at(3600),
-    });
+    await store.startSession(
+      { id: 'fam-1', userId, userAgent: '', ip: '' },
+      { jti: 'parent', userId, issuedAt: T0, expiresAt: at(3600) },
+    );
     const result = await store.rotateRefreshToken({
       jti: 'parent',
       userId,
@@ -584,6 +1336,84 @@ describe('SQLite store: rows', () => {
       ]);
       const user = raw.prepare('select password_hash from users where id = ?').get(userId);
       expect(user).toEqual({ password_hash: 'hash-of-alice' });
+    } finally {
+      raw.close();
+    }
+  });
+  test('ending sessions records when and why; a rotation refused for an ended session leaves the token row as it was', async () => {
+    await store.migrate();
+    const created = await store.createUser(newUser('alice'), T0);
+    if (!created.ok) throw new Error('createUser failed');
+    const userId = created.user.id;
+    for (const [id, jti] of [
+      ['by-user', 'u1'],
+      ['by-logout', 'l1'],
+      ['kept', 'k1'],
+      ['by-all', 'a1'],
+    ] as const) {
+      await store.startSession(
+        { id, userId, userAgent: '', ip: '' },
+        { jti, userId, issuedAt: T0, expiresAt: at(3600) },
+      );
+    }
+    expect(await store.revokeSession('by-user', userId, 'user', at(1))).toBe(true);
+    expect(await store.revokeRefreshToken('l1', userId, at(2))).toBe('revoked');
+    expect(await store.revokeUserSessions(userId, 'password_change', at(3), 'kept')).toBe(1);
+    for (const revoke of [true, false]) {
+      const result = await store.rotateRefreshToken({
+        jti: 'u1',
+        userId,
+        now: at(10),
+        child: { jti: `child-${revoke}`, userId, issuedAt: at(10), expiresAt: at(3610) },
+        revoke,
+      });
+      expect(result).toEqual({ ok: false, reason: 'revoked' });
+    }
+
+    const raw = new SqliteDatabase(file, { readonly: true });
+    try {
+      expect(
+        raw
+          .prepare('select id, last_used_at, expires_at, revoked_at, revoke_reason from sessions order by id')
+          .all(),
+      ).toEqual([
+        {
+          id: 'by-all',
+          last_used_at: T0.toISOString(),
+          expires_at: at(3600).toISOString(),
+          revoked_at: at(3).toISOString(),
+          revoke_reason: 'password_change',
+        },
+        {
+          id: 'by-logout',
+          last_used_at: T0.toISOString(),
+          expires_at: at(3600).toISOString(),
+          revoked_at: at(2).toISOString(),
+          revoke_reason: 'logout',
+        },
+        {
+          id: 'by-user',
+          last_used_at: T0.toISOString(),
+          expires_at: at(3600).toISOString(),
+          revoked_at: at(1).toISOString(),
+          revoke_reason: 'user',
+        },
+        {
+          id: 'kept',
+          last_used_at: T0.toISOString(),
+          expires_at: at(3600).toISOString(),
+          revoked_at: null,
+          revoke_reason: null,
+        },
+      ]);
+      expect(
+        raw.prepare('select jti, family_id, revoked_at, replaced_by from refresh_tokens order by jti').all(),
+      ).toEqual([
+        { jti: 'a1', family_id: 'by-all', revoked_at: null, replaced_by: null },
+        { jti: 'k1', family_id: 'kept', revoked_at: null, replaced_by: null },
+        { jti: 'l1', family_id: 'by-logout', revoked_at: at(2).toISOString(), replaced_by: null },
+        { jti: 'u1', family_id: 'by-user', revoked_at: null, replaced_by: null },
+      ]);
     } finally {
       raw.close();
     }

@@ -7,6 +7,7 @@ export interface User {
   firstName: string;
   lastName: string;
   profileEmail: string;
+  name: string;
   isActive: boolean;
   isStaff: boolean;
   isSuperuser: boolean;
@@ -23,10 +24,15 @@ export interface NewUser {
   firstName?: string;
   lastName?: string;
   profileEmail?: string;
+  name?: string;
   isActive?: boolean;
   isStaff?: boolean;
   isSuperuser?: boolean;
 }
+
+export type UserChanges = Partial<
+  Pick<User, 'firstName' | 'lastName' | 'profileEmail' | 'name' | 'isActive' | 'isStaff' | 'isSuperuser'>
+>;
 
 export type UniqueField = 'username' | 'email';
 export type CreateUserResult = { ok: true; user: User } | { ok: false; conflicts: UniqueField[] };
@@ -35,6 +41,21 @@ export interface LoginCandidate {
   user: User;
   passwordHash: string;
 }
+
+/** A login, as its owner sees it in a sessions list. */
+export interface Session {
+  id: string;
+  userId: number;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+  userAgent: string;
+  ip: string;
+}
+
+export type NewSession = Pick<Session, 'id' | 'userId' | 'userAgent' | 'ip'>;
 
 export interface RefreshTokenRecord {
   jti: string;
@@ -49,16 +70,51 @@ export interface RotateRequest {
   /** The user the token names; a row for another user is treated as unknown. */
   userId: number;
   now: Date;
-  /** The token replacing it, recorded in the same transaction and family; absent when rotation is off. */
+  /** The token replacing it, recorded in the same transaction and session; absent when rotation is off. */
   child?: Omit<RefreshTokenRecord, 'familyId'>;
   /** Revoke the presented token (BLACKLIST_AFTER_ROTATION). */
   revoke: boolean;
 }
 
 export type RotateResult =
-  { ok: true; user: User } | { ok: false; reason: 'unknown' | 'revoked' | 'user_inactive' | 'user_missing' };
+  | { ok: true; user: User; sessionId: string }
+  | { ok: false; reason: 'unknown' | 'revoked' | 'user_inactive' | 'user_missing' };
 
 export type RevokeResult = 'revoked' | 'already_revoked' | 'unknown';
+
+/** The user behind an access token, and whether the token's session is still open. */
+export interface AccessSubject {
+  user: User;
+  sessionActive: boolean;
+}
+
+export interface Page<T> {
+  count: number;
+  items: T[];
+}
+
+export interface UserQuery {
+  /** Matched against username, email and names, case-insensitively. */
+  search?: string | undefined;
+  /** `updated` ascending or descending (the default, newest first). */
+  ordering?: 'updated' | '-updated';
+  offset: number;
+  limit: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actorId: number | null;
+  actor: string;
+  action: string;
+  targetId: number | null;
+  target: string;
+  detail: Record<string, unknown>;
+  ip: string;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
 /**
  * Everything Gatehouse keeps. Every method is atomic on its own; what must not race (rotation,
@@ -68,28 +124,42 @@ export type RevokeResult = 'revoked' | 'already_revoked' | 'unknown';
 export interface Store {
   createUser(user: NewUser, now: Date): Promise<CreateUserResult>;
   findUserById(id: number): Promise<User | undefined>;
+  findUserByPublicId(publicId: string): Promise<User | undefined>;
   findUserByUsernameKey(usernameKey: string): Promise<User | undefined>;
   /** By email or username key; an email match wins when both match different users. */
   findLoginCandidate(identifier: { usernameKey: string; email: string }): Promise<LoginCandidate | undefined>;
+  findPasswordHash(userId: number): Promise<string | undefined>;
   updatePasswordHash(userId: number, passwordHash: string, now: Date): Promise<void>;
-  updateUser(
-    userId: number,
-    changes: Partial<
-      Pick<User, 'firstName' | 'lastName' | 'profileEmail' | 'isActive' | 'isStaff' | 'isSuperuser'>
-    >,
-    now: Date,
-  ): Promise<User | undefined>;
-  recordLogin(userId: number, now: Date): Promise<void>;
+  updateUser(userId: number, changes: UserChanges, now: Date): Promise<User | undefined>;
+  /** Sets last_login unless it is already more recent than `throttle` before now. */
+  recordLogin(userId: number, now: Date, throttleSeconds?: number): Promise<void>;
+  deleteUser(userId: number): Promise<boolean>;
   listUsers(): Promise<User[]>;
+  queryUsers(query: UserQuery): Promise<Page<User>>;
+
+  /** A new session and its first refresh token, in one transaction. */
+  startSession(session: NewSession, token: Omit<RefreshTokenRecord, 'familyId'>): Promise<void>;
+  /** The user an access token names, with its session's state; one indexed lookup. */
+  findAccessSubject(userId: number, sessionId: string): Promise<AccessSubject | undefined>;
+  isSessionActive(sessionId: string): Promise<boolean>;
+  listSessions(userId: number, now: Date): Promise<Session[]>;
+  /** Ends a session: its refresh tokens and access tokens stop working. False if none was open. */
+  revokeSession(sessionId: string, userId: number, reason: string, now: Date): Promise<boolean>;
+  /** Ends every open session of a user but `except`; returns how many. */
+  revokeUserSessions(userId: number, reason: string, now: Date, except?: string): Promise<number>;
 
   recordRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /** Compare-and-set: of any number of concurrent rotations of one token, exactly one succeeds. */
   rotateRefreshToken(request: RotateRequest): Promise<RotateResult>;
+  /** Logout: the token is spent and its session ended. */
   revokeRefreshToken(jti: string, userId: number, now: Date): Promise<RevokeResult>;
-  /** undefined: no such token. */
+  /** undefined: no such token. A token of an ended session counts as revoked. */
   isRefreshTokenRevoked(jti: string): Promise<boolean | undefined>;
-  /** Removes tokens past their expiry; returns how many. */
+  /** Removes tokens and sessions past their expiry; returns how many tokens. */
   deleteExpiredRefreshTokens(now: Date): Promise<number>;
+
+  recordAudit(entry: NewAuditEntry): Promise<void>;
+  listAudit(offset: number, limit: number): Promise<Page<AuditEntry>>;
 
   /** The named secret, created by `create` on first use; concurrent first uses agree on one value. */
   getOrCreateSecret(name: string, create: () => string, now: Date): Promise<string>;

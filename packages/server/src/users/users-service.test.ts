@@ -59,7 +59,7 @@ describe('createAccount', () => {
     const result = await users.createAccount({
       username: 'bad name!',
       email: 'not-an-email',
-      password: 'short',
+      password: 'sh0rt!x',
     });
     expect(result).toEqual({
       ok: false,
@@ -85,12 +85,16 @@ describe('createAccount', () => {
 
 describe('authenticate', () => {
   beforeEach(async () => {
-    await users.createAccount({ username: 'user1', email: 'user1@example.com', password: 'password1' });
+    await users.createAccount({
+      username: 'user1',
+      email: 'user1@example.com',
+      password: 'tangerine-kayak-42',
+    });
   });
 
   test('by username or email, in any canonical variant', async () => {
     for (const identifier of ['user1', 'USER1', 'ｕｓｅｒ１', 'user1@example.com', 'User1@Example.com']) {
-      const result = await users.authenticate(identifier, 'password1');
+      const result = await users.authenticate(identifier, 'tangerine-kayak-42');
       expect(result.ok, identifier).toBe(true);
     }
   });
@@ -98,9 +102,9 @@ describe('authenticate', () => {
   test('wrong password, unknown user and inactive user are the same failure', async () => {
     await store.updateUser(1, { isActive: false }, clock());
     for (const [identifier, password] of [
-      ['user1', 'password1'],
+      ['user1', 'tangerine-kayak-42'],
       ['user1', 'wrong'],
-      ['nobody', 'password1'],
+      ['nobody', 'tangerine-kayak-42'],
     ] as const) {
       expect(await users.authenticate(identifier, password)).toEqual({
         ok: false,
@@ -119,7 +123,7 @@ describe('authenticate', () => {
       },
     };
     const service = createUsersService({ store, hasher: spying, clock, updateLastLogin: false });
-    expect((await service.authenticate('nobody', 'password1')).ok).toBe(false);
+    expect((await service.authenticate('nobody', 'tangerine-kayak-42')).ok).toBe(false);
     expect(seen).toEqual([undefined]);
   });
 
@@ -132,15 +136,15 @@ describe('authenticate', () => {
     expect((await store.findLoginCandidate({ usernameKey: 'user1', email: 'user1' }))?.passwordHash).toBe(
       before?.passwordHash,
     );
-    expect((await service.authenticate('user1', 'password1')).ok).toBe(true);
+    expect((await service.authenticate('user1', 'tangerine-kayak-42')).ok).toBe(true);
     const after = await store.findLoginCandidate({ usernameKey: 'user1', email: 'user1' });
     expect(after?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=24576,p=1,t=2\$/);
-    expect((await service.authenticate('user1', 'password1')).ok).toBe(true);
+    expect((await service.authenticate('user1', 'tangerine-kayak-42')).ok).toBe(true);
   });
 
   test('UPDATE_LAST_LOGIN records the login time', async () => {
     const service = createUsersService({ store, hasher, clock, updateLastLogin: true });
-    await service.authenticate('user1', 'password1');
+    await service.authenticate('user1', 'tangerine-kayak-42');
     expect((await store.findUserById(1))?.lastLogin).toEqual(clock());
   });
 });

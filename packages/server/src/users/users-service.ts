@@ -17,6 +17,7 @@ export interface NewAccount {
   firstName?: string;
   lastName?: string;
   profileEmail?: string;
+  name?: string;
   isStaff?: boolean;
   isSuperuser?: boolean;
   /** Skip the password policy: only for the demo data and an operator's explicit request. */
@@ -25,11 +26,16 @@ export interface NewAccount {
 
 export type CreateAccountResult = { ok: true; user: User } | { ok: false; errors: FieldErrors };
 export type AuthenticateResult = { ok: true; user: User } | { ok: false; code: 'invalid_credentials' };
+export type CheckResult = { ok: true } | { ok: false; errors: FieldErrors };
 
 export interface UsersService {
   createAccount(account: NewAccount): Promise<CreateAccountResult>;
   /** By username or email, whichever the identifier is. Inactive accounts never authenticate. */
   authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
+  /** The current password of a signed-in user; a wrong one is a field error on `field`. */
+  checkPassword(user: User, password: string, field: string, message: string): Promise<CheckResult>;
+  /** Sets a new password under the policy; a field error on `field` when refused. */
+  setPassword(user: User, password: string, field: string): Promise<CheckResult>;
 }
 
 export interface UsersServiceDeps {
@@ -37,14 +43,16 @@ export interface UsersServiceDeps {
   hasher: PasswordHasher;
   clock: () => Date;
   updateLastLogin: boolean;
+  passwordMinLength?: number;
 }
 
-export function createUsersService({
-  store,
-  hasher,
-  clock,
-  updateLastLogin,
-}: UsersServiceDeps): UsersService {
+/** last_login is written at most this often per user, so logins in a burst cost one write. */
+const LAST_LOGIN_THROTTLE_SECONDS = 60;
+
+export function createUsersService(deps: UsersServiceDeps): UsersService {
+  const { store, hasher, clock, updateLastLogin } = deps;
+  const policy = { minLength: deps.passwordMinLength ?? 8 };
+
   return {
     async createAccount(account) {
       const username = normalizeIdentifier(account.username);
@@ -53,7 +61,9 @@ export function createUsersService({
       const usernameIssue = usernameProblem(username);
       if (usernameIssue) errors.username = [usernameIssue];
       if (email !== null && !isValidEmail(email)) errors.email = ['Enter a valid email address.'];
-      const passwordIssues = account.bypassPasswordPolicy ? [] : passwordProblems(account.password);
+      const passwordIssues = account.bypassPasswordPolicy
+        ? []
+        : passwordProblems(account.password, { username, email }, policy);
       if (passwordIssues.length > 0) errors.password = passwordIssues;
       if (Object.keys(errors).length > 0) return { ok: false, errors };
 
@@ -66,6 +76,7 @@ export function createUsersService({
           ...(account.firstName !== undefined && { firstName: account.firstName }),
           ...(account.lastName !== undefined && { lastName: account.lastName }),
           ...(account.profileEmail !== undefined && { profileEmail: account.profileEmail }),
+          ...(account.name !== undefined && { name: account.name }),
           isStaff: account.isStaff ?? false,
           isSuperuser: account.isSuperuser ?? false,
         },
@@ -87,13 +98,26 @@ export function createUsersService({
       });
       // Unknown users are verified against a dummy hash: same cost, so timing does not reveal accounts.
       const verification = await hasher.verify(candidate?.passwordHash, password);
-      if (!candidate || !verification.ok || !candidate.user.isActive)
+      if (!candidate || !verification.ok || !candidate.user.isActive) {
         return { ok: false, code: 'invalid_credentials' };
+      }
       const { user } = candidate;
       const now = clock();
       if (verification.needsRehash) await store.updatePasswordHash(user.id, await hasher.hash(password), now);
-      if (updateLastLogin) await store.recordLogin(user.id, now);
+      if (updateLastLogin) await store.recordLogin(user.id, now, LAST_LOGIN_THROTTLE_SECONDS);
       return { ok: true, user };
+    },
+
+    async checkPassword(user, password, field, message) {
+      const { ok } = await hasher.verify(await store.findPasswordHash(user.id), password);
+      return ok ? { ok: true } : { ok: false, errors: { [field]: [message] } };
+    },
+
+    async setPassword(user, password, field) {
+      const problems = passwordProblems(password, { username: user.username, email: user.email }, policy);
+      if (problems.length > 0) return { ok: false, errors: { [field]: problems } };
+      await store.updatePasswordHash(user.id, await hasher.hash(password), clock());
+      return { ok: true };
     },
   };
 }

@@ -42,8 +42,9 @@ describe('GET /api/profile/', () => {
       is_active: true,
       is_staff: false,
       is_superuser: false,
-      last_login: null,
     });
+    // Logging in recorded it.
+    expect(body.user.last_login).toBe(ctx.clock().toISOString());
     expect(body.user.public_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.body).not.toMatch(/password|argon2/);
   });
@@ -131,7 +132,7 @@ describe('GET /api/profile/', () => {
       headers: { authorization: `Bearer ${access}` },
     });
     expect(response.statusCode).toBe(405);
-    expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
+    expect(response.headers.allow).toBe('GET, PATCH, HEAD, OPTIONS');
     expect(response.json()).toEqual({ detail: 'Method "POST" not allowed.' });
   });
 });

@@ -1,5 +1,7 @@
 import type { Config } from '../../config.js';
 import type { TokenService } from '../../auth/tokens.js';
+import type { AccountsService } from '../../users/accounts-service.js';
+import type { AdminService } from '../../users/admin-service.js';
 import type { UsersService } from '../../users/users-service.js';
 import type { Authenticate } from '../authenticate.js';
 
@@ -8,5 +10,7 @@ export interface RouteDeps {
   config: Config;
   tokens: TokenService;
   users: UsersService;
+  accounts: AccountsService;
+  admin: AdminService;
   authenticate: Authenticate;
 }

@@ -28,7 +28,10 @@ describe('POST /api/token/', () => {
 
     const access = decodePayload(body.access);
     expect(decodeHeader(body.access)).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(Object.keys(access)).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id', 'username']);
+    expect(Object.keys(access)).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id', 'username', 'sid']);
+    // Both tokens name the same session.
+    expect(access.sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(decodePayload(body.refresh).sid).toBe(access.sid);
     expect(access).toMatchObject({ token_type: 'access', user_id: 1, username: 'user1' });
     expect(access.exp).toBe((access.iat as number) + 300);
     expect(access.jti).toMatch(/^[0-9a-f]{32}$/);

@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { HttpError, tokenEndpointError, unauthorized } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
+import { clientInfo } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
 
 export interface TokenRoutesOptions {
@@ -25,7 +26,7 @@ export interface TokenRoutesOptions {
 
 /** simplejwt's TokenObtainPair/Refresh/Verify/Blacklist views. */
 export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: TokenRoutesOptions): void {
-  const { tokens, users } = deps;
+  const { tokens, accounts } = deps;
   const { prefix, views } = options;
   const credentials = credentialsSchema(options.identifierField);
 
@@ -34,11 +35,10 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       `${prefix}/`,
       { schema: { body: credentials, response: { 200: TokenPairResponse } } },
       async (request) => {
-        const body = request.body as Credentials;
-        const identifier = (body.username ?? body.email) as string;
-        const result = await users.authenticate(identifier, body.password);
+        const { username, email, password } = request.body as Credentials;
+        const result = await accounts.signIn((username ?? email) as string, password, clientInfo(request));
         if (!result.ok) throw unauthorized('no_active_account', Messages.noActiveAccount);
-        return tokens.issuePair(result.user);
+        return result.tokens;
       },
     );
     allowOnly(app, `${prefix}/`, ['POST']);

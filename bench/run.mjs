@@ -1,0 +1,588 @@
+// `npm run bench` (`-- --quick` for ~1 s per measurement). Measures, in one run and on loopback only, a
+// bare Fastify baseline and Gatehouse (built dist/, embedded SQLite in a temp dir) with the same
+// connections and duration for each load, prints a table and writes bench/results/latest.json.
+// BENCHMARKS.md explains the method. Options:
+//   --quick                 1 s per measurement, 0.3 s warm-ups, one start-up sample
+//   --seconds N             seconds per measurement (default 10)
+//   --connections N         concurrent connections for every load (default 10)
+//   --only a,b              Gatehouse scenarios to run: profile, verify, refresh, login, storm
+//   --out FILE              where to write the JSON (default bench/results/latest.json)
+//   --cpu-prof              run the Gatehouse server under `node --cpu-prof` and summarise the profile
+//   --wait-quiet            before each measurement, wait (up to 60 s) until other processes use < 0.1 core
+import console from 'node:console';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { setTimeout } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, URL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatProfile, summarizeProfile } from './lib/cpu-profile.mjs';
+import {
+  BENCH_USER,
+  createBenchUser,
+  loadGatehouse,
+  openSessions,
+  passwordHashCost,
+  rawRotationRate,
+  serviceRotationRate,
+} from './lib/database.mjs';
+import { runLoad } from './lib/load.mjs';
+import {
+  freePort,
+  HOST,
+  memory,
+  sampleRss,
+  startServer,
+  stopServer,
+  watchOtherLoad,
+} from './lib/processes.mjs';
+import { fixed, machine, table } from './lib/report.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER_SCRIPT = path.join(ROOT, 'packages/server/dist/server.js');
+const BASELINE_SCRIPT = path.join(ROOT, 'bench/baseline-server.mjs');
+const SCENARIOS = ['profile', 'verify', 'refresh', 'login', 'storm'];
+const POSTGRES_NOTE = 'PostgreSQL: not measured, Gatehouse does not support it yet (embedded SQLite only).';
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    out: { type: 'string', default: path.join(ROOT, 'bench/results/latest.json') },
+    'cpu-prof': { type: 'boolean', default: false },
+    'wait-quiet': { type: 'boolean', default: false },
+  },
+});
+const quick = options.quick;
+const seconds = Number(options.seconds ?? (quick ? 1 : 10));
+const warmupSeconds = quick ? 0.3 : 2;
+const connections = Number(options.connections);
+const startupSamples = quick ? 1 : 3;
+const selected = new Set(options.only ? options.only.split(',').map((s) => s.trim()) : SCENARIOS);
+for (const name of selected) {
+  if (!SCENARIOS.includes(name))
+    throw new Error(`--only: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
+}
+if (!(seconds > 0) || !(connections > 0)) throw new Error('--seconds and --connections must be positive');
+
+/** @type {Set<import('./lib/processes.mjs').Child>} */
+const running = new Set();
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-'));
+let keepTmp = false;
+
+async function cleanUp() {
+  await Promise.all([...running].map((child) => stopServer(child)));
+  if (!keepTmp) rmSync(tmp, { recursive: true, force: true });
+}
+// Bounded in time whatever happens: a run that hangs is stopped.
+const watchdog = setTimeout(() => {
+  console.error('bench: took more than 15 minutes, giving up');
+  for (const child of running) child.proc.kill('SIGKILL');
+  process.exit(3);
+}, 15 * 60_000);
+watchdog.unref();
+process.on('SIGINT', () => {
+  for (const child of running) child.proc.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(130);
+});
+
+/** @param {string} text */
+const say = (text) => console.log(text);
+
+/**
+ * Starts a child server and remembers it for clean-up.
+ * @param {Parameters<typeof startServer>[0]} spec
+ */
+async function start(spec) {
+  const child = await startServer(spec);
+  running.add(child);
+  return child;
+}
+
+/** @param {import('./lib/processes.mjs').Child} child */
+async function stop(child) {
+  await stopServer(child);
+  running.delete(child);
+}
+
+/**
+ * A warm-up, then the measured load, with the server's resident memory sampled meanwhile.
+ * @param {string} label
+ * @param {number} pid
+ * @param {import('./lib/load.mjs').LoadSpec} spec
+ */
+async function measure(label, pid, spec) {
+  process.stdout.write(`  ${label} ...`);
+  await runLoad({ ...spec, seconds: warmupSeconds });
+  await quiet();
+  const rss = sampleRss(pid);
+  const load = watchOtherLoad([process.pid, pid]);
+  const result = await runLoad(spec);
+  const { otherCores } = load.stop();
+  const peakRssMiB = rss.stop();
+  say(
+    ` ${fixed(result.rps)} req/s, p50 ${fixed(result.latencyMs.p50, 2)} ms, p99 ${fixed(result.latencyMs.p99, 2)} ms` +
+      noise(otherCores),
+  );
+  return { ...result, peakRssMiB, otherCores };
+}
+
+/**
+ * Runs `work` with the other processes' CPU use measured meanwhile.
+ * @template T
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T & { otherCores: number }>}
+ */
+async function watched(work) {
+  await quiet();
+  const load = watchOtherLoad([process.pid]);
+  const result = await work();
+  return { ...result, otherCores: load.stop().otherCores };
+}
+
+/** Other processes used this much CPU during a measurement: the figure may be low. */
+const NOISY_CORES = 0.15;
+/** @param {number} otherCores */
+function noise(otherCores) {
+  return otherCores > NOISY_CORES ? ` (other processes used ${fixed(otherCores, 2)} cores meanwhile!)` : '';
+}
+
+/** With --wait-quiet: waits until other processes use less than 0.1 core over a second, 60 s at most. */
+async function quiet() {
+  if (!options['wait-quiet']) return;
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const load = watchOtherLoad([process.pid, ...[...running].map((child) => child.pid)]);
+    await sleep(1000);
+    if (load.stop().otherCores < 0.1) return;
+  }
+}
+
+/** The server's environment: ours, minus anything that would configure Gatehouse differently. */
+function serverEnvironment(/** @type {Record<string, string>} */ settings) {
+  /** @type {NodeJS.ProcessEnv} */
+  const env = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (
+      name.startsWith('GATEHOUSE_') ||
+      ['DATABASE_URL', 'HOST', 'PORT', 'NODE_ENV', 'NODE_OPTIONS'].includes(name)
+    ) {
+      continue;
+    }
+    env[name] = value;
+  }
+  return { ...env, ...settings };
+}
+
+async function main() {
+  const info = machine();
+  const results = /** @type {Record<string, any>} */ ({
+    version: 1,
+    mode: quick ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    machine: info,
+    settings: {
+      connections,
+      seconds,
+      warmupSeconds,
+      pipelining: 1,
+      loadGenerator: 'autocannon 9, in the bench process',
+    },
+    database: { kind: 'sqlite', journal: 'WAL', synchronous: 'FULL', note: POSTGRES_NOTE },
+  });
+  say(
+    `Gatehouse bench (${results.mode}): ${connections} connections, ${seconds} s per measurement after a ${warmupSeconds} s warm-up`,
+  );
+  say(`machine: ${info.nproc} CPUs, ${info.cpuModel}, Node ${info.node}, ${info.os}, ${info.memoryGiB} GiB`);
+  say(`database: embedded SQLite (WAL, synchronous=FULL) in ${tmp}`);
+  say(POSTGRES_NOTE);
+
+  // ---- The baseline: a bare Fastify, alone on the machine with the load generator.
+  say('\nbaseline (bare Fastify, fixed small JSON body):');
+  const baselinePort = await freePort();
+  const baseline = await start({
+    script: BASELINE_SCRIPT,
+    env: serverEnvironment({ NODE_ENV: 'production', PORT: String(baselinePort) }),
+    port: baselinePort,
+    readyPath: '/',
+    cwd: ROOT,
+  });
+  results.baseline = {
+    get: await measure('GET /', baseline.pid, { port: baselinePort, path: '/', connections, seconds }),
+    post: await measure('POST / (JSON body)', baseline.pid, {
+      port: baselinePort,
+      path: '/',
+      method: 'POST',
+      body: JSON.stringify({ token: 'x'.repeat(200) }),
+      connections,
+      seconds,
+    }),
+  };
+  await stop(baseline);
+
+  // ---- Gatehouse's database, prepared in this process with Gatehouse's own code.
+  const gh = await loadGatehouse(path.join(ROOT, 'packages/server/dist'));
+  const port = await freePort();
+  const signingKey = randomBytes(36).toString('base64url'); // 48 characters
+  const databasePath = path.join(tmp, 'gatehouse.sqlite3');
+  const env = serverEnvironment({
+    NODE_ENV: 'production',
+    GATEHOUSE_LOG_LEVEL: 'warn',
+    GATEHOUSE_SIGNING_KEY: signingKey,
+    // Tokens are minted before the run: they must outlive it.
+    GATEHOUSE_ACCESS_TOKEN_LIFETIME: '1h',
+    DATABASE_URL: `sqlite:${databasePath}`,
+    HOST,
+    PORT: String(port),
+  });
+  const config = gh.parseConfig(env);
+  say('\nGatehouse, prepared in-process (no HTTP):');
+  const user = await createBenchUser(gh, config, env);
+  const hash = await watched(() => passwordHashCost(gh, config, quick ? 3 : 20));
+  results.hash = hash;
+  const params = config.passwordHash;
+  say(
+    `  argon2id (m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}): one verify ` +
+      `${fixed(hash.verifyMedianMs, 1)} ms (median of ${hash.samples}), one hash ${fixed(hash.hashMs, 1)} ms`,
+  );
+  const [session] = (await openSessions(gh, config, signingKey, user, 1)).sessions;
+
+  const wantRefresh = selected.has('refresh');
+  /** @type {string[]} */
+  let refreshTokens = [];
+  if (wantRefresh) {
+    process.stdout.write('  rotation commits, the raw statements (better-sqlite3, one transaction each) ...');
+    results.durable = { raw: await watched(() => rawRotationRate(gh, config, signingKey, user, seconds)) };
+    say(` ${fixed(results.durable.raw.rate)} commits/s${noise(results.durable.raw.otherCores)}`);
+    process.stdout.write('  rotation commits through the token service and store (Kysely, async) ...');
+    results.durable.service = await watched(() => serviceRotationRate(gh, config, signingKey, user, seconds));
+    say(` ${fixed(results.durable.service.rate)} commits/s${noise(results.durable.service.otherCores)}`);
+    // Enough for the warm-up and the run at the raw rate, with a margin: HTTP cannot rotate faster.
+    const rate = Math.max(results.durable.raw.rate, results.durable.service.rate);
+    const count = Math.min(600_000, Math.ceil(rate * (seconds + warmupSeconds) * 1.25) + 1000);
+    process.stdout.write(
+      `  opening ${count} sessions with the token service (issuePair) for the refresh load ...`,
+    );
+    const opened = await openSessions(gh, config, signingKey, user, count);
+    refreshTokens = opened.sessions.map((s) => s.refresh);
+    results.refreshTokens = { prepared: count, ms: opened.ms };
+    say(` ${fixed(opened.ms)} ms`);
+  }
+
+  // ---- Start-up: spawn to first answer of GET /api/, on an empty database and on the prepared one.
+  say('\nstart-up (spawn `node packages/server/dist/server.js` until GET /api/ answers):');
+  const startupEnv = (/** @type {string} */ file, /** @type {number} */ p) => ({
+    ...env,
+    DATABASE_URL: `sqlite:${file}`,
+    PORT: String(p),
+  });
+  let startupPort = await freePort();
+  const first = await start({
+    script: SERVER_SCRIPT,
+    env: startupEnv(path.join(tmp, 'empty.sqlite3'), startupPort),
+    port: startupPort,
+    readyPath: '/api/',
+    cwd: ROOT,
+  });
+  await stop(first);
+  say(`  empty database (creates and migrates it): ${fixed(first.startupMs)} ms`);
+  /** @type {number[]} */
+  const startups = [];
+  for (let i = 0; i < startupSamples; i++) {
+    startupPort = await freePort();
+    const child = await start({
+      script: SERVER_SCRIPT,
+      env: startupEnv(databasePath, startupPort),
+      port: startupPort,
+      readyPath: '/api/',
+      cwd: ROOT,
+    });
+    startups.push(child.startupMs);
+    await stop(child);
+  }
+  const sortedStartups = [...startups].sort((a, b) => a - b);
+  results.startup = {
+    emptyDatabaseMs: first.startupMs,
+    samplesMs: startups,
+    medianMs: sortedStartups[Math.floor(sortedStartups.length / 2)],
+  };
+  say(
+    `  prepared database: ${startups.map((ms) => fixed(ms)).join(', ')} ms (median ${fixed(results.startup.medianMs)} ms)`,
+  );
+
+  // ---- The server under load.
+  const profileDir = path.join(tmp, 'cpu-prof');
+  if (options['cpu-prof']) {
+    mkdirSync(profileDir);
+    keepTmp = true;
+  }
+  const server = await start({
+    script: SERVER_SCRIPT,
+    nodeArgs: options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    env,
+    port,
+    readyPath: '/api/',
+    cwd: ROOT,
+  });
+  await sleep(1000);
+  results.memory = { idleMiB: memory(server.pid).rssMiB };
+  say(`\nGatehouse over HTTP (idle RSS ${fixed(results.memory.idleMiB, 1)} MiB):`);
+
+  const bearer = { authorization: `Bearer ${session.access}` };
+  const loginBody = JSON.stringify({ username: BENCH_USER.username, password: BENCH_USER.password });
+  const gatehouse = /** @type {Record<string, any>} */ ({});
+  results.gatehouse = gatehouse;
+  if (selected.has('profile')) {
+    gatehouse.profile = await measure('GET /api/profile/', server.pid, {
+      port,
+      path: '/api/profile/',
+      headers: bearer,
+      connections,
+      seconds,
+    });
+  }
+  if (selected.has('verify')) {
+    gatehouse.verify = await measure('POST /api/token/verify/ (access token)', server.pid, {
+      port,
+      path: '/api/token/verify/',
+      method: 'POST',
+      body: JSON.stringify({ token: session.access }),
+      connections,
+      seconds,
+    });
+    gatehouse.verifyRefresh = await measure(
+      'POST /api/token/verify/ (refresh token: + revocation lookup)',
+      server.pid,
+      {
+        port,
+        path: '/api/token/verify/',
+        method: 'POST',
+        body: JSON.stringify({ token: session.refresh }),
+        connections,
+        seconds,
+      },
+    );
+  }
+  if (wantRefresh) {
+    let next = 0;
+    let exhausted = false;
+    gatehouse.refresh = await measure('POST /api/token/refresh/ (rotation, a fresh token each)', server.pid, {
+      port,
+      path: '/api/token/refresh/',
+      method: 'POST',
+      nextBody: () => {
+        if (next >= refreshTokens.length) exhausted = true;
+        return JSON.stringify({ refresh: refreshTokens[next++ % refreshTokens.length] });
+      },
+      connections,
+      seconds,
+    });
+    gatehouse.refresh.tokensUsed = next;
+    if (exhausted) throw new Error(`the ${refreshTokens.length} prepared refresh tokens ran out`);
+  }
+  if (selected.has('login')) {
+    gatehouse.login = await measure('POST /api/token/ (login)', server.pid, {
+      port,
+      path: '/api/token/',
+      method: 'POST',
+      body: loginBody,
+      connections,
+      seconds,
+    });
+  }
+  if (selected.has('storm')) {
+    process.stdout.write('  GET /api/profile/ during a login storm (both loads at once) ...');
+    const readsSpec = { port, path: '/api/profile/', headers: bearer, connections, seconds };
+    const loginsSpec = {
+      port,
+      path: '/api/token/',
+      method: /** @type {const} */ ('POST'),
+      body: loginBody,
+      connections,
+      seconds,
+    };
+    await Promise.all([
+      runLoad({ ...readsSpec, seconds: warmupSeconds }),
+      runLoad({ ...loginsSpec, seconds: warmupSeconds }),
+    ]);
+    await quiet();
+    const rss = sampleRss(server.pid);
+    const load = watchOtherLoad([process.pid, server.pid]);
+    const [reads, logins] = await Promise.all([runLoad(readsSpec), runLoad(loginsSpec)]);
+    const { otherCores } = load.stop();
+    gatehouse.storm = {
+      reads: { ...reads, otherCores },
+      logins: { ...logins, otherCores },
+      peakRssMiB: rss.stop(),
+    };
+    say(
+      ` reads ${fixed(reads.rps)} req/s, p50 ${fixed(reads.latencyMs.p50, 2)} ms, p99 ${fixed(reads.latencyMs.p99, 2)} ms;` +
+        ` logins ${fixed(logins.rps, 1)}/s${noise(otherCores)}`,
+    );
+  }
+
+  await sleep(2000);
+  const after = memory(server.pid);
+  results.memory.afterLoadIdleMiB = after.rssMiB;
+  results.memory.peakMiB = after.hwmMiB;
+  results.memory.peakByScenarioMiB = Object.fromEntries(
+    Object.entries(gatehouse).map(([name, r]) => [name, r.peakRssMiB]),
+  );
+  const warnings = server.output().trim();
+  await stop(server);
+  if (warnings) {
+    const lines = warnings.split('\n');
+    const shown = lines.slice(0, 5).map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line));
+    say(`\nthe server wrote ${lines.length} line(s) at level warn or above, the first:\n${shown.join('\n')}`);
+  }
+
+  if (options['cpu-prof']) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      const summary = summarizeProfile(path.join(profileDir, file));
+      results.cpuProfile = { file: path.join(profileDir, file), ...summary };
+      say(`\nCPU profile of the server (${path.join(profileDir, file)}):\n${formatProfile(summary)}`);
+    }
+  }
+
+  report(results);
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nwrote ${path.relative(process.cwd(), options.out) || options.out}`);
+
+  const failures = [
+    ...Object.entries(results.baseline),
+    ...Object.entries(gatehouse).flatMap(([name, r]) =>
+      name === 'storm'
+        ? [
+            [`storm reads`, r.reads],
+            [`storm logins`, r.logins],
+          ]
+        : [[name, r]],
+    ),
+  ].filter(([, r]) => r.ok === 0 || r.non2xx > 0 || r.errors > 0);
+  if (failures.length > 0) {
+    console.error(
+      `bench: failed requests in ${failures.map(([name, r]) => `${name} (${JSON.stringify(r.statusCodes)}, ${r.errors} errors)`).join(', ')}`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The table, the targets and whether each is met; the targets go into the JSON too.
+ * @param {Record<string, any>} results
+ */
+function report(results) {
+  const base = results.baseline.get.rps;
+  const g = results.gatehouse;
+  const httpRow = (/** @type {string} */ label, /** @type {any} */ r) => [
+    label,
+    fixed(r.rps),
+    fixed(r.latencyMs.p50, 2),
+    fixed(r.latencyMs.p99, 2),
+    `${fixed(r.rps / base, 2)}×`,
+    String(r.non2xx + r.errors),
+    fixed(r.otherCores, 2),
+  ];
+  const rows = [
+    httpRow('baseline: bare Fastify GET /', results.baseline.get),
+    httpRow('baseline: bare Fastify POST / (JSON)', results.baseline.post),
+  ];
+  if (g.profile) rows.push(httpRow('GET /api/profile/', g.profile));
+  if (g.verify) rows.push(httpRow('POST /api/token/verify/ (access)', g.verify));
+  if (g.verifyRefresh) rows.push(httpRow('POST /api/token/verify/ (refresh)', g.verifyRefresh));
+  if (g.refresh) rows.push(httpRow('POST /api/token/refresh/ (rotation)', g.refresh));
+  if (g.login) rows.push(httpRow('POST /api/token/ (login)', g.login));
+  if (g.storm) {
+    rows.push(httpRow('GET /api/profile/ during login storm', g.storm.reads));
+    rows.push(httpRow('  the login storm itself', g.storm.logins));
+  }
+  if (results.durable) {
+    const commitRow = (/** @type {string} */ label, /** @type {any} */ r) => [
+      label,
+      fixed(r.rate),
+      '',
+      '',
+      '',
+      '',
+      fixed(r.otherCores, 2),
+    ];
+    rows.push(commitRow('rotation commits/s, raw SQL, no HTTP', results.durable.raw));
+    rows.push(commitRow('rotation commits/s, token service, no HTTP', results.durable.service));
+  }
+  say(`\n${table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs base', 'failed', 'other CPU'], rows)}`);
+  say(
+    `(other CPU: cores used by other processes on the machine meanwhile; above ${NOISY_CORES} the figure is suspect)`,
+  );
+
+  /** @type {{ name: string, value: number, target: string, unit: string, met: boolean }[]} */
+  const targets = [];
+  const target = (
+    /** @type {string} */ name,
+    /** @type {number} */ value,
+    /** @type {string} */ unit,
+    /** @type {'>=' | '<='} */ op,
+    /** @type {number} */ limit,
+  ) =>
+    targets.push({
+      name,
+      value,
+      unit,
+      target: `${op} ${limit}${unit}`,
+      met: op === '>=' ? value >= limit : value <= limit,
+    });
+  if (g.profile) target('profile read vs baseline req/s', g.profile.rps / base, '×', '>=', 0.5);
+  if (g.verify) target('verify vs baseline req/s', g.verify.rps / base, '×', '>=', 0.6);
+  if (g.refresh)
+    target('refresh vs raw durable commit rate', g.refresh.rps / results.durable.raw.rate, '×', '>=', 0.5);
+  if (g.storm)
+    target('p99 of protected reads during a login storm', g.storm.reads.latencyMs.p99, ' ms', '<=', 25);
+  target('idle RSS', results.memory.idleMiB, ' MiB', '<=', 80);
+  target('start-up to first answer (median)', results.startup.medianMs, ' ms', '<=', 1000);
+  results.targets = targets;
+
+  const extras = [];
+  if (g.login) {
+    extras.push(
+      `logins: ${fixed(g.login.rps, 1)}/s with ${connections} connections; one argon2id verify costs ${fixed(results.hash.verifyMedianMs, 1)} ms ` +
+        `(${fixed(1000 / results.hash.verifyMedianMs, 1)}/s per core)`,
+    );
+  }
+  extras.push(
+    `memory: idle ${fixed(results.memory.idleMiB, 1)} MiB, peak ${fixed(results.memory.peakMiB, 1)} MiB, ` +
+      `idle after the load ${fixed(results.memory.afterLoadIdleMiB, 1)} MiB`,
+  );
+  extras.push(
+    `start-up: ${fixed(results.startup.medianMs)} ms (median), ${fixed(results.startup.emptyDatabaseMs)} ms on an empty database`,
+  );
+  say(`\n${extras.join('\n')}`);
+  say(
+    `\n${table(
+      ['target', 'value', 'wanted', ''],
+      targets.map((t) => [
+        t.name,
+        `${fixed(t.value, t.unit === '×' ? 2 : 1)}${t.unit}`,
+        t.target,
+        t.met ? 'met' : 'MISSED',
+      ]),
+    )}`,
+  );
+  say(POSTGRES_NOTE);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error('bench: failed:', error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+  if (keepTmp) say(`(kept ${tmp})`);
+}

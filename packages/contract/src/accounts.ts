@@ -1,0 +1,164 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { IDENTIFIER_MAX_LENGTH, PASSWORD_MAX_LENGTH } from './tokens.js';
+
+const DateTime = Type.String({ format: 'date-time' });
+const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
+const Username = Type.String({ minLength: 1, maxLength: 150 });
+const Email = Type.String({ minLength: 1, maxLength: IDENTIFIER_MAX_LENGTH });
+const Name = Type.String({ maxLength: 150 });
+
+/**
+ * An account as Gatehouse's own API shows it. `id` is the public id (a UUID), as tutorial B's client
+ * expects; the integer database id is never needed by a client.
+ */
+export const AccountResponse = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  public_id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  is_active: Type.Boolean(),
+  is_staff: Type.Boolean(),
+  is_superuser: Type.Boolean(),
+  last_login: Type.Union([DateTime, Type.Null()]),
+  created: DateTime,
+  updated: DateTime,
+});
+export type AccountResponse = Static<typeof AccountResponse>;
+
+/** POST /api/users/ — Gatehouse's registration. */
+export const SignUpRequest = Type.Object({
+  username: Username,
+  email: Type.Optional(Type.Union([Email, Type.Null()])),
+  password: Password,
+  first_name: Type.Optional(Name),
+  last_name: Type.Optional(Name),
+});
+export type SignUpRequest = Static<typeof SignUpRequest>;
+
+/** Login and registration answers: the tokens, then the account (tutorial B's login order). */
+export const SignedInResponse = Type.Object({
+  refresh: Type.String(),
+  access: Type.String(),
+  user: AccountResponse,
+});
+export type SignedInResponse = Static<typeof SignedInResponse>;
+
+/** Tutorial B's register body: all three required, password at least 8 characters. */
+export const TutorialBRegisterRequest = Type.Object({
+  username: Username,
+  email: Type.String({ minLength: 1, maxLength: IDENTIFIER_MAX_LENGTH, format: 'email' }),
+  password: Type.String({ minLength: 8, maxLength: PASSWORD_MAX_LENGTH }),
+});
+export type TutorialBRegisterRequest = Static<typeof TutorialBRegisterRequest>;
+
+/** Tutorial B's register answer: 201, the access token named `token`. */
+export const TutorialBRegisterResponse = Type.Object({
+  user: AccountResponse,
+  refresh: Type.String(),
+  token: Type.String(),
+});
+
+/** Tutorial C's register body and answer. */
+export const TutorialCRegisterRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 150 }),
+  email: Type.String({ minLength: 1, maxLength: IDENTIFIER_MAX_LENGTH, format: 'email' }),
+  password: Password,
+});
+export type TutorialCRegisterRequest = Static<typeof TutorialCRegisterRequest>;
+export const TutorialCRegisterResponse = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  email: Type.String(),
+});
+
+export const TutorialCLoginResponse = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+});
+/** An empty `refresh_token` is allowed: tutorial C answers it 200 with nothing to blacklist. */
+export const TutorialCLogoutRequest = Type.Object({ refresh_token: Type.String({ maxLength: 8192 }) });
+export type TutorialCLogoutRequest = Static<typeof TutorialCLogoutRequest>;
+
+/** PATCH /api/profile/ and /api/users/me/: the owner's editable fields. Anything else is ignored. */
+export const ProfileUpdateRequest = Type.Object({
+  first_name: Type.Optional(Name),
+  last_name: Type.Optional(Name),
+  email: Type.Optional(Type.String({ maxLength: IDENTIFIER_MAX_LENGTH })),
+});
+export type ProfileUpdateRequest = Static<typeof ProfileUpdateRequest>;
+
+/** PATCH /api/users/me/: names only; the login email and roles are not the owner's to set here. */
+export const AccountUpdateRequest = Type.Object({
+  first_name: Type.Optional(Name),
+  last_name: Type.Optional(Name),
+});
+export type AccountUpdateRequest = Static<typeof AccountUpdateRequest>;
+
+export const PasswordChangeRequest = Type.Object({ current_password: Password, new_password: Password });
+export type PasswordChangeRequest = Static<typeof PasswordChangeRequest>;
+
+export const PasswordConfirmRequest = Type.Object({ password: Password });
+export type PasswordConfirmRequest = Static<typeof PasswordConfirmRequest>;
+
+export const LogoutRequest = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 8192 }) });
+
+export const SessionResponse = Type.Object({
+  id: Type.String(),
+  created_at: DateTime,
+  last_used_at: DateTime,
+  expires_at: DateTime,
+  user_agent: Type.String(),
+  ip: Type.String(),
+  /** The session of the request that lists it. */
+  current: Type.Boolean(),
+});
+export type SessionResponse = Static<typeof SessionResponse>;
+
+export const AdminUserResponse = Type.Object({
+  ...AccountResponse.properties,
+  sessions: Type.Array(SessionResponse),
+});
+export type AdminUserResponse = Static<typeof AdminUserResponse>;
+
+/** PATCH /api/users/<public_id>/ by a superuser. */
+export const AdminUserUpdateRequest = Type.Object({
+  is_active: Type.Optional(Type.Boolean()),
+  is_staff: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+});
+export type AdminUserUpdateRequest = Static<typeof AdminUserUpdateRequest>;
+
+export const AuditEntryResponse = Type.Object({
+  id: Type.Integer(),
+  at: DateTime,
+  actor: Type.String(),
+  action: Type.String(),
+  target: Type.String(),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+  ip: Type.String(),
+});
+export type AuditEntryResponse = Static<typeof AuditEntryResponse>;
+
+/** Page numbers and sizes arrive as query strings; digits only. */
+const Digits = Type.String({ pattern: '^[0-9]{1,6}$' });
+export const PageQuery = Type.Object({ page: Type.Optional(Digits), page_size: Type.Optional(Digits) });
+export type PageQuery = Static<typeof PageQuery>;
+export const UserListQuery = Type.Object({
+  page: Type.Optional(Digits),
+  page_size: Type.Optional(Digits),
+  search: Type.Optional(Type.String({ maxLength: 100 })),
+  ordering: Type.Optional(Type.Union([Type.Literal('updated'), Type.Literal('-updated')])),
+});
+export type UserListQuery = Static<typeof UserListQuery>;
+
+/** DRF's PageNumberPagination body. */
+export function Paginated<T extends TSchema>(item: T) {
+  return Type.Object({
+    count: Type.Integer(),
+    next: Type.Union([Type.String(), Type.Null()]),
+    previous: Type.Union([Type.String(), Type.Null()]),
+    results: Type.Array(item),
+  });
+}

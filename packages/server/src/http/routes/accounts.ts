@@ -1,0 +1,180 @@
+import {
+  AccountResponse,
+  AccountUpdateRequest,
+  EmptyResponse,
+  LogoutRequest,
+  PasswordChangeRequest,
+  PasswordConfirmRequest,
+  SessionResponse,
+  SignedInResponse,
+  SignUpRequest,
+} from '@gatehouse/contract';
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { invalidFields, notFound, tokenEndpointError } from '../errors.js';
+import { allowOnly } from '../method-not-allowed.js';
+import { presentAccount, presentSession } from '../presenters.js';
+import { callerOf, clientInfo } from '../request-context.js';
+import type { RouteDeps } from './route-deps.js';
+
+const tags = ['accounts'];
+
+/**
+ * Gatehouse's own account API: registration, logout (this session or all), the caller's account,
+ * password change, account deletion and the caller's sessions. Login is POST /api/auth/login/ and
+ * refresh POST /api/auth/refresh/ (tutorial-b.ts), which this API shares with tutorial B.
+ */
+export function accountRoutes(app: FastifyInstance, { accounts, tokens, authenticate }: RouteDeps): void {
+  app.post(
+    '/api/users/',
+    {
+      schema: {
+        tags,
+        summary: 'Register: a new account, signed in',
+        body: SignUpRequest,
+        response: { 201: SignedInResponse },
+      },
+    },
+    async (request, reply) => {
+      const { username, email, password, first_name, last_name } = request.body as SignUpRequest;
+      const result = await accounts.signUp(
+        {
+          username,
+          email: email ?? null,
+          password,
+          ...(first_name !== undefined && { firstName: first_name }),
+          ...(last_name !== undefined && { lastName: last_name }),
+        },
+        clientInfo(request),
+      );
+      if (!result.ok) throw invalidFields(result.errors);
+      return reply.code(201).send({ ...result.tokens, user: presentAccount(result.user) });
+    },
+  );
+
+  app.post(
+    '/api/auth/logout/',
+    {
+      schema: {
+        tags,
+        summary: 'Log out: end the session of this refresh token',
+        body: LogoutRequest,
+        response: { 200: EmptyResponse },
+      },
+    },
+    async (request) => {
+      const result = await tokens.blacklist((request.body as { refresh: string }).refresh);
+      if (!result.ok) throw tokenEndpointError(result.reason);
+      return {};
+    },
+  );
+  allowOnly(app, '/api/auth/logout/', ['POST']);
+
+  app.post(
+    '/api/auth/logout-all/',
+    {
+      schema: {
+        tags,
+        summary: 'Log out everywhere: end every session of the caller',
+        response: { 200: Type.Object({ sessions_ended: Type.Integer() }) },
+      },
+    },
+    async (request) => ({
+      sessions_ended: await accounts.logoutEverywhere(await callerOf(request, authenticate)),
+    }),
+  );
+  allowOnly(app, '/api/auth/logout-all/', ['POST']);
+
+  app.get(
+    '/api/users/me/',
+    { schema: { tags, summary: "The caller's account", response: { 200: AccountResponse } } },
+    async (request) => presentAccount((await authenticate(request)).user),
+  );
+  app.patch(
+    '/api/users/me/',
+    {
+      schema: {
+        tags,
+        summary: "Edit the caller's names",
+        body: AccountUpdateRequest,
+        response: { 200: AccountResponse },
+      },
+    },
+    async (request) => {
+      const { user } = await authenticate(request);
+      const { first_name, last_name } = request.body as AccountUpdateRequest;
+      return presentAccount(
+        await accounts.updateProfile(user, {
+          ...(first_name !== undefined && { firstName: first_name }),
+          ...(last_name !== undefined && { lastName: last_name }),
+        }),
+      );
+    },
+  );
+  app.delete(
+    '/api/users/me/',
+    {
+      schema: {
+        tags,
+        summary: "Delete the caller's account (needs the password)",
+        body: PasswordConfirmRequest,
+      },
+    },
+    async (request, reply) => {
+      const result = await accounts.deleteAccount(
+        await callerOf(request, authenticate),
+        (request.body as PasswordConfirmRequest).password,
+      );
+      if (!result.ok) throw invalidFields(result.errors);
+      return reply.code(204).send();
+    },
+  );
+  allowOnly(app, '/api/users/me/', ['GET', 'PATCH', 'DELETE']);
+
+  app.post(
+    '/api/users/me/password/',
+    {
+      schema: {
+        tags,
+        summary: 'Change the password (needs the current one; ends every other session)',
+        body: PasswordChangeRequest,
+      },
+    },
+    async (request, reply) => {
+      const { current_password, new_password } = request.body as PasswordChangeRequest;
+      const result = await accounts.changePassword(
+        await callerOf(request, authenticate),
+        current_password,
+        new_password,
+      );
+      if (!result.ok) throw invalidFields(result.errors);
+      return reply.code(204).send();
+    },
+  );
+  allowOnly(app, '/api/users/me/password/', ['POST']);
+
+  app.get(
+    '/api/users/me/sessions/',
+    {
+      schema: { tags, summary: "The caller's open sessions", response: { 200: Type.Array(SessionResponse) } },
+    },
+    async (request) => {
+      const caller = await callerOf(request, authenticate);
+      return (await accounts.listSessions(caller)).map((session) =>
+        presentSession(session, caller.sessionId),
+      );
+    },
+  );
+  allowOnly(app, '/api/users/me/sessions/', ['GET']);
+
+  app.delete(
+    '/api/users/me/sessions/:sessionId/',
+    { schema: { tags, summary: 'End one of the caller’s sessions' } },
+    async (request, reply) => {
+      const { sessionId } = request.params as { sessionId: string };
+      if (!(await accounts.endSession(await callerOf(request, authenticate), sessionId))) throw notFound();
+      return reply.code(204).send();
+    },
+  );
+  allowOnly(app, '/api/users/me/sessions/:sessionId/', ['DELETE']);
+}

@@ -1,0 +1,276 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, SessionsTable } from './schema.js';
+import type { RotateResult, Session, Store } from './store.js';
+import { toUser, USER_COLUMNS } from './user-rows.js';
+
+type SessionMethods = Pick<
+  Store,
+  | 'startSession'
+  | 'findAccessSubject'
+  | 'isSessionActive'
+  | 'listSessions'
+  | 'revokeSession'
+  | 'revokeUserSessions'
+  | 'recordRefreshToken'
+  | 'rotateRefreshToken'
+  | 'revokeRefreshToken'
+  | 'isRefreshTokenRevoked'
+  | 'deleteExpiredRefreshTokens'
+>;
+
+/** Aborts a transaction with an expected outcome instead of an error. */
+class Rollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('rollback');
+  }
+}
+
+async function inTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.transaction().execute(work);
+  } catch (error) {
+    if (error instanceof Rollback) return error.result as T;
+    throw error;
+  }
+}
+
+export function kyselySessions(db: Kysely<Database>): SessionMethods {
+  return {
+    async startSession(session, token) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('sessions')
+          .values({
+            id: session.id,
+            user_id: session.userId,
+            created_at: token.issuedAt.toISOString(),
+            last_used_at: token.issuedAt.toISOString(),
+            expires_at: token.expiresAt.toISOString(),
+            user_agent: session.userAgent,
+            ip: session.ip,
+          })
+          .execute();
+        await trx
+          .insertInto('refresh_tokens')
+          .values({
+            jti: token.jti,
+            user_id: token.userId,
+            family_id: session.id,
+            issued_at: token.issuedAt.toISOString(),
+            expires_at: token.expiresAt.toISOString(),
+          })
+          .execute();
+      });
+    },
+
+    async findAccessSubject(userId, sessionId) {
+      const row = await db
+        .selectFrom('users')
+        .leftJoin('sessions', (join) =>
+          join.onRef('sessions.user_id', '=', 'users.id').on('sessions.id', '=', sessionId),
+        )
+        .select(USER_COLUMNS)
+        .select(['sessions.id as session_id', 'sessions.revoked_at as session_revoked_at'])
+        .where('users.id', '=', userId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return { user: toUser(row), sessionActive: row.session_id !== null && row.session_revoked_at === null };
+    },
+
+    async isSessionActive(sessionId) {
+      const row = await db
+        .selectFrom('sessions')
+        .select('revoked_at')
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+      return row !== undefined && row.revoked_at === null;
+    },
+
+    async listSessions(userId, now) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now.toISOString())
+        .orderBy('last_used_at', 'desc')
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async revokeSession(sessionId, userId, reason, now) {
+      const { numUpdatedRows } = await db
+        .updateTable('sessions')
+        .set({ revoked_at: now.toISOString(), revoke_reason: reason })
+        .where('id', '=', sessionId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return numUpdatedRows > 0n;
+    },
+
+    async revokeUserSessions(userId, reason, now, except) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: now.toISOString(), revoke_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (except !== undefined) query = query.where('id', '!=', except);
+      const { numUpdatedRows } = await query.executeTakeFirst();
+      return Number(numUpdatedRows);
+    },
+
+    async recordRefreshToken(token) {
+      const expiresAt = token.expiresAt.toISOString();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('refresh_tokens')
+          .values({
+            jti: token.jti,
+            user_id: token.userId,
+            family_id: token.familyId,
+            issued_at: token.issuedAt.toISOString(),
+            expires_at: expiresAt,
+          })
+          .execute();
+        // A session lasts as long as its newest token.
+        await trx
+          .updateTable('sessions')
+          .set({ expires_at: expiresAt })
+          .where('id', '=', token.familyId)
+          .where('expires_at', '<', expiresAt)
+          .execute();
+      });
+    },
+
+    rotateRefreshToken({ jti, userId, now, child, revoke }) {
+      return inTransaction(db, async (trx): Promise<RotateResult> => {
+        const stamp = now.toISOString();
+        // The write comes first: it takes the write lock at once, and the conditional update is the
+        // compare-and-set that lets exactly one of several concurrent rotations win.
+        let sessionId: string;
+        if (revoke) {
+          const spent = await trx
+            .updateTable('refresh_tokens')
+            .set({ revoked_at: stamp, replaced_by: child?.jti ?? null })
+            .where('jti', '=', jti)
+            .where('user_id', '=', userId)
+            .where('revoked_at', 'is', null)
+            .returning('family_id')
+            .executeTakeFirst();
+          if (!spent) return { ok: false, reason: await tokenState(trx, jti, userId) };
+          sessionId = spent.family_id;
+        } else {
+          const current = await trx
+            .selectFrom('refresh_tokens')
+            .select(['revoked_at', 'family_id'])
+            .where('jti', '=', jti)
+            .where('user_id', '=', userId)
+            .executeTakeFirst();
+          if (!current) return { ok: false, reason: 'unknown' };
+          if (current.revoked_at !== null) return { ok: false, reason: 'revoked' };
+          sessionId = current.family_id;
+        }
+        // A token of an ended session (logout, logout everywhere, password change) is as good as revoked.
+        const { numUpdatedRows } = await trx
+          .updateTable('sessions')
+          .set({ last_used_at: stamp, ...(child && { expires_at: child.expiresAt.toISOString() }) })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (numUpdatedRows === 0n) throw new Rollback<RotateResult>({ ok: false, reason: 'revoked' });
+        const row = await trx
+          .selectFrom('users')
+          .select(USER_COLUMNS)
+          .where('id', '=', userId)
+          .executeTakeFirst();
+        if (!row) throw new Rollback<RotateResult>({ ok: false, reason: 'user_missing' });
+        if (!row.is_active) throw new Rollback<RotateResult>({ ok: false, reason: 'user_inactive' });
+        if (child) {
+          await trx
+            .insertInto('refresh_tokens')
+            .values({
+              jti: child.jti,
+              user_id: child.userId,
+              family_id: sessionId,
+              issued_at: child.issuedAt.toISOString(),
+              expires_at: child.expiresAt.toISOString(),
+            })
+            .execute();
+        }
+        return { ok: true, user: toUser(row), sessionId };
+      });
+    },
+
+    revokeRefreshToken(jti, userId, now) {
+      return inTransaction(db, async (trx) => {
+        const stamp = now.toISOString();
+        const spent = await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: stamp })
+          .where('jti', '=', jti)
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .returning('family_id')
+          .executeTakeFirst();
+        if (!spent) return (await tokenState(trx, jti, userId)) === 'revoked' ? 'already_revoked' : 'unknown';
+        const { numUpdatedRows } = await trx
+          .updateTable('sessions')
+          .set({ revoked_at: stamp, revoke_reason: 'logout' })
+          .where('id', '=', spent.family_id)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (numUpdatedRows === 0n) throw new Rollback('already_revoked' as const);
+        return 'revoked';
+      });
+    },
+
+    async isRefreshTokenRevoked(jti) {
+      const row = await db
+        .selectFrom('refresh_tokens')
+        .innerJoin('sessions', 'sessions.id', 'refresh_tokens.family_id')
+        .select(['refresh_tokens.revoked_at', 'sessions.revoked_at as session_revoked_at'])
+        .where('jti', '=', jti)
+        .executeTakeFirst();
+      return row && (row.revoked_at !== null || row.session_revoked_at !== null);
+    },
+
+    async deleteExpiredRefreshTokens(now) {
+      const stamp = now.toISOString();
+      const { numDeletedRows } = await db
+        .deleteFrom('refresh_tokens')
+        .where('expires_at', '<=', stamp)
+        .executeTakeFirst();
+      // A session's expiry follows its newest token, so an expired session has no live token left.
+      await db.deleteFrom('sessions').where('expires_at', '<=', stamp).execute();
+      return Number(numDeletedRows);
+    },
+  };
+}
+
+async function tokenState(db: Kysely<Database>, jti: string, userId: number): Promise<'unknown' | 'revoked'> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('revoked_at')
+    .where('jti', '=', jti)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row ? 'revoked' : 'unknown';
+}
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    userId: Number(row.user_id),
+    createdAt: new Date(row.created_at),
+    lastUsedAt: new Date(row.last_used_at),
+    expiresAt: new Date(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    revokeReason: row.revoke_reason,
+    userAgent: row.user_agent,
+    ip: row.ip,
+  };
+}

@@ -1,0 +1,194 @@
+import { sql, type ExpressionBuilder, type Kysely, type Updateable } from 'kysely';
+import type { Database, UsersTable } from './schema.js';
+import type { CreateUserResult, Store, UniqueField } from './store.js';
+import { toUser, USER_COLUMNS } from './user-rows.js';
+
+type UserMethods = Pick<
+  Store,
+  | 'createUser'
+  | 'findUserById'
+  | 'findUserByPublicId'
+  | 'findUserByUsernameKey'
+  | 'findLoginCandidate'
+  | 'findPasswordHash'
+  | 'updatePasswordHash'
+  | 'updateUser'
+  | 'recordLogin'
+  | 'deleteUser'
+  | 'listUsers'
+  | 'queryUsers'
+>;
+
+export function kyselyUsers(db: Kysely<Database>): UserMethods {
+  const users = () => db.selectFrom('users').select(USER_COLUMNS);
+
+  return {
+    async createUser(input, now) {
+      const stamp = now.toISOString();
+      const conflicts = await findConflicts(db, input.usernameKey, input.email);
+      if (conflicts.length > 0) return { ok: false, conflicts };
+      try {
+        const row = await db
+          .insertInto('users')
+          .values({
+            public_id: crypto.randomUUID(),
+            username: input.username,
+            username_key: input.usernameKey,
+            email: input.email,
+            first_name: input.firstName ?? '',
+            last_name: input.lastName ?? '',
+            profile_email: input.profileEmail ?? '',
+            name: input.name ?? '',
+            password_hash: input.passwordHash,
+            is_active: Number(input.isActive ?? true),
+            is_staff: Number(input.isStaff ?? false),
+            is_superuser: Number(input.isSuperuser ?? false),
+            created: stamp,
+            updated: stamp,
+          })
+          .returning(USER_COLUMNS)
+          .executeTakeFirstOrThrow();
+        return { ok: true, user: toUser(row) };
+      } catch (error) {
+        // Lost a race with a concurrent registration: the unique index decided.
+        const field = uniqueViolation(error);
+        if (field) return { ok: false, conflicts: [field] } satisfies CreateUserResult;
+        throw error;
+      }
+    },
+
+    async findUserById(id) {
+      const row = await users().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async findUserByPublicId(publicId) {
+      const row = await users().where('public_id', '=', publicId).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async findUserByUsernameKey(usernameKey) {
+      const row = await users().where('username_key', '=', usernameKey).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async findLoginCandidate({ usernameKey, email }) {
+      const row = await users()
+        .select('password_hash')
+        .where((eb) => eb.or([eb('email', '=', email), eb('username_key', '=', usernameKey)]))
+        .orderBy(sql`case when email = ${email} then 0 else 1 end`)
+        .limit(1)
+        .executeTakeFirst();
+      return row && { user: toUser(row), passwordHash: row.password_hash };
+    },
+
+    async findPasswordHash(userId) {
+      const row = await db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      return row?.password_hash;
+    },
+
+    async updatePasswordHash(userId, passwordHash, now) {
+      await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash, updated: now.toISOString() })
+        .where('id', '=', userId)
+        .execute();
+    },
+
+    async updateUser(userId, changes, now) {
+      const set: Updateable<UsersTable> = { updated: now.toISOString() };
+      if (changes.firstName !== undefined) set.first_name = changes.firstName;
+      if (changes.lastName !== undefined) set.last_name = changes.lastName;
+      if (changes.profileEmail !== undefined) set.profile_email = changes.profileEmail;
+      if (changes.name !== undefined) set.name = changes.name;
+      if (changes.isActive !== undefined) set.is_active = Number(changes.isActive);
+      if (changes.isStaff !== undefined) set.is_staff = Number(changes.isStaff);
+      if (changes.isSuperuser !== undefined) set.is_superuser = Number(changes.isSuperuser);
+      const row = await db
+        .updateTable('users')
+        .set(set)
+        .where('id', '=', userId)
+        .returning(USER_COLUMNS)
+        .executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async recordLogin(userId, now, throttleSeconds = 0) {
+      const threshold = new Date(now.getTime() - throttleSeconds * 1000).toISOString();
+      await db
+        .updateTable('users')
+        .set({ last_login: now.toISOString() })
+        .where('id', '=', userId)
+        .where((eb) => eb.or([eb('last_login', 'is', null), eb('last_login', '<=', threshold)]))
+        .execute();
+    },
+
+    async deleteUser(userId) {
+      const { numDeletedRows } = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+      return numDeletedRows > 0n;
+    },
+
+    async listUsers() {
+      const rows = await users().orderBy('updated', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(toUser);
+    },
+
+    async queryUsers({ search, ordering = '-updated', offset, limit }) {
+      const pattern = search ? `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+      const matches = (eb: ExpressionBuilder<Database, 'users'>) =>
+        pattern === undefined
+          ? sql<boolean>`1 = 1`
+          : eb.or(
+              ['username_key', 'email', 'first_name', 'last_name'].map(
+                (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+              ),
+            );
+      const direction = ordering === 'updated' ? 'asc' : 'desc';
+      const [counted, rows] = await Promise.all([
+        db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where(matches)
+          .executeTakeFirstOrThrow(),
+        users()
+          .where(matches)
+          .orderBy('updated', direction)
+          .orderBy('id', direction)
+          .offset(offset)
+          .limit(limit)
+          .execute(),
+      ]);
+      return { count: Number(counted.count), items: rows.map(toUser) };
+    },
+  };
+}
+
+async function findConflicts(db: Kysely<Database>, usernameKey: string, email: string | null) {
+  const rows = await db
+    .selectFrom('users')
+    .select(['username_key', 'email'])
+    .where((eb) =>
+      email === null
+        ? eb('username_key', '=', usernameKey)
+        : eb.or([eb('username_key', '=', usernameKey), eb('email', '=', email)]),
+    )
+    .execute();
+  const conflicts: UniqueField[] = [];
+  if (rows.some((r) => r.username_key === usernameKey)) conflicts.push('username');
+  if (email !== null && rows.some((r) => r.email === email)) conflicts.push('email');
+  return conflicts;
+}
+
+/** Which unique index a failed insert hit (SQLite's message or PostgreSQL's constraint name). */
+function uniqueViolation(error: unknown): UniqueField | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const text = `${error.message} ${(error as { constraint?: string }).constraint ?? ''}`;
+  if (!/UNIQUE|unique|duplicate/.test(text)) return undefined;
+  if (text.includes('username_key')) return 'username';
+  if (text.includes('email')) return 'email';
+  return undefined;
+}

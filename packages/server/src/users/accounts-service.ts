@@ -1,0 +1,126 @@
+import type { FieldErrors } from '@gatehouse/contract';
+import type { ClientInfo, TokenPair, TokenService } from '../auth/tokens.js';
+import type { Session, Store, User, UserChanges } from '../store/store.js';
+import type { CheckResult, CreateAccountResult, NewAccount, UsersService } from './users-service.js';
+
+/** A signed-in caller: the account and the session its access token belongs to. */
+export interface Caller {
+  user: User;
+  sessionId: string;
+  client: ClientInfo;
+}
+
+export type SignedIn = { ok: true; user: User; tokens: TokenPair };
+
+export interface AccountsService {
+  signIn(identifier: string, password: string, client: ClientInfo): Promise<SignedIn | { ok: false }>;
+  signUp(account: NewAccount, client: ClientInfo): Promise<SignedIn | { ok: false; errors: FieldErrors }>;
+  /** Tutorial C's registration: a name and an email, which also serves as the username. No session. */
+  registerByEmail(name: string, email: string, password: string): Promise<CreateAccountResult>;
+  updateProfile(
+    user: User,
+    changes: Pick<UserChanges, 'firstName' | 'lastName' | 'profileEmail'>,
+  ): Promise<User>;
+  /** Needs the current password; ends every other session of the account. */
+  changePassword(caller: Caller, current: string, next: string): Promise<CheckResult>;
+  /** Needs the password. */
+  deleteAccount(caller: Caller, password: string): Promise<CheckResult>;
+  /** Ends every session, this one included. */
+  logoutEverywhere(caller: Caller): Promise<number>;
+  listSessions(caller: Caller): Promise<Session[]>;
+  /** Ends one of the caller's own sessions; false if it is not theirs or already ended. */
+  endSession(caller: Caller, sessionId: string): Promise<boolean>;
+}
+
+export interface AccountsServiceDeps {
+  users: UsersService;
+  tokens: TokenService;
+  store: Store;
+  clock: () => Date;
+}
+
+/** What a signed-in user does to their own account: the use cases behind Gatehouse's account API. */
+export function createAccountsService({ users, tokens, store, clock }: AccountsServiceDeps): AccountsService {
+  const audit = (caller: Caller, action: string, detail: Record<string, unknown> = {}) =>
+    store.recordAudit({
+      at: clock(),
+      actorId: caller.user.id,
+      actor: caller.user.username,
+      action,
+      targetId: caller.user.id,
+      target: caller.user.username,
+      detail,
+      ip: caller.client.ip,
+    });
+
+  return {
+    async signIn(identifier, password, client) {
+      const result = await users.authenticate(identifier, password);
+      if (!result.ok) return { ok: false };
+      return { ok: true, user: result.user, tokens: await tokens.issuePair(result.user, client) };
+    },
+
+    async signUp(account, client) {
+      const created = await users.createAccount(account);
+      if (!created.ok) return created;
+      return { ok: true, user: created.user, tokens: await tokens.issuePair(created.user, client) };
+    },
+
+    async registerByEmail(name, email, password) {
+      // The email is the username, made valid as one and suffixed when another account already has it.
+      const base = email.trim().replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
+      let result: CreateAccountResult = { ok: false, errors: {} };
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const username = attempt === 1 ? base : `${base}-${attempt}`;
+        result = await users.createAccount({ username, email, password, name });
+        const taken = !result.ok && result.errors.username?.[0]?.startsWith('user with this username');
+        if (!taken || result.ok || result.errors.email || result.errors.password) return result;
+      }
+      return result;
+    },
+
+    async updateProfile(user, changes) {
+      return (await store.updateUser(user.id, changes, clock())) ?? user;
+    },
+
+    async changePassword(caller, current, next) {
+      const checked = await users.checkPassword(
+        caller.user,
+        current,
+        'current_password',
+        'Your old password was entered incorrectly. Please enter it again.',
+      );
+      if (!checked.ok) return checked;
+      const changed = await users.setPassword(caller.user, next, 'new_password');
+      if (!changed.ok) return changed;
+      // Whoever else holds a session may have learnt the old password: their sessions end now.
+      const ended = await store.revokeUserSessions(
+        caller.user.id,
+        'password_changed',
+        clock(),
+        caller.sessionId,
+      );
+      await audit(caller, 'password.change', { sessions_ended: ended });
+      return { ok: true };
+    },
+
+    async deleteAccount(caller, password) {
+      const checked = await users.checkPassword(caller.user, password, 'password', 'Incorrect password.');
+      if (!checked.ok) return checked;
+      await audit(caller, 'account.delete');
+      await store.deleteUser(caller.user.id);
+      return { ok: true };
+    },
+
+    async logoutEverywhere(caller) {
+      const ended = await store.revokeUserSessions(caller.user.id, 'logout_everywhere', clock());
+      await audit(caller, 'sessions.logout_everywhere', { sessions_ended: ended });
+      return ended;
+    },
+
+    listSessions: (caller) => store.listSessions(caller.user.id, clock()),
+
+    endSession: (caller, sessionId) =>
+      store.revokeSession(sessionId, caller.user.id, 'revoked_by_user', clock()),
+  };
+}
