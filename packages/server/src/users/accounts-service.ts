@@ -1,6 +1,7 @@
 import type { FieldErrors } from '@gatehouse/contract';
 import type { ClientInfo, TokenPair, TokenService } from '../auth/tokens.js';
 import type { Session, Store, User, UserChanges } from '../store/store.js';
+import { canonicalEmail } from './canonical.js';
 import type { CheckResult, CreateAccountResult, NewAccount, UsersService } from './users-service.js';
 
 /** A signed-in caller: the account and the session its access token belongs to. */
@@ -68,15 +69,18 @@ export function createAccountsService({ users, tokens, store, clock }: AccountsS
 
     async registerByEmail(name, email, password) {
       // The email is the username, made valid as one and suffixed when another account already has it.
-      const base = email.trim().replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
-      let result: CreateAccountResult = { ok: false, errors: {} };
-      for (let attempt = 1; attempt <= 5; attempt++) {
+      // That username is internal: its conflicts are never reported to the client.
+      const base = canonicalEmail(email).replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
+      for (let attempt = 1; ; attempt++) {
         const username = attempt === 1 ? base : `${base}-${attempt}`;
-        result = await users.createAccount({ username, email, password, name });
-        const taken = !result.ok && result.errors.username?.[0]?.startsWith('user with this username');
-        if (!taken || result.ok || result.errors.email || result.errors.password) return result;
+        const result = await users.createAccount({ username, email, password, name });
+        if (result.ok) return result;
+        const { username: usernameErrors, ...others } = result.errors;
+        const taken = usernameErrors?.[0]?.startsWith('user with this username') ?? false;
+        if (!taken || Object.keys(others).length > 0 || attempt === 5) {
+          return { ok: false, errors: Object.keys(others).length > 0 ? others : result.errors };
+        }
       }
-      return result;
     },
 
     async updateProfile(user, changes) {
