@@ -177,7 +177,18 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
         // A token of an ended session (logout, logout everywhere, password change) is as good as revoked.
         const { numUpdatedRows } = await trx
           .updateTable('sessions')
-          .set({ last_used_at: stamp, ...(child && { expires_at: child.expiresAt.toISOString() }) })
+          .set((eb) => ({
+            last_used_at: stamp,
+            // Only ever later: another live token of the session may expire after the new one.
+            ...(child && {
+              expires_at: eb
+                .case()
+                .when('expires_at', '<', child.expiresAt.toISOString())
+                .then(child.expiresAt.toISOString())
+                .else(eb.ref('expires_at'))
+                .end(),
+            }),
+          }))
           .where('id', '=', sessionId)
           .where('revoked_at', 'is', null)
           .executeTakeFirst();

@@ -23,5 +23,9 @@ function openSqlite(file: string) {
   database.pragma('foreign_keys = ON');
   // Another process (the CLI next to a running server) may hold the write lock for a moment.
   database.pragma('busy_timeout = 5000');
+  // SQLite's own lower() folds only A-Z; user search must fold É as PostgreSQL's does.
+  database.function('lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
   return database;
 }

@@ -499,6 +499,23 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
     });
 
     describe('sessions', () => {
+      test('rotation never shortens the session: another live token may expire later', async () => {
+        const ann = await create('ann');
+        await issue('t1', ann.id, 's1', 3600);
+        await issue('t2', ann.id, 's1', 7200);
+        const result = await store.rotateRefreshToken({
+          jti: 't1',
+          userId: ann.id,
+          now: at(10),
+          child: { jti: 't3', userId: ann.id, issuedAt: at(10), expiresAt: at(1000) },
+          revoke: true,
+        });
+        expect(result.ok).toBe(true);
+        expect((await store.listSessions(ann.id, at(10)))[0]?.expiresAt).toEqual(at(7200));
+        expect(await store.deleteExpiredRefreshTokens(at(1000))).toBe(1);
+        expect(await store.isRefreshTokenRevoked('t2')).toBe(false);
+      });
+
       let alice: User;
       let bob: User;
       beforeEach(async () => {
@@ -857,7 +874,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
         await start('expired', alice.id, 't-again', { issuedAt: at(101), expiresAt: at(3701) });
         expect(await store.listSessions(alice.id, at(102))).toStrictEqual([
           fresh('expired', alice.id, at(101), at(3701)),
-          { ...fresh('extended', alice.id, at(2), at(3600)) },
+          fresh('extended', alice.id, at(2), at(3600)),
           fresh('live', alice.id, at(1), at(3600)),
         ]);
         expect(await store.deleteExpiredRefreshTokens(at(100))).toBe(0);
@@ -1026,6 +1043,13 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
 
     describe('queryUsers', () => {
       const ids = (page: Page<User>) => page.items.map((u) => u.username);
+
+      test('search folds non-ASCII capitals too', async () => {
+        await create('emile', { firstName: 'Émile', lastName: 'ÅSTRÖM' });
+        for (const search of ['Émile', 'émile', 'ÉMILE', 'åström', 'ÅSTRÖM']) {
+          expect((await store.queryUsers({ search, offset: 0, limit: 10 })).count, search).toBe(1);
+        }
+      });
 
       test('with no users: count 0, no items', async () => {
         expect(await store.queryUsers({ offset: 0, limit: 10 })).toStrictEqual({ count: 0, items: [] });
