@@ -125,6 +125,43 @@ describe('GET /api/profile/', () => {
     });
   });
 
+  test('PATCH edits the names and contact email only: ids, roles, password and user are never applied', async () => {
+    const response = await ctx.app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${access}` },
+      payload: {
+        first_name: 'Samuel',
+        email: 'samuel@smith.com',
+        is_superuser: true,
+        is_staff: true,
+        id: 99,
+        password: 'x',
+        user: { username: 'root', is_superuser: true },
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ first_name: 'Samuel', last_name: 'Smith', email: 'samuel@smith.com' });
+    expect(response.json().user).toMatchObject({ id: 1, username: 'user1', is_superuser: false, is_staff: false });
+    expect((await ctx.store.findUserById(1))?.isSuperuser).toBe(false);
+    expect((await ctx.login('user1')).access).toBeTruthy();
+    // user2's profile is untouched.
+    const other = await ctx.login('user2');
+    expect((await get(`Bearer ${other.access}`)).json().first_name).toBe('Tim');
+  });
+
+  test('PATCH refuses wrong types and needs authentication', async () => {
+    const bad = await ctx.app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${access}` },
+      payload: { first_name: ['x'] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({ first_name: ['Not a valid string.'] });
+    expect((await ctx.app.inject({ method: 'PATCH', url: '/api/profile/', payload: {} })).statusCode).toBe(401);
+  });
+
   test('405 with Allow for other methods', async () => {
     const response = await ctx.app.inject({
       method: 'POST',
