@@ -43,13 +43,11 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const result = await accounts.signUp({ username, email, password }, clientInfo(request));
       if (!result.ok) throw invalidFields(result.errors);
       // Tutorial B names the access token `token` here.
-      return reply
-        .code(201)
-        .send({
-          user: presentAccount(result.user),
-          refresh: result.tokens.refresh,
-          token: result.tokens.access,
-        });
+      return reply.code(201).send({
+        user: presentAccount(result.user),
+        refresh: result.tokens.refresh,
+        token: result.tokens.access,
+      });
     },
   );
   allowOnly(app, '/api/auth/register/', ['POST']);
