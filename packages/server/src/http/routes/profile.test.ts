@@ -141,8 +141,17 @@ describe('GET /api/profile/', () => {
       },
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toMatchObject({ first_name: 'Samuel', last_name: 'Smith', email: 'samuel@smith.com' });
-    expect(response.json().user).toMatchObject({ id: 1, username: 'user1', is_superuser: false, is_staff: false });
+    expect(response.json()).toMatchObject({
+      first_name: 'Samuel',
+      last_name: 'Smith',
+      email: 'samuel@smith.com',
+    });
+    expect(response.json().user).toMatchObject({
+      id: 1,
+      username: 'user1',
+      is_superuser: false,
+      is_staff: false,
+    });
     expect((await ctx.store.findUserById(1))?.isSuperuser).toBe(false);
     expect((await ctx.login('user1')).access).toBeTruthy();
     // user2's profile is untouched.
@@ -159,7 +168,9 @@ describe('GET /api/profile/', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toEqual({ first_name: ['Not a valid string.'] });
-    expect((await ctx.app.inject({ method: 'PATCH', url: '/api/profile/', payload: {} })).statusCode).toBe(401);
+    expect((await ctx.app.inject({ method: 'PATCH', url: '/api/profile/', payload: {} })).statusCode).toBe(
+      401,
+    );
   });
 
   test('405 with Allow for other methods', async () => {
