@@ -90,7 +90,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     issuer: config.jwt.issuer,
     leeway: config.jwt.leeway,
   });
-  const tokens = createTokenService({ jwt: config.jwt, codec, store, clock });
+  const tokens = createTokenService({ jwt: config.jwt, sessions: config.sessions, codec, store, clock });
   const users = createUsersService({
     store,
     hasher,

@@ -27,6 +27,7 @@ describe('defaults', () => {
       logLevel: 'info',
       bodyLimit: 16384,
       passwordMinLength: 8,
+      sessions: { rotationGracePeriod: 0, absoluteLifetime: 2592000, idleTimeout: 86400 },
       jwt: {
         accessTokenLifetime: 300,
         refreshTokenLifetime: 86400,

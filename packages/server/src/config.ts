@@ -23,6 +23,15 @@ export interface JwtConfig {
   readonly jtiClaim: string;
 }
 
+export interface SessionConfig {
+  /** Seconds a rotated refresh token may be presented again and get the same successor (a lost response). */
+  readonly rotationGracePeriod: number;
+  /** Seconds after login when a session ends, however active. */
+  readonly absoluteLifetime: number;
+  /** Seconds without a refresh after which a session ends. */
+  readonly idleTimeout: number;
+}
+
 export interface PasswordHashConfig {
   /** KiB. */
   readonly memoryCost: number;
@@ -43,6 +52,7 @@ export interface Config {
   /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
   readonly passwordMinLength: number;
   readonly jwt: JwtConfig;
+  readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
 }
 
@@ -126,6 +136,14 @@ export function parseConfig(env: Env): Config {
   };
   if (jwt.authHeaderTypes.length === 0) problem(`${PREFIX}AUTH_HEADER_TYPES`, 'must name at least one type');
 
+  const sessions: SessionConfig = {
+    // 0 by default, as Auth0's reuse interval: a spent refresh token presented again is refused at once
+    // (simplejwt's contract) and ends its session.
+    rotationGracePeriod: setting(`${PREFIX}ROTATION_GRACE_PERIOD`, 0, (raw) => integer(raw, 0, 60)),
+    absoluteLifetime: setting(`${PREFIX}SESSION_ABSOLUTE_LIFETIME`, 30 * 86400, duration),
+    idleTimeout: setting(`${PREFIX}SESSION_IDLE_TIMEOUT`, jwt.refreshTokenLifetime, duration),
+  };
+
   const passwordHash: PasswordHashConfig = {
     memoryCost: setting(`${PREFIX}ARGON2_MEMORY_COST`, ARGON2_FLOOR.memoryCost, (raw) =>
       integer(raw, ARGON2_FLOOR.memoryCost, 4 * 1024 * 1024),
@@ -153,6 +171,7 @@ export function parseConfig(env: Env): Config {
     bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
     passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
     jwt: Object.freeze(jwt),
+    sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
   };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JwtConfig } from '../config.js';
+import type { JwtConfig, SessionConfig } from '../config.js';
 import type { Store, User } from '../store/store.js';
 import type { JwtClaims, JwtCodec } from './jwt.js';
 
@@ -53,18 +53,26 @@ export interface TokenService {
 
 export interface TokenServiceDeps {
   jwt: JwtConfig;
+  sessions: SessionConfig;
   codec: JwtCodec;
   store: Store;
   clock: () => Date;
 }
 
 type Decoded =
-  | { ok: true; jti: string; type: unknown; userId: number | undefined; sessionId: string | undefined }
+  | {
+      ok: true;
+      jti: string;
+      type: unknown;
+      userId: number | undefined;
+      sessionId: string | undefined;
+      username: unknown;
+    }
   | Rejected;
 
 const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
 
-export function createTokenService({ jwt, codec, store, clock }: TokenServiceDeps): TokenService {
+export function createTokenService({ jwt, sessions, codec, store, clock }: TokenServiceDeps): TokenService {
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
   /** Claims in simplejwt's order: token_type, exp, iat, jti, user_id, then `username` and the session. */
@@ -104,6 +112,7 @@ export function createTokenService({ jwt, codec, store, clock }: TokenServiceDep
       type,
       userId: Number.isSafeInteger(userId) ? (userId as number) : undefined,
       sessionId: typeof sessionId === 'string' && sessionId !== '' ? sessionId : undefined,
+      username: claims.username,
     };
   };
 
@@ -127,27 +136,58 @@ export function createTokenService({ jwt, codec, store, clock }: TokenServiceDep
       const decoded = decode(token, 'refresh', now);
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
-      const childJti = jwt.rotateRefreshTokens ? newJti() : undefined;
+      const child = jwt.rotateRefreshTokens
+        ? { jti: newJti(), userId: decoded.userId, issuedAt: now, expiresAt: expiry(now) }
+        : undefined;
       const result = await store.rotateRefreshToken({
         jti: decoded.jti,
         userId: decoded.userId,
         now,
         revoke: jwt.rotateRefreshTokens && jwt.blacklistAfterRotation,
-        ...(childJti !== undefined && {
-          child: { jti: childJti, userId: decoded.userId, issuedAt: now, expiresAt: expiry(now) },
-        }),
+        policy: {
+          graceSeconds: sessions.rotationGracePeriod,
+          absoluteLifetime: sessions.absoluteLifetime,
+          idleTimeout: sessions.idleTimeout,
+        },
+        ...(child !== undefined && { child }),
       });
       if (!result.ok) {
-        if (result.reason === 'revoked') return { ok: false, reason: 'blacklisted' };
-        // A token whose jti the store never issued is as good as forged.
-        if (result.reason === 'unknown') return { ok: false, reason: 'invalid' };
-        // simplejwt 5.2 refreshed for deactivated users; a deactivated account gets nothing here.
-        return { ok: false, reason: result.reason === 'user_inactive' ? 'user_inactive' : 'user_not_found' };
+        switch (result.reason) {
+          case 'reused':
+            await store.recordAudit({
+              at: now,
+              actorId: null,
+              actor: '',
+              action: 'session.refresh_token_reused',
+              targetId: decoded.userId,
+              target: typeof decoded.username === 'string' ? decoded.username : '',
+              detail: {},
+              ip: '',
+            });
+            return { ok: false, reason: 'blacklisted' };
+          case 'revoked':
+            return { ok: false, reason: 'blacklisted' };
+          // Unknown: a token whose jti the store never issued is as good as forged.
+          case 'unknown':
+          case 'session_expired':
+            return { ok: false, reason: 'invalid' };
+          // simplejwt 5.2 refreshed for deactivated users; a deactivated account gets nothing here.
+          case 'user_inactive':
+            return { ok: false, reason: 'user_inactive' };
+          case 'user_missing':
+            return { ok: false, reason: 'user_not_found' };
+        }
       }
-      const { user, sessionId } = result;
+      const { user, sessionId, replay } = result;
       const access = sign('access', user, sessionId, now);
-      if (childJti === undefined) return { ok: true, access };
-      return { ok: true, access, refresh: sign('refresh', user, sessionId, now, childJti) };
+      if (child === undefined) return { ok: true, access };
+      // Within the grace period the successor already issued is signed again: the same token.
+      const successor = replay ?? child;
+      return {
+        ok: true,
+        access,
+        refresh: sign('refresh', user, sessionId, successor.issuedAt, successor.jti),
+      };
     },
 
     async blacklist(token) {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, SessionsTable } from './schema.js';
-import type { RotateResult, Session, Store } from './store.js';
+import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
 import { toUser, USER_COLUMNS } from './user-rows.js';
 
 type SessionMethods = Pick<
@@ -17,6 +17,9 @@ type SessionMethods = Pick<
   | 'isRefreshTokenRevoked'
   | 'deleteExpiredRefreshTokens'
 >;
+
+const CENTURY = 100 * 365 * 86400;
+const NO_LIMITS: SessionPolicy = { graceSeconds: 0, absoluteLifetime: CENTURY, idleTimeout: CENTURY };
 
 /** Aborts a transaction with an expected outcome instead of an error. */
 class Rollback<T> extends Error {
@@ -146,7 +149,8 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
       });
     },
 
-    rotateRefreshToken({ jti, userId, now, child, revoke }) {
+    rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS }) {
+      const { graceSeconds, absoluteLifetime, idleTimeout } = policy;
       return inTransaction(db, async (trx): Promise<RotateResult> => {
         const stamp = now.toISOString();
         // The write comes first: it takes the write lock at once, and the conditional update is the
@@ -161,7 +165,7 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
             .where('revoked_at', 'is', null)
             .returning('family_id')
             .executeTakeFirst();
-          if (!spent) return { ok: false, reason: await tokenState(trx, jti, userId) };
+          if (!spent) return spentTokenPresented(trx, jti, userId, now, graceSeconds);
           sessionId = spent.family_id;
         } else {
           const current = await trx
@@ -174,7 +178,11 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
           if (current.revoked_at !== null) return { ok: false, reason: 'revoked' };
           sessionId = current.family_id;
         }
-        // A token of an ended session (logout, logout everywhere, password change) is as good as revoked.
+        // A deactivated account is told so, before anything about its (also ended) sessions.
+        const user = await activeUser(trx, userId);
+        if (!user.ok) throw new Rollback<RotateResult>(user);
+        // A token of an ended session (logout, logout everywhere, password change) is as good as revoked;
+        // one of a session past its absolute lifetime or idle timeout is expired.
         const { numUpdatedRows } = await trx
           .updateTable('sessions')
           .set((eb) => ({
@@ -191,15 +199,18 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
           }))
           .where('id', '=', sessionId)
           .where('revoked_at', 'is', null)
+          .where('created_at', '>', secondsBefore(now, absoluteLifetime))
+          .where('last_used_at', '>', secondsBefore(now, idleTimeout))
           .executeTakeFirst();
-        if (numUpdatedRows === 0n) throw new Rollback<RotateResult>({ ok: false, reason: 'revoked' });
-        const row = await trx
-          .selectFrom('users')
-          .select(USER_COLUMNS)
-          .where('id', '=', userId)
-          .executeTakeFirst();
-        if (!row) throw new Rollback<RotateResult>({ ok: false, reason: 'user_missing' });
-        if (!row.is_active) throw new Rollback<RotateResult>({ ok: false, reason: 'user_inactive' });
+        if (numUpdatedRows === 0n) {
+          const session = await trx
+            .selectFrom('sessions')
+            .select('revoked_at')
+            .where('id', '=', sessionId)
+            .executeTakeFirst();
+          const reason = session && session.revoked_at === null ? 'session_expired' : 'revoked';
+          throw new Rollback<RotateResult>({ ok: false, reason });
+        }
         if (child) {
           await trx
             .insertInto('refresh_tokens')
@@ -212,7 +223,7 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
             })
             .execute();
         }
-        return { ok: true, user: toUser(row), sessionId };
+        return { ok: true, user: user.user, sessionId };
       });
     },
 
@@ -260,6 +271,75 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
       return Number(numDeletedRows);
     },
   };
+}
+
+/**
+ * A rotated token came back. Its successor, still unused, is sent again within the grace period (the
+ * client lost the response); otherwise a spent token in circulation means two parties hold the session,
+ * and RFC 9700 §4.14.2 says to end it: the session is revoked, in this (committed) transaction.
+ */
+async function spentTokenPresented(
+  trx: Kysely<Database>,
+  jti: string,
+  userId: number,
+  now: Date,
+  graceSeconds: number,
+): Promise<RotateResult> {
+  const token = await trx
+    .selectFrom('refresh_tokens')
+    .select(['revoked_at', 'replaced_by', 'family_id'])
+    .where('jti', '=', jti)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!token) return { ok: false, reason: 'unknown' };
+  // Revoked without a successor: logged out. Nothing more to end.
+  if (token.replaced_by === null || token.revoked_at === null) return { ok: false, reason: 'revoked' };
+  const successor = await trx
+    .selectFrom('refresh_tokens')
+    .innerJoin('sessions', 'sessions.id', 'refresh_tokens.family_id')
+    .select([
+      'refresh_tokens.jti',
+      'refresh_tokens.issued_at',
+      'refresh_tokens.expires_at',
+      'refresh_tokens.revoked_at',
+      'sessions.revoked_at as session_revoked_at',
+    ])
+    .where('refresh_tokens.jti', '=', token.replaced_by)
+    .executeTakeFirst();
+  const withinGrace =
+    graceSeconds > 0 && now.getTime() - new Date(token.revoked_at).getTime() <= graceSeconds * 1000;
+  if (withinGrace && successor && successor.revoked_at === null && successor.session_revoked_at === null) {
+    const user = await activeUser(trx, userId);
+    if (!user.ok) return user;
+    const replay = {
+      jti: successor.jti,
+      userId,
+      issuedAt: new Date(successor.issued_at),
+      expiresAt: new Date(successor.expires_at),
+    };
+    return { ok: true, user: user.user, sessionId: token.family_id, replay };
+  }
+  const { numUpdatedRows } = await trx
+    .updateTable('sessions')
+    .set({ revoked_at: now.toISOString(), revoke_reason: 'refresh_token_reused' })
+    .where('id', '=', token.family_id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return { ok: false, reason: numUpdatedRows > 0n ? 'reused' : 'revoked' };
+}
+
+async function activeUser(
+  trx: Kysely<Database>,
+  userId: number,
+): Promise<{ ok: true; user: User } | { ok: false; reason: 'user_missing' | 'user_inactive' }> {
+  const row = await trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst();
+  if (!row) return { ok: false, reason: 'user_missing' };
+  if (!row.is_active) return { ok: false, reason: 'user_inactive' };
+  return { ok: true, user: toUser(row) };
+}
+
+function secondsBefore(now: Date, seconds: number): string {
+  return new Date(now.getTime() - seconds * 1000).toISOString();
 }
 
 async function tokenState(db: Kysely<Database>, jti: string, userId: number): Promise<'unknown' | 'revoked'> {

@@ -119,12 +119,13 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
 
     async recordLogin(userId, now, throttleSeconds = 0) {
       const threshold = new Date(now.getTime() - throttleSeconds * 1000).toISOString();
-      await db
+      const { numUpdatedRows } = await db
         .updateTable('users')
         .set({ last_login: now.toISOString() })
         .where('id', '=', userId)
         .where((eb) => eb.or([eb('last_login', 'is', null), eb('last_login', '<=', threshold)]))
-        .execute();
+        .executeTakeFirst();
+      return numUpdatedRows > 0n;
     },
 
     async deleteUser(userId) {

@@ -72,13 +72,39 @@ export interface RotateRequest {
   now: Date;
   /** The token replacing it, recorded in the same transaction and session; absent when rotation is off. */
   child?: Omit<RefreshTokenRecord, 'familyId'>;
-  /** Revoke the presented token (BLACKLIST_AFTER_ROTATION). */
+  /** Revoke the presented token (BLACKLIST_AFTER_ROTATION); with it comes reuse detection. */
   revoke: boolean;
+  /** Absent: no grace period and no session lifetime limits. */
+  policy?: SessionPolicy;
+}
+
+export interface SessionPolicy {
+  /**
+   * Seconds during which the token just rotated may be presented again and gets its (still unused)
+   * successor back instead of counting as reuse.
+   */
+  graceSeconds: number;
+  /** The session ends this long after login / after its last refresh. Seconds. */
+  absoluteLifetime: number;
+  idleTimeout: number;
 }
 
 export type RotateResult =
-  | { ok: true; user: User; sessionId: string }
-  | { ok: false; reason: 'unknown' | 'revoked' | 'user_inactive' | 'user_missing' };
+  | {
+      ok: true;
+      user: User;
+      sessionId: string;
+      /** Within the grace period: the successor already issued, to be sent again. */
+      replay?: Omit<RefreshTokenRecord, 'familyId'>;
+    }
+  | {
+      ok: false;
+      /**
+       * `reused`: a spent token came back outside the grace period (a stolen copy or its victim): the
+       * whole session has just been ended.
+       */
+      reason: 'unknown' | 'revoked' | 'reused' | 'session_expired' | 'user_inactive' | 'user_missing';
+    };
 
 export type RevokeResult = 'revoked' | 'already_revoked' | 'unknown';
 
@@ -131,8 +157,8 @@ export interface Store {
   findPasswordHash(userId: number): Promise<string | undefined>;
   updatePasswordHash(userId: number, passwordHash: string, now: Date): Promise<void>;
   updateUser(userId: number, changes: UserChanges, now: Date): Promise<User | undefined>;
-  /** Sets last_login unless it is already more recent than `throttle` before now. */
-  recordLogin(userId: number, now: Date, throttleSeconds?: number): Promise<void>;
+  /** Sets last_login unless it is already more recent than `throttle` before now; true if it did. */
+  recordLogin(userId: number, now: Date, throttleSeconds?: number): Promise<boolean>;
   deleteUser(userId: number): Promise<boolean>;
   listUsers(): Promise<User[]>;
   queryUsers(query: UserQuery): Promise<Page<User>>;

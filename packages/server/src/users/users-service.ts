@@ -101,10 +101,12 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       if (!candidate || !verification.ok || !candidate.user.isActive) {
         return { ok: false, code: 'invalid_credentials' };
       }
-      const { user } = candidate;
       const now = clock();
+      let { user } = candidate;
       if (verification.needsRehash) await store.updatePasswordHash(user.id, await hasher.hash(password), now);
-      if (updateLastLogin) await store.recordLogin(user.id, now, LAST_LOGIN_THROTTLE_SECONDS);
+      if (updateLastLogin && (await store.recordLogin(user.id, now, LAST_LOGIN_THROTTLE_SECONDS))) {
+        user = { ...user, lastLogin: now };
+      }
       return { ok: true, user };
     },
 

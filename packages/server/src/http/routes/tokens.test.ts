@@ -154,9 +154,35 @@ describe('POST /api/token/refresh/', () => {
     expect(replay.statusCode).toBe(401);
     expect(replay.json()).toEqual(BLACKLISTED);
     expect(replay.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
 
-    const next = await post('/api/token/refresh/', { refresh: body.refresh });
-    expect(next.statusCode).toBe(200);
+  test('the successor keeps working when the spent token is not presented again', async () => {
+    const pair = await ctx.login('user1');
+    const first = (await post('/api/token/refresh/', { refresh: pair.refresh })).json();
+    const second = await post('/api/token/refresh/', { refresh: first.refresh });
+    expect(second.statusCode).toBe(200);
+  });
+
+  test('reuse of a spent refresh token ends its whole session (RFC 9700 §4.14.2), and only that one', async () => {
+    const stolen = await ctx.login('user1');
+    const other = await ctx.login('user1');
+    const rotated = (await post('/api/token/refresh/', { refresh: stolen.refresh })).json();
+    ctx.clock.advance(60);
+    expect((await post('/api/token/refresh/', { refresh: stolen.refresh })).json()).toEqual(BLACKLISTED);
+    // The current refresh and access tokens of that session stop working too.
+    expect((await post('/api/token/refresh/', { refresh: rotated.refresh })).json()).toEqual(BLACKLISTED);
+    const profile = await ctx.app.inject({
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${rotated.access}` },
+    });
+    expect(profile.statusCode).toBe(401);
+    expect(profile.json().messages[0].message).toBe('Token is blacklisted');
+    // Another session of the same user is unaffected.
+    expect((await post('/api/token/refresh/', { refresh: other.refresh })).statusCode).toBe(200);
+    const audit = await ctx.store.listAudit(0, 10);
+    expect(audit.items.map((entry) => [entry.action, entry.target])).toEqual([
+      ['session.refresh_token_reused', 'user1'],
+    ]);
   });
 
   test('20 concurrent refreshes of one token: exactly one winner, never two live children', async () => {
@@ -170,8 +196,9 @@ describe('POST /api/token/refresh/', () => {
       expect(loser.statusCode).toBe(401);
       expect(loser.json()).toEqual(BLACKLISTED);
     }
+    // Without a grace period the losers are reuse of a spent token: the session ended, no child is live.
     const child = winners[0]?.json().refresh as string;
-    expect((await post('/api/token/refresh/', { refresh: child })).statusCode).toBe(200);
+    expect((await post('/api/token/refresh/', { refresh: child })).json()).toEqual(BLACKLISTED);
   });
 
   test('refuses access tokens, garbage, expired, forged and unknown refresh tokens', async () => {
@@ -220,6 +247,62 @@ describe('POST /api/token/refresh/', () => {
     const response = await post('/api/token/refresh/', {});
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ refresh: ['This field is required.'] });
+  });
+});
+
+describe('rotation grace period and session lifetimes', () => {
+  test('within the grace period the spent token gets the same successor again; concurrent refreshes all do', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_ROTATION_GRACE_PERIOD: '5' });
+    await ctx.createUser({ username: 'user1' });
+    const pair = await ctx.login('user1');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post('/api/token/refresh/', { refresh: pair.refresh })),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    const successors = new Set(responses.map((r) => r.json().refresh as string));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors] as [string];
+    ctx.clock.advance(5);
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json().refresh).toBe(successor);
+    // The successor is the one live token; once it is used, its parent is no longer the immediate one.
+    const next = (await post('/api/token/refresh/', { refresh: successor })).json();
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
+    expect((await post('/api/token/refresh/', { refresh: next.refresh })).json()).toEqual(BLACKLISTED);
+  });
+
+  test('after the grace period, a spent token is reuse and ends the session', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_ROTATION_GRACE_PERIOD: '5' });
+    await ctx.createUser({ username: 'user1' });
+    const pair = await ctx.login('user1');
+    const rotated = (await post('/api/token/refresh/', { refresh: pair.refresh })).json();
+    ctx.clock.advance(6);
+    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
+    expect((await post('/api/token/refresh/', { refresh: rotated.refresh })).json()).toEqual(BLACKLISTED);
+  });
+
+  test('a session ends after its idle timeout and after its absolute lifetime', async () => {
+    await ctx.close();
+    ctx = await createTestContext({
+      GATEHOUSE_SESSION_IDLE_TIMEOUT: '1h',
+      GATEHOUSE_SESSION_ABSOLUTE_LIFETIME: '3h',
+    });
+    await ctx.createUser({ username: 'user1' });
+    let { refresh } = await ctx.login('user1');
+    // Used every 50 minutes: the idle timeout never passes, but the absolute lifetime does.
+    for (let i = 0; i < 3; i++) {
+      ctx.clock.advance(50 * 60);
+      const response = await post('/api/token/refresh/', { refresh });
+      expect(response.statusCode, `refresh ${i}`).toBe(200);
+      refresh = response.json().refresh;
+    }
+    ctx.clock.advance(40 * 60);
+    expect((await post('/api/token/refresh/', { refresh })).json()).toEqual(INVALID);
+
+    const idle = await ctx.login('user1');
+    ctx.clock.advance(60 * 60);
+    expect((await post('/api/token/refresh/', { refresh: idle.refresh })).json()).toEqual(INVALID);
   });
 });
 
