@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'throttled'
   | 'server_error';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */

@@ -8,12 +8,14 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { createJwtCodec } from './auth/jwt.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import { createTokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { registerErrorHandling } from './http/errors.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRootRoutes } from './http/routes/api-root.js';
@@ -48,6 +50,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
+    // X-Forwarded-For decides the client IP (and so the login throttle's key) only behind a trusted proxy.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    // Slow clients: a request must arrive whole within 15 s, so slowloris connections are dropped.
+    requestTimeout: 15_000,
     routerOptions: { ignoreTrailingSlash: true },
     // A URL the router cannot decode (`/api/%zz`): our error shape, not Fastify's.
     // Such replies skip the hooks, so the security headers are applied here too.
@@ -102,9 +108,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     tokens,
     users,
-    accounts: createAccountsService({ users, tokens, store, clock }),
+    accounts: createAccountsService({
+      users,
+      throttle: createLoginThrottle(store, clock),
+      tokens,
+      store,
+      clock,
+    }),
     admin: createAdminService({ store, clock }),
     authenticate: createAuthenticate(tokens, config.jwt.authHeaderTypes),
+    rateLimit: createRateLimiter(store, clock, config.rateLimits),
   };
 
   // Registered before the routes, so that it sees every route's schema.

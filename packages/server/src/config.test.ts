@@ -27,6 +27,8 @@ describe('defaults', () => {
       logLevel: 'info',
       bodyLimit: 16384,
       passwordMinLength: 8,
+      rateLimits: true,
+      trustedProxies: [],
       sessions: { rotationGracePeriod: 0, absoluteLifetime: 2592000, idleTimeout: 86400 },
       jwt: {
         accessTokenLifetime: 300,

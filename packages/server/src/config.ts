@@ -49,6 +49,10 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly bodyLimit: number;
+  /** Per-IP limits on registration, refresh and password endpoints (login throttling is always on). */
+  readonly rateLimits: boolean;
+  /** Proxies whose X-Forwarded-For / -Proto are believed: addresses or CIDR ranges. */
+  readonly trustedProxies: readonly string[];
   /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
   readonly passwordMinLength: number;
   readonly jwt: JwtConfig;
@@ -170,6 +174,8 @@ export function parseConfig(env: Env): Config {
     ),
     bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
     passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
+    rateLimits: setting(`${PREFIX}RATE_LIMITS`, true, boolean),
+    trustedProxies: Object.freeze(setting(`${PREFIX}TRUSTED_PROXIES`, [], proxyList)),
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
@@ -219,6 +225,15 @@ function splitList(raw: string): string[] {
 
 function list(raw: string): Parsed<string[]> {
   return { value: splitList(raw) };
+}
+
+/** IPv4/IPv6 addresses or CIDR ranges, as Fastify's trustProxy takes them. */
+function proxyList(raw: string): Parsed<string[]> {
+  const entries = splitList(raw);
+  const bad = entries.filter((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry));
+  return bad.length > 0
+    ? { problem: `not an IP address or CIDR range: ${bad.join(', ')}` }
+    : { value: entries };
 }
 
 function claimName(raw: string): Parsed<string> {

@@ -69,7 +69,10 @@ export async function listUsers({ io, store }: CommandContext): Promise<void> {
 }
 
 export async function flushExpiredTokens({ io, store, clock }: CommandContext): Promise<void> {
-  const removed = await store.deleteExpiredRefreshTokens(clock());
+  const now = clock();
+  const removed = await store.deleteExpiredRefreshTokens(now);
+  // Failed-login counters and rate-limit windows untouched for a day are forgotten anyway.
+  await store.deleteStaleLimits(new Date(now.getTime() - 86400 * 1000));
   writeLine(io.stdout, `Removed ${removed} expired refresh token${removed === 1 ? '' : 's'}.`);
 }
 

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenRejection } from '../auth/tokens.js';
+import type { SignInFailure } from '../users/accounts-service.js';
 import { toFieldErrors } from './validation.js';
 
 /** The one error type routes throw for an expected failure: its body is sent as it is. */
@@ -10,6 +11,7 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: ErrorCode,
     readonly body: ErrorBody | FieldErrors,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(code);
     this.name = 'HttpError';
@@ -22,6 +24,24 @@ export const forbidden = () =>
   new HttpError(403, 'permission_denied', { detail: 'You do not have permission to perform this action.' });
 export const unauthorized = (code: ErrorCode, detail: string, withCode = false) =>
   new HttpError(401, code, withCode ? { detail, code } : { detail });
+
+/** DRF's Throttled answer, with the Retry-After header. */
+export const throttled = (retryAfter: number) =>
+  new HttpError(
+    429,
+    'throttled',
+    {
+      detail: `Request was throttled. Expected available in ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`,
+    },
+    { 'retry-after': String(retryAfter) },
+  );
+
+/** A refused login: throttled, or simplejwt's one answer for unknown user, wrong password and inactive account. */
+export function signInError(failure: SignInFailure): HttpError {
+  return failure.code === 'throttled'
+    ? throttled(failure.retryAfter)
+    : unauthorized('no_active_account', Messages.noActiveAccount);
+}
 
 const REJECTION_MESSAGES: Record<TokenRejection, string> = {
   invalid: Messages.tokenInvalid,
@@ -67,7 +87,8 @@ export function authenticationError(reason: TokenRejection): HttpError {
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send(error.body);
+    if (error instanceof HttpError)
+      return reply.code(error.statusCode).headers(error.headers).send(error.body);
     if (error.validation) {
       const schema = request.routeOptions.schema?.body as { properties?: object } | undefined;
       return reply.code(400).send(toFieldErrors(error.validation, schema, request.body));

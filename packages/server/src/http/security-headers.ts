@@ -13,6 +13,10 @@ export function applySecurityHeaders(reply: FastifyReply): void {
   reply.header('referrer-policy', 'same-origin');
   reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
   if (reply.statusCode === 401) reply.header('www-authenticate', CHALLENGE);
+  // Over HTTPS (directly, or as a trusted proxy says), browsers are told to never use plain HTTP.
+  if (reply.request.protocol === 'https') {
+    reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+  }
 }
 
 export function registerSecurityHeaders(app: FastifyInstance): void {

@@ -8,6 +8,7 @@ type SessionMethods = Pick<
   | 'startSession'
   | 'findAccessSubject'
   | 'isSessionActive'
+  | 'hasSessionFrom'
   | 'listSessions'
   | 'revokeSession'
   | 'revokeUserSessions'
@@ -90,6 +91,18 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
         .where('id', '=', sessionId)
         .executeTakeFirst();
       return row !== undefined && row.revoked_at === null;
+    },
+
+    async hasSessionFrom(userId, ip, since) {
+      const row = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('ip', '=', ip)
+        .where('created_at', '>', since.toISOString())
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async listSessions(userId, now) {

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import { kyselyAudit } from './kysely-audit.js';
+import { kyselyLimits } from './kysely-limits.js';
 import { kyselySessions } from './kysely-sessions.js';
 import { kyselyUsers } from './kysely-users.js';
 import { migrationProvider } from './migrations.js';
@@ -12,6 +13,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     ...kyselyUsers(db),
     ...kyselySessions(db),
     ...kyselyAudit(db),
+    ...kyselyLimits(db),
 
     async getOrCreateSecret(name, create, now) {
       const read = () => db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirst();

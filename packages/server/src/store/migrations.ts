@@ -78,6 +78,21 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
 
+      // Counters shared by every server process: failed logins (growing delays) and rate limits.
+      await db.schema
+        .createTable('login_failures')
+        .addColumn('key', 'text', (col) => col.primaryKey())
+        .addColumn('failures', 'integer', (col) => col.notNull())
+        .addColumn('last_failure_at', 'text', (col) => col.notNull())
+        .addColumn('blocked_until', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable('rate_limits')
+        .addColumn('key', 'text', (col) => col.primaryKey())
+        .addColumn('window_start', 'text', (col) => col.notNull())
+        .addColumn('count', 'integer', (col) => col.notNull())
+        .execute();
+
       await db.schema
         .createTable('secrets')
         .addColumn('name', 'text', (col) => col.primaryKey())
@@ -86,7 +101,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
     async down(db: Kysely<unknown>) {
-      for (const table of ['secrets', 'audit_log', 'refresh_tokens', 'sessions', 'users']) {
+      for (const table of [
+        'secrets',
+        'rate_limits',
+        'login_failures',
+        'audit_log',
+        'refresh_tokens',
+        'sessions',
+        'users',
+      ]) {
         await sql`drop table if exists ${sql.table(table)}`.execute(db);
       }
     },

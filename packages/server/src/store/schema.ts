@@ -68,6 +68,20 @@ export interface RefreshTokensTable {
   replaced_by: string | null;
 }
 
+export interface LoginFailuresTable {
+  /** `account:<identifier>` or `ip:<address>`. */
+  key: string;
+  failures: number;
+  last_failure_at: string;
+  blocked_until: string;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: string;
+  count: number;
+}
+
 export interface SecretsTable {
   name: string;
   value: string;
@@ -79,5 +93,7 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  login_failures: LoginFailuresTable;
+  rate_limits: RateLimitsTable;
   secrets: SecretsTable;
 }

@@ -128,6 +128,8 @@ export interface UserQuery {
   limit: number;
 }
 
+export type RateLimitResult = { allowed: true } | { allowed: false; retryAfter: number };
+
 export interface AuditEntry {
   id: number;
   at: Date;
@@ -168,6 +170,8 @@ export interface Store {
   /** The user an access token names, with its session's state; one indexed lookup. */
   findAccessSubject(userId: number, sessionId: string): Promise<AccessSubject | undefined>;
   isSessionActive(sessionId: string): Promise<boolean>;
+  /** Whether the user has had a session (open or ended) from this IP since `since`. */
+  hasSessionFrom(userId: number, ip: string, since: Date): Promise<boolean>;
   listSessions(userId: number, now: Date): Promise<Session[]>;
   /** Ends a session: its refresh tokens and access tokens stop working. False if none was open. */
   revokeSession(sessionId: string, userId: number, reason: string, now: Date): Promise<boolean>;
@@ -183,6 +187,24 @@ export interface Store {
   isRefreshTokenRevoked(jti: string): Promise<boolean | undefined>;
   /** Removes tokens and sessions past their expiry; returns how many tokens. */
   deleteExpiredRefreshTokens(now: Date): Promise<number>;
+
+  /**
+   * One more failed login for `key` (atomically, across processes); failures older than `resetAfter`
+   * seconds are forgotten first. `delayFor(failures)` gives the seconds the key is then blocked for.
+   */
+  recordLoginFailure(
+    key: string,
+    now: Date,
+    resetAfter: number,
+    delayFor: (failures: number) => number,
+  ): Promise<void>;
+  /** When each of `keys` is blocked until (only keys blocked after `now`). */
+  loginBlocks(keys: string[], now: Date): Promise<Map<string, Date>>;
+  clearLoginFailures(key: string): Promise<void>;
+  /** Forgets failure counters and rate-limit windows not touched since `before`. */
+  deleteStaleLimits(before: Date): Promise<void>;
+  /** Counts one hit of a fixed window; `retryAfter` seconds when over `limit`. */
+  hitRateLimit(key: string, limit: number, windowSeconds: number, now: Date): Promise<RateLimitResult>;
 
   recordAudit(entry: NewAuditEntry): Promise<void>;
   listAudit(offset: number, limit: number): Promise<Page<AuditEntry>>;

@@ -1,7 +1,8 @@
 import type { FieldErrors } from '@gatehouse/contract';
 import type { ClientInfo, TokenPair, TokenService } from '../auth/tokens.js';
 import type { Session, Store, User, UserChanges } from '../store/store.js';
-import { canonicalEmail } from './canonical.js';
+import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../auth/login-throttle.js';
+import { canonicalEmail, usernameKey } from './canonical.js';
 import type { CheckResult, CreateAccountResult, NewAccount, UsersService } from './users-service.js';
 
 /** A signed-in caller: the account and the session its access token belongs to. */
@@ -12,9 +13,12 @@ export interface Caller {
 }
 
 export type SignedIn = { ok: true; user: User; tokens: TokenPair };
+export type SignInFailure =
+  { ok: false; code: 'invalid_credentials' } | { ok: false; code: 'throttled'; retryAfter: number };
 
 export interface AccountsService {
-  signIn(identifier: string, password: string, client: ClientInfo): Promise<SignedIn | { ok: false }>;
+  /** Throttled per identifier and per client IP (growing delays, shared by every server process). */
+  signIn(identifier: string, password: string, client: ClientInfo): Promise<SignedIn | SignInFailure>;
   signUp(account: NewAccount, client: ClientInfo): Promise<SignedIn | { ok: false; errors: FieldErrors }>;
   /** Tutorial C's registration: a name and an email, which also serves as the username. No session. */
   registerByEmail(name: string, email: string, password: string): Promise<CreateAccountResult>;
@@ -35,13 +39,20 @@ export interface AccountsService {
 
 export interface AccountsServiceDeps {
   users: UsersService;
+  throttle: LoginThrottle;
   tokens: TokenService;
   store: Store;
   clock: () => Date;
 }
 
 /** What a signed-in user does to their own account: the use cases behind Gatehouse's account API. */
-export function createAccountsService({ users, tokens, store, clock }: AccountsServiceDeps): AccountsService {
+export function createAccountsService({
+  users,
+  throttle,
+  tokens,
+  store,
+  clock,
+}: AccountsServiceDeps): AccountsService {
   const audit = (caller: Caller, action: string, detail: Record<string, unknown> = {}) =>
     store.recordAudit({
       at: clock(),
@@ -56,8 +67,27 @@ export function createAccountsService({ users, tokens, store, clock }: AccountsS
 
   return {
     async signIn(identifier, password, client) {
+      const key = usernameKey(identifier);
+      const blocks = await throttle.check(key, client.ip);
+      // A blocked IP costs nothing more: no password hashing for it.
+      if (blocks.ip !== undefined) return { ok: false, code: 'throttled', retryAfter: blocks.ip };
       const result = await users.authenticate(identifier, password);
-      if (!result.ok) return { ok: false };
+      if (blocks.account !== undefined) {
+        // The account is under attack: only its owner, from a device it has used before, gets in. The
+        // answer is the same for a right and a wrong password, so it teaches the attacker nothing.
+        const since = new Date(clock().getTime() - KNOWN_DEVICE_DAYS * 86400 * 1000);
+        if (!result.ok || !(await store.hasSessionFrom(result.user.id, client.ip, since))) {
+          if (!result.ok) await throttle.failed(key, client.ip);
+          return { ok: false, code: 'throttled', retryAfter: blocks.account };
+        }
+        // Let in, but the attack goes on: the counter stays.
+        return { ok: true, user: result.user, tokens: await tokens.issuePair(result.user, client) };
+      }
+      if (!result.ok) {
+        await throttle.failed(key, client.ip);
+        return { ok: false, code: 'invalid_credentials' };
+      }
+      await throttle.succeeded(key);
       return { ok: true, user: result.user, tokens: await tokens.issuePair(result.user, client) };
     },
 

@@ -13,6 +13,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { invalidFields, notFound, tokenEndpointError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
+import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount, presentSession } from '../presenters.js';
 import { callerOf, clientInfo } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
@@ -24,7 +25,10 @@ const tags = ['accounts'];
  * password change, account deletion and the caller's sessions. Login is POST /api/auth/login/ and
  * refresh POST /api/auth/refresh/ (tutorial-b.ts), which this API shares with tutorial B.
  */
-export function accountRoutes(app: FastifyInstance, { accounts, tokens, authenticate }: RouteDeps): void {
+export function accountRoutes(
+  app: FastifyInstance,
+  { accounts, tokens, authenticate, rateLimit }: RouteDeps,
+): void {
   app.post(
     '/api/users/',
     {
@@ -34,6 +38,7 @@ export function accountRoutes(app: FastifyInstance, { accounts, tokens, authenti
         body: SignUpRequest,
         response: { 201: SignedInResponse },
       },
+      onRequest: rateLimit(RATE_LIMITS.register),
     },
     async (request, reply) => {
       const { username, email, password, first_name, last_name } = request.body as SignUpRequest;
@@ -119,6 +124,7 @@ export function accountRoutes(app: FastifyInstance, { accounts, tokens, authenti
         summary: "Delete the caller's account (needs the password)",
         body: PasswordConfirmRequest,
       },
+      onRequest: rateLimit(RATE_LIMITS.password),
     },
     async (request, reply) => {
       const result = await accounts.deleteAccount(
@@ -139,6 +145,7 @@ export function accountRoutes(app: FastifyInstance, { accounts, tokens, authenti
         summary: 'Change the password (needs the current one; ends every other session)',
         body: PasswordChangeRequest,
       },
+      onRequest: rateLimit(RATE_LIMITS.password),
     },
     async (request, reply) => {
       const { current_password, new_password } = request.body as PasswordChangeRequest;

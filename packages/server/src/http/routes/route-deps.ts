@@ -4,6 +4,7 @@ import type { AccountsService } from '../../users/accounts-service.js';
 import type { AdminService } from '../../users/admin-service.js';
 import type { UsersService } from '../../users/users-service.js';
 import type { Authenticate } from '../authenticate.js';
+import type { RateLimiter } from '../rate-limit.js';
 
 /** What route modules are given; they reach nothing else. */
 export interface RouteDeps {
@@ -13,4 +14,5 @@ export interface RouteDeps {
   accounts: AccountsService;
   admin: AdminService;
   authenticate: Authenticate;
+  rateLimit: RateLimiter;
 }

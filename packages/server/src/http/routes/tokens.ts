@@ -10,8 +10,9 @@ import {
   type Credentials,
 } from '@gatehouse/contract';
 import type { FastifyInstance } from 'fastify';
-import { HttpError, tokenEndpointError, unauthorized } from '../errors.js';
+import { HttpError, signInError, tokenEndpointError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
+import { RATE_LIMITS } from '../rate-limit.js';
 import { clientInfo } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -37,7 +38,7 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       async (request) => {
         const { username, email, password } = request.body as Credentials;
         const result = await accounts.signIn((username ?? email) as string, password, clientInfo(request));
-        if (!result.ok) throw unauthorized('no_active_account', Messages.noActiveAccount);
+        if (!result.ok) throw signInError(result);
         return result.tokens;
       },
     );
@@ -47,7 +48,10 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
   if (views.includes('refresh')) {
     app.post(
       `${prefix}/refresh/`,
-      { schema: { body: RefreshRequest, response: { 200: RefreshResponse } } },
+      {
+        schema: { body: RefreshRequest, response: { 200: RefreshResponse } },
+        onRequest: deps.rateLimit(RATE_LIMITS.refresh),
+      },
       async (request) => {
         const result = await tokens.refresh((request.body as RefreshRequest).refresh);
         if (!result.ok) throw tokenEndpointError(result.reason);

@@ -1,7 +1,6 @@
 import {
   AccountResponse,
   credentialsSchema,
-  Messages,
   SignedInResponse,
   TutorialBRegisterRequest,
   TutorialBRegisterResponse,
@@ -10,8 +9,9 @@ import {
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { forbidden, invalidFields, notFound, unauthorized } from '../errors.js';
+import { forbidden, invalidFields, notFound, signInError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
+import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount } from '../presenters.js';
 import { callerOf, clientInfo, pageOf } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
@@ -37,6 +37,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
         body: TutorialBRegisterRequest,
         response: { 201: TutorialBRegisterResponse },
       },
+      onRequest: deps.rateLimit(RATE_LIMITS.register),
     },
     async (request, reply) => {
       const { username, email, password } = request.body as TutorialBRegisterRequest;
@@ -65,7 +66,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
     async (request) => {
       const { username, email, password } = request.body as Credentials;
       const result = await accounts.signIn((email ?? username) as string, password, clientInfo(request));
-      if (!result.ok) throw unauthorized('no_active_account', Messages.noActiveAccount);
+      if (!result.ok) throw signInError(result);
       return { ...result.tokens, user: presentAccount(result.user) };
     },
   );

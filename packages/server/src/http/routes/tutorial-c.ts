@@ -1,6 +1,5 @@
 import {
   credentialsSchema,
-  Messages,
   TutorialCLoginResponse,
   TutorialCLogoutRequest,
   TutorialCRegisterRequest,
@@ -9,8 +8,9 @@ import {
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { invalidFields, unauthorized } from '../errors.js';
+import { invalidFields, signInError, unauthorized } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
+import { RATE_LIMITS } from '../rate-limit.js';
 import { clientInfo } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -21,7 +21,7 @@ const LOGGED_OUT = 'Logout Successful';
  * Tutorial C's routes (no trailing slash in the tutorial; both forms answer here). Fixed holes: login
  * no longer says whether the account exists, and it refuses inactive accounts.
  */
-export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens }: RouteDeps): void {
+export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLimit }: RouteDeps): void {
   app.post(
     '/user/register',
     {
@@ -31,6 +31,7 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens }: Rout
         body: TutorialCRegisterRequest,
         response: { 200: TutorialCRegisterResponse },
       },
+      onRequest: rateLimit(RATE_LIMITS.register),
     },
     async (request) => {
       const { name, email, password } = request.body as TutorialCRegisterRequest;
@@ -54,7 +55,7 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens }: Rout
     async (request) => {
       const { username, email, password } = request.body as Credentials;
       const result = await accounts.signIn((email ?? username) as string, password, clientInfo(request));
-      if (!result.ok) throw unauthorized('no_active_account', Messages.noActiveAccount);
+      if (!result.ok) throw signInError(result);
       return { access_token: result.tokens.access, refresh_token: result.tokens.refresh };
     },
   );

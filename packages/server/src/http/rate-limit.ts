@@ -1,0 +1,32 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
+import type { Store } from '../store/store.js';
+import { throttled } from './errors.js';
+
+export interface RateLimitRule {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Per client IP; counted before the body is parsed, so malformed floods count too. */
+export const RATE_LIMITS = {
+  register: { name: 'register', limit: 10, windowSeconds: 3600 },
+  refresh: { name: 'refresh', limit: 300, windowSeconds: 60 },
+  password: { name: 'password', limit: 10, windowSeconds: 15 * 60 },
+} as const satisfies Record<string, RateLimitRule>;
+
+export type RateLimiter = (rule: RateLimitRule) => onRequestAsyncHookHandler;
+
+/** Counters live in the database, so every server process shares them. `enabled: false` for benchmarks. */
+export function createRateLimiter(store: Store, clock: () => Date, enabled: boolean): RateLimiter {
+  return (rule) => async (request) => {
+    if (!enabled) return;
+    const result = await store.hitRateLimit(
+      `${rule.name}:${request.ip}`,
+      rule.limit,
+      rule.windowSeconds,
+      clock(),
+    );
+    if (!result.allowed) throw throttled(result.retryAfter);
+  };
+}

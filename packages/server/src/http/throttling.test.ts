@@ -1,0 +1,213 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { createApp } from '../app.js';
+import { createPasswordHasher } from '../auth/passwords.js';
+import { createTestContext, TEST_SIGNING_KEY, type TestContext } from '../testing/test-app.js';
+
+let ctx: TestContext;
+afterEach(() => ctx.close());
+
+const ATTACKER = '203.0.113.7';
+const OWNER = '198.51.100.20';
+
+const login = (
+  username: string,
+  password: string,
+  remoteAddress = ATTACKER,
+  headers: Record<string, string> = {},
+) =>
+  ctx.app.inject({
+    method: 'POST',
+    url: '/api/token/',
+    remoteAddress,
+    headers,
+    payload: { username, password },
+  });
+
+async function setUp(env: Record<string, string> = {}) {
+  ctx = await createTestContext(env);
+  await ctx.createUser({ username: 'user1', email: 'user1@example.com' });
+}
+
+describe('failed logins: growing delays per account', () => {
+  test('five free failures, then 429 with Retry-After doubling; the delay passes', async () => {
+    await setUp();
+    for (let i = 0; i < 6; i++)
+      expect((await login('user1', 'wrong')).statusCode, `failure ${i + 1}`).toBe(401);
+    const blocked = await login('user1', 'wrong');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers['retry-after']).toBe('1');
+    expect(blocked.json()).toEqual({ detail: 'Request was throttled. Expected available in 1 second.' });
+    // Hammering during a block is a failure too: the next delay is twice as long.
+    ctx.clock.advance(1);
+    expect((await login('user1', 'wrong')).statusCode).toBe(429);
+    const longer = await login('user1', 'wrong');
+    expect(longer.headers['retry-after']).toBe('4');
+    // ...and that attempt, a ninth failure, set the next delay to 8 s.
+    ctx.clock.advance(7);
+    expect((await login('user1', 'password1')).statusCode).toBe(429);
+    ctx.clock.advance(1);
+    expect((await login('user1', 'password1')).statusCode).toBe(200);
+    // Success clears the account's counter.
+    expect((await login('user1', 'wrong')).statusCode).toBe(401);
+  });
+
+  test('an unknown account is throttled exactly like a real one', async () => {
+    await setUp();
+    const answers = [];
+    for (const username of ['user1', 'nobody']) {
+      const seen = [];
+      for (let i = 0; i < 8; i++) {
+        const response = await login(username, 'wrong');
+        seen.push([response.statusCode, response.headers['retry-after'] ?? null, response.body]);
+      }
+      answers.push(seen);
+    }
+    expect(answers[0]).toEqual(answers[1]);
+  });
+
+  test('the owner still gets in from a device they used before; a new device waits out the delay', async () => {
+    await setUp();
+    expect((await login('user1', 'password1', OWNER)).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++) await login('user1', 'wrong');
+    expect((await login('user1', 'password1', ATTACKER)).statusCode).toBe(429);
+    expect((await login('user1', 'password1', OWNER)).statusCode).toBe(200);
+    // A wrong password from the known device is still refused as throttled, not as wrong.
+    expect((await login('user1', 'wrong', OWNER)).statusCode).toBe(429);
+    const newcomer = await login('user1', 'password1', '192.0.2.99');
+    expect(newcomer.statusCode).toBe(429);
+    ctx.clock.advance(Number(newcomer.headers['retry-after']));
+    expect((await login('user1', 'password1', '192.0.2.99')).statusCode).toBe(200);
+  });
+
+  test('delays are capped at 15 minutes: no permanent lockout', async () => {
+    await setUp();
+    for (let i = 0; i < 30; i++) {
+      await login('user1', 'wrong');
+      ctx.clock.advance(901);
+    }
+    ctx.clock.advance(901);
+    expect((await login('user1', 'password1')).statusCode).toBe(200);
+  }, 60_000);
+});
+
+describe('failed logins: per client IP', () => {
+  test('fifty free failures across any accounts, then the IP waits; other IPs are unaffected', async () => {
+    await setUp();
+    for (let i = 0; i < 51; i++) await login(`guess${i}`, 'wrong');
+    const blocked = await login('user1', 'password1');
+    expect(blocked.statusCode).toBe(429);
+    expect((await login('user1', 'password1', OWNER)).statusCode).toBe(200);
+  }, 60_000);
+
+  test('rotating X-Forwarded-For does not reset the counter unless the proxy is trusted', async () => {
+    await setUp();
+    for (let i = 0; i < 7; i++) await login('user1', 'wrong', ATTACKER, { 'x-forwarded-for': `10.0.0.${i}` });
+    expect((await login('user1', 'password1', ATTACKER, { 'x-forwarded-for': '10.9.9.9' })).statusCode).toBe(
+      429,
+    );
+    await ctx.close();
+
+    await setUp({ GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' });
+    expect((await login('user1', 'password1', '127.0.0.1', { 'x-forwarded-for': OWNER })).statusCode).toBe(
+      200,
+    );
+    for (let i = 0; i < 51; i++)
+      await login(`guess${i}`, 'wrong', '127.0.0.1', { 'x-forwarded-for': ATTACKER });
+    // The proxy's own address is not what is blocked: the client behind it is.
+    expect((await login('user1', 'password1', '127.0.0.1', { 'x-forwarded-for': ATTACKER })).statusCode).toBe(
+      429,
+    );
+    expect((await login('user1', 'password1', '127.0.0.1', { 'x-forwarded-for': OWNER })).statusCode).toBe(
+      200,
+    );
+  }, 60_000);
+
+  test('counters live in the database: a second server process on the same store sees them', async () => {
+    await setUp();
+    const other = await createApp({
+      config: ctx.config,
+      store: ctx.store,
+      hasher: createPasswordHasher(ctx.config.passwordHash),
+      signingKey: TEST_SIGNING_KEY,
+      clock: ctx.clock,
+    });
+    for (let i = 0; i < 7; i++) await login('user1', 'wrong');
+    const response = await other.inject({
+      method: 'POST',
+      url: '/api/token/',
+      remoteAddress: '192.0.2.50',
+      payload: { username: 'user1', password: 'password1' },
+    });
+    expect(response.statusCode).toBe(429);
+    await other.close();
+  });
+});
+
+describe('rate limits', () => {
+  test('registration: 10 an hour per IP, then 429 with Retry-After', async () => {
+    await setUp();
+    const register = (i: number) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/users/',
+        remoteAddress: ATTACKER,
+        payload: { username: `new${i}`, password: 'tangerine-kayak-42' },
+      });
+    for (let i = 0; i < 10; i++) expect((await register(i)).statusCode).toBe(201);
+    const limited = await register(10);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('3600');
+    // Counted before the body is even read: malformed requests count too, and other routes are free.
+    const malformed = await ctx.app.inject({
+      method: 'POST',
+      url: '/user/register',
+      remoteAddress: ATTACKER,
+      payload: 'x',
+    });
+    expect(malformed.statusCode).toBe(429);
+    ctx.clock.advance(3600);
+    expect((await register(11)).statusCode).toBe(201);
+  }, 30_000);
+
+  test('password endpoints: 10 per 15 minutes per IP; GATEHOUSE_RATE_LIMITS=false turns route limits off', async () => {
+    await setUp();
+    const { access } = await ctx.login('user1');
+    const change = () =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/users/me/password/',
+        headers: { authorization: `Bearer ${access}` },
+        payload: { current_password: 'wrong', new_password: 'tangerine-kayak-42' },
+      });
+    for (let i = 0; i < 10; i++) expect((await change()).statusCode).toBe(400);
+    expect((await change()).statusCode).toBe(429);
+    await ctx.close();
+
+    await setUp({ GATEHOUSE_RATE_LIMITS: 'false' });
+    const again = await ctx.login('user1');
+    for (let i = 0; i < 12; i++) {
+      const response = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/users/me/password/',
+        headers: { authorization: `Bearer ${again.access}` },
+        payload: { current_password: 'wrong', new_password: 'tangerine-kayak-42' },
+      });
+      expect(response.statusCode).toBe(400);
+    }
+  }, 30_000);
+});
+
+describe('HSTS', () => {
+  test('sent over HTTPS as a trusted proxy reports it, never over plain HTTP or on an untrusted claim', async () => {
+    await setUp({ GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' });
+    const viaProxy = await ctx.app.inject({ url: '/api/', headers: { 'x-forwarded-proto': 'https' } });
+    expect(viaProxy.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect((await ctx.app.inject({ url: '/api/' })).headers['strict-transport-security']).toBeUndefined();
+    const untrusted = await ctx.app.inject({
+      url: '/api/',
+      remoteAddress: ATTACKER,
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(untrusted.headers['strict-transport-security']).toBeUndefined();
+  });
+});
