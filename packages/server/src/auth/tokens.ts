@@ -161,7 +161,10 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
               action: 'session.refresh_token_reused',
               targetId: decoded.userId,
               target: typeof decoded.username === 'string' ? decoded.username : '',
-              detail: {},
+              detail: {
+                session: result.sessionId,
+                message: 'A refresh token was reused; this session was ended.',
+              },
               ip: '',
             });
             return { ok: false, reason: 'blacklisted' };

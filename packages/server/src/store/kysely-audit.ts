@@ -20,13 +20,16 @@ export function kyselyAudit(db: Kysely<Database>): Pick<Store, 'recordAudit' | '
         .execute();
     },
 
-    async listAudit(offset, limit) {
+    async listAudit(offset, limit, targetId) {
+      let counting = db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number | string>().as('count'));
+      let listing = db.selectFrom('audit_log').selectAll();
+      if (targetId !== undefined) {
+        counting = counting.where('target_id', '=', targetId);
+        listing = listing.where('target_id', '=', targetId);
+      }
       const [counted, rows] = await Promise.all([
-        db
-          .selectFrom('audit_log')
-          .select((eb) => eb.fn.countAll<number | string>().as('count'))
-          .executeTakeFirstOrThrow(),
-        db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').offset(offset).limit(limit).execute(),
+        counting.executeTakeFirstOrThrow(),
+        listing.orderBy('id', 'desc').offset(offset).limit(limit).execute(),
       ]);
       return {
         count: Number(counted.count),

@@ -338,7 +338,9 @@ async function spentTokenPresented(
     .where('id', '=', token.family_id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  return { ok: false, reason: numUpdatedRows > 0n ? 'reused' : 'revoked' };
+  return numUpdatedRows > 0n
+    ? { ok: false, reason: 'reused', sessionId: token.family_id }
+    : { ok: false, reason: 'revoked' };
 }
 
 async function activeUser(

@@ -97,14 +97,12 @@ export type RotateResult =
       /** Within the grace period: the successor already issued, to be sent again. */
       replay?: Omit<RefreshTokenRecord, 'familyId'>;
     }
-  | {
-      ok: false;
-      /**
-       * `reused`: a spent token came back outside the grace period (a stolen copy or its victim): the
-       * whole session has just been ended.
-       */
-      reason: 'unknown' | 'revoked' | 'reused' | 'session_expired' | 'user_inactive' | 'user_missing';
-    };
+  | { ok: false; reason: 'unknown' | 'revoked' | 'session_expired' | 'user_inactive' | 'user_missing' }
+  /**
+   * A spent token came back outside the grace period (a stolen copy, or its victim): the whole session
+   * has just been ended.
+   */
+  | { ok: false; reason: 'reused'; sessionId: string };
 
 export type RevokeResult = 'revoked' | 'already_revoked' | 'unknown';
 
@@ -207,7 +205,8 @@ export interface Store {
   hitRateLimit(key: string, limit: number, windowSeconds: number, now: Date): Promise<RateLimitResult>;
 
   recordAudit(entry: NewAuditEntry): Promise<void>;
-  listAudit(offset: number, limit: number): Promise<Page<AuditEntry>>;
+  /** Newest first; only entries about `targetId` when given. */
+  listAudit(offset: number, limit: number, targetId?: number): Promise<Page<AuditEntry>>;
 
   /** The named secret, created by `create` on first use; concurrent first uses agree on one value. */
   getOrCreateSecret(name: string, create: () => string, now: Date): Promise<string>;

@@ -1,6 +1,6 @@
 import type { FieldErrors } from '@gatehouse/contract';
 import type { ClientInfo, TokenPair, TokenService } from '../auth/tokens.js';
-import type { Session, Store, User, UserChanges } from '../store/store.js';
+import type { AuditEntry, Page, Session, Store, User, UserChanges } from '../store/store.js';
 import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../auth/login-throttle.js';
 import { canonicalEmail, usernameKey } from './canonical.js';
 import type { CheckResult, CreateAccountResult, NewAccount, UsersService } from './users-service.js';
@@ -33,6 +33,8 @@ export interface AccountsService {
   /** Ends every session, this one included. */
   logoutEverywhere(caller: Caller): Promise<number>;
   listSessions(caller: Caller): Promise<Session[]>;
+  /** What happened to the caller's account: reuse detection, password changes, administrators' actions. */
+  securityEvents(caller: Caller, offset: number, limit: number): Promise<Page<AuditEntry>>;
   /** Ends one of the caller's own sessions; false if it is not theirs or already ended. */
   endSession(caller: Caller, sessionId: string): Promise<boolean>;
 }
@@ -153,6 +155,8 @@ export function createAccountsService({
     },
 
     listSessions: (caller) => store.listSessions(caller.user.id, clock()),
+
+    securityEvents: (caller, offset, limit) => store.listAudit(offset, limit, caller.user.id),
 
     endSession: (caller, sessionId) =>
       store.revokeSession(sessionId, caller.user.id, 'revoked_by_user', clock()),

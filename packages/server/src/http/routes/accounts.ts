@@ -1,5 +1,8 @@
 import {
   AccountResponse,
+  AuditEntryResponse,
+  PageQuery,
+  Paginated,
   AccountUpdateRequest,
   EmptyResponse,
   LogoutRequest,
@@ -14,8 +17,8 @@ import type { FastifyInstance } from 'fastify';
 import { invalidFields, notFound, tokenEndpointError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
 import { RATE_LIMITS } from '../rate-limit.js';
-import { presentAccount, presentSession } from '../presenters.js';
-import { callerOf, clientInfo } from '../request-context.js';
+import { presentAccount, presentAuditEntry, presentSession } from '../presenters.js';
+import { callerOf, clientInfo, pageOf, paginated } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
 
 const tags = ['accounts'];
@@ -173,6 +176,26 @@ export function accountRoutes(
     },
   );
   allowOnly(app, '/api/users/me/sessions/', ['GET']);
+
+  app.get(
+    '/api/users/me/events/',
+    {
+      schema: {
+        tags,
+        summary:
+          "Security events of the caller's account, newest first (e.g. a reused refresh token ended a session)",
+        querystring: PageQuery,
+        response: { 200: Paginated(AuditEntryResponse) },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, authenticate);
+      const page = pageOf(request.query as PageQuery);
+      const found = await accounts.securityEvents(caller, page.offset, page.size);
+      return paginated(request, page, found.count, found.items.map(presentAuditEntry));
+    },
+  );
+  allowOnly(app, '/api/users/me/events/', ['GET']);
 
   app.delete(
     '/api/users/me/sessions/:sessionId/',
