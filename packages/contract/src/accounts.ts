@@ -37,12 +37,15 @@ export const SignUpRequest = Type.Object({
 });
 export type SignUpRequest = Static<typeof SignUpRequest>;
 
-/** Login and registration answers: the tokens, then the account (tutorial B's login order). */
-export const SignedInResponse = Type.Object({
-  refresh: Type.String(),
-  access: Type.String(),
-  user: AccountResponse,
-});
+/**
+ * Login and registration answers: the tokens, then the account (tutorial B's login order). In browser
+ * mode (`X-Gatehouse-Session: cookie`) `refresh` is absent: it is in an httpOnly cookie instead.
+ */
+export const SignedInResponse = Type.Union([
+  // Two shapes rather than an optional `refresh`: the serializer would move an optional key last.
+  Type.Object({ refresh: Type.String(), access: Type.String(), user: AccountResponse }),
+  Type.Object({ access: Type.String(), user: AccountResponse }),
+]);
 export type SignedInResponse = Static<typeof SignedInResponse>;
 
 /** Tutorial B's register body: all three required, password at least 8 characters. */
@@ -102,7 +105,13 @@ export type PasswordChangeRequest = Static<typeof PasswordChangeRequest>;
 export const PasswordConfirmRequest = Type.Object({ password: Password });
 export type PasswordConfirmRequest = Static<typeof PasswordConfirmRequest>;
 
-export const LogoutRequest = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 8192 }) });
+/** Token mode sends `refresh`; browser mode sends nothing (the cookie carries it). */
+export const LogoutRequest = Type.Object({
+  refresh: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })),
+});
+export type LogoutRequest = Static<typeof LogoutRequest>;
+export const BrowserRefreshRequest = LogoutRequest;
+export type BrowserRefreshRequest = LogoutRequest;
 
 export const SessionResponse = Type.Object({
   id: Type.String(),

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'throttled'
+  | 'csrf_failed'
   | 'server_error';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */

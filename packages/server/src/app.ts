@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
 import { createJwtCodec } from './auth/jwt.js';
@@ -16,6 +17,7 @@ import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { registerErrorHandling } from './http/errors.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { COOKIE_MODE_HEADER } from './http/refresh-cookie.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRootRoutes } from './http/routes/api-root.js';
@@ -81,12 +83,21 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       'request',
     );
   });
-  // Same origin only unless origins are listed; an arbitrary Origin is never reflected.
+  // Same origin only unless origins are listed; an arbitrary Origin is never reflected, and only a
+  // listed origin is told it may send credentials (browser mode's refresh cookie).
+  const allowedOrigins = new Set(config.corsAllowedOrigins);
   await app.register(cors, {
-    origin: config.corsAllowedOrigins.length > 0 ? [...config.corsAllowedOrigins] : false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['accept', 'authorization', 'content-type', 'x-requested-with'],
-    maxAge: 86400,
+    hook: 'onRequest',
+    delegator: async (request: FastifyRequest) => {
+      const listed = allowedOrigins.has(request.headers.origin ?? '');
+      return {
+        origin: listed,
+        credentials: listed,
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['accept', 'authorization', 'content-type', 'x-requested-with', COOKIE_MODE_HEADER],
+        maxAge: 86400,
+      };
+    },
   });
 
   const codec = createJwtCodec({

@@ -1,4 +1,6 @@
 import {
+  BrowserRefreshRequest,
+  RefreshResponse,
   AccountResponse,
   AuditEntryResponse,
   PageQuery,
@@ -18,19 +20,22 @@ import { invalidFields, notFound, tokenEndpointError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
 import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount, presentAuditEntry, presentSession } from '../presenters.js';
+import { clearRefreshCookie, wantsCookieMode } from '../refresh-cookie.js';
 import { callerOf, clientInfo, pageOf, paginated } from '../request-context.js';
+import { checkBrowserRequest, deliverTokens, presentedRefreshToken } from '../token-delivery.js';
 import type { RouteDeps } from './route-deps.js';
 
 const tags = ['accounts'];
 
 /**
  * Gatehouse's own account API: registration, logout (this session or all), the caller's account,
- * password change, account deletion and the caller's sessions. Login is POST /api/auth/login/ and
- * refresh POST /api/auth/refresh/ (tutorial-b.ts), which this API shares with tutorial B.
+ * password change, account deletion and the caller's sessions, in token mode or browser mode (the refresh
+ * token in an httpOnly cookie: token-delivery.ts). Login is POST /api/auth/login/ (tutorial-b.ts), shared
+ * with tutorial B, as is the refresh here.
  */
 export function accountRoutes(
   app: FastifyInstance,
-  { accounts, tokens, authenticate, rateLimit }: RouteDeps,
+  { accounts, tokens, authenticate, rateLimit, config }: RouteDeps,
 ): void {
   app.post(
     '/api/users/',
@@ -44,6 +49,7 @@ export function accountRoutes(
       onRequest: rateLimit(RATE_LIMITS.register),
     },
     async (request, reply) => {
+      checkBrowserRequest(request, config);
       const { username, email, password, first_name, last_name } = request.body as SignUpRequest;
       const result = await accounts.signUp(
         {
@@ -56,7 +62,8 @@ export function accountRoutes(
         clientInfo(request),
       );
       if (!result.ok) throw invalidFields(result.errors);
-      return reply.code(201).send({ ...result.tokens, user: presentAccount(result.user) });
+      const delivered = deliverTokens(request, reply, config, result.tokens);
+      return reply.code(201).send({ ...delivered, user: presentAccount(result.user) });
     },
   );
 
@@ -65,13 +72,14 @@ export function accountRoutes(
     {
       schema: {
         tags,
-        summary: 'Log out: end the session of this refresh token',
+        summary: 'Log out: end the session of this refresh token (body, or the cookie in browser mode)',
         body: LogoutRequest,
         response: { 200: EmptyResponse },
       },
     },
-    async (request) => {
-      const result = await tokens.blacklist((request.body as { refresh: string }).refresh);
+    async (request, reply) => {
+      const token = presentedRefreshToken(request, reply, config, request.body as LogoutRequest);
+      const result = await tokens.blacklist(token);
       if (!result.ok) throw tokenEndpointError(result.reason);
       return {};
     },
@@ -87,11 +95,35 @@ export function accountRoutes(
         response: { 200: Type.Object({ sessions_ended: Type.Integer() }) },
       },
     },
-    async (request) => ({
-      sessions_ended: await accounts.logoutEverywhere(await callerOf(request, authenticate)),
-    }),
+    async (request, reply) => {
+      const ended = await accounts.logoutEverywhere(await callerOf(request, authenticate));
+      if (wantsCookieMode(request)) clearRefreshCookie(request, reply);
+      return { sessions_ended: ended };
+    },
   );
   allowOnly(app, '/api/auth/logout-all/', ['POST']);
+
+  app.post(
+    '/api/auth/refresh/',
+    {
+      schema: {
+        tags,
+        summary:
+          'Refresh: a new access token and a new refresh token (rotation); browser mode uses the cookie',
+        body: BrowserRefreshRequest,
+        response: { 200: RefreshResponse },
+      },
+      onRequest: rateLimit(RATE_LIMITS.refresh),
+    },
+    async (request, reply) => {
+      const token = presentedRefreshToken(request, reply, config, request.body as BrowserRefreshRequest);
+      const result = await tokens.refresh(token);
+      if (!result.ok) throw tokenEndpointError(result.reason);
+      const { access, refresh } = deliverTokens(request, reply, config, result);
+      return refresh === undefined ? { access } : { access, refresh };
+    },
+  );
+  allowOnly(app, '/api/auth/refresh/', ['POST']);
 
   app.get(
     '/api/users/me/',

@@ -14,8 +14,8 @@ import { allowOnly } from '../method-not-allowed.js';
 import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount } from '../presenters.js';
 import { callerOf, clientInfo, pageOf } from '../request-context.js';
+import { checkBrowserRequest, deliverTokens } from '../token-delivery.js';
 import type { RouteDeps } from './route-deps.js';
-import { tokenRoutes } from './tokens.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const tags = ['tutorial B'];
@@ -63,16 +63,20 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
         response: { 200: SignedInResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      checkBrowserRequest(request, deps.config);
       const { username, email, password } = request.body as Credentials;
       const result = await accounts.signIn((email ?? username) as string, password, clientInfo(request));
       if (!result.ok) throw signInError(result);
-      return { ...result.tokens, user: presentAccount(result.user) };
+      return {
+        ...deliverTokens(request, reply, deps.config, result.tokens),
+        user: presentAccount(result.user),
+      };
     },
   );
   allowOnly(app, '/api/auth/login/', ['POST']);
 
-  tokenRoutes(app, deps, { prefix: '/api/auth', identifierField: 'email', views: ['refresh'] });
+  // POST /api/auth/refresh/ (tutorial B's refresh, with browser mode) is in accounts.ts.
 
   app.get(
     '/api/user/',

@@ -1,0 +1,184 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createTestContext, type TestContext } from '../testing/test-app.js';
+
+let ctx: TestContext;
+beforeEach(async () => {
+  ctx = await createTestContext({ GATEHOUSE_CORS_ALLOWED_ORIGINS: 'http://localhost:5173' });
+  await ctx.createUser({ username: 'user1', email: 'user1@example.com' });
+});
+afterEach(() => ctx.close());
+
+const BROWSER = { 'x-gatehouse-session': 'cookie' };
+const SAME_ORIGIN = {
+  ...BROWSER,
+  origin: 'http://localhost:80',
+  host: 'localhost:80',
+  'sec-fetch-site': 'same-origin',
+};
+
+const post = (url: string, headers: Record<string, string>, payload: object = {}) =>
+  ctx.app.inject({ method: 'POST', url, headers, payload });
+
+function refreshCookie(setCookie: string | string[] | number | undefined): {
+  value: string;
+  attributes: string;
+} {
+  const header = Array.isArray(setCookie) ? setCookie.join('\n') : String(setCookie);
+  const match = /gatehouse_refresh=([^;]*);(.*)/.exec(header);
+  return { value: match?.[1] ?? '', attributes: match?.[2] ?? '' };
+}
+
+async function browserLogin(headers: Record<string, string> = SAME_ORIGIN) {
+  const response = await post('/api/auth/login/', headers, { username: 'user1', password: 'password1' });
+  return { response, cookie: refreshCookie(response.headers['set-cookie']) };
+}
+
+describe('browser mode: the refresh token only in an httpOnly cookie', () => {
+  test('login sets an httpOnly, SameSite=Strict cookie scoped to /api/auth; the body has no refresh token', async () => {
+    const { response, cookie } = await browserLogin();
+    expect(response.statusCode).toBe(200);
+    expect(Object.keys(response.json())).toEqual(['access', 'user']);
+    expect(response.body).not.toContain(cookie.value);
+    expect(cookie.value).toMatch(/^ey/);
+    expect(cookie.attributes).toBe(' Path=/api/auth; Max-Age=86400; HttpOnly; SameSite=Strict');
+  });
+
+  test('refresh with the cookie rotates it; the old cookie value is then spent', async () => {
+    const { cookie } = await browserLogin();
+    const refreshed = await post('/api/auth/refresh/', {
+      ...SAME_ORIGIN,
+      cookie: `gatehouse_refresh=${cookie.value}`,
+    });
+    expect(refreshed.statusCode).toBe(200);
+    expect(Object.keys(refreshed.json())).toEqual(['access']);
+    const next = refreshCookie(refreshed.headers['set-cookie']);
+    expect(next.value).toMatch(/^ey/);
+    expect(next.value).not.toBe(cookie.value);
+    const profile = await ctx.app.inject({
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${refreshed.json().access}` },
+    });
+    expect(profile.statusCode).toBe(200);
+    const replay = await post('/api/auth/refresh/', {
+      ...SAME_ORIGIN,
+      cookie: `gatehouse_refresh=${cookie.value}`,
+    });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json()).toEqual({ detail: 'Token is blacklisted', code: 'token_not_valid' });
+    // A refused cookie is cleared, so the browser stops presenting it.
+    expect(refreshCookie(replay.headers['set-cookie'])).toEqual({
+      value: '',
+      attributes: ' Path=/api/auth; Max-Age=0; HttpOnly; SameSite=Strict',
+    });
+  });
+
+  test('logout with the cookie ends the session and clears the cookie', async () => {
+    const { response, cookie } = await browserLogin();
+    const access = response.json().access as string;
+    const logout = await post('/api/auth/logout/', {
+      ...SAME_ORIGIN,
+      cookie: `gatehouse_refresh=${cookie.value}`,
+    });
+    expect(logout.statusCode).toBe(200);
+    expect(refreshCookie(logout.headers['set-cookie']).attributes).toContain('Max-Age=0');
+    const profile = await ctx.app.inject({
+      url: '/api/profile/',
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(profile.statusCode).toBe(401);
+  });
+
+  test('refresh without a cookie: 401; token mode still needs the body field', async () => {
+    const missing = await post('/api/auth/refresh/', SAME_ORIGIN);
+    expect(missing.statusCode).toBe(401);
+    expect(missing.json()).toEqual({ detail: 'Token is invalid or expired', code: 'token_not_valid' });
+    const tokenMode = await post('/api/auth/refresh/', {});
+    expect(tokenMode.statusCode).toBe(400);
+    expect(tokenMode.json()).toEqual({ refresh: ['This field is required.'] });
+  });
+
+  test('registration in browser mode sets the cookie too', async () => {
+    const response = await post('/api/users/', SAME_ORIGIN, {
+      username: 'newbie',
+      password: 'tangerine-kayak-42',
+    });
+    expect(response.statusCode).toBe(201);
+    expect(Object.keys(response.json())).toEqual(['access', 'user']);
+    expect(refreshCookie(response.headers['set-cookie']).value).toMatch(/^ey/);
+  });
+
+  test('Secure is added over HTTPS', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' });
+    await ctx.createUser({ username: 'user1' });
+    const { cookie } = await browserLogin({ ...BROWSER, 'x-forwarded-proto': 'https' });
+    expect(cookie.attributes).toContain('; Secure');
+  });
+});
+
+describe('CSRF: every cookie-authenticated request', () => {
+  test('a cookie without the custom header is never used (a cross-site form cannot send it)', async () => {
+    const { cookie } = await browserLogin();
+    const forged = await post('/api/auth/refresh/', { cookie: `gatehouse_refresh=${cookie.value}` });
+    // Without the header this is token mode: the cookie is ignored and the body field is required.
+    expect(forged.statusCode).toBe(400);
+    const logout = await post('/api/auth/logout/', { cookie: `gatehouse_refresh=${cookie.value}` });
+    expect(logout.statusCode).toBe(400);
+    // The session is untouched.
+    const refreshed = await post('/api/auth/refresh/', {
+      ...SAME_ORIGIN,
+      cookie: `gatehouse_refresh=${cookie.value}`,
+    });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  test('another Origin or a cross-site Sec-Fetch-Site is refused with 403; a listed origin is allowed', async () => {
+    const { cookie } = await browserLogin();
+    const jar = `gatehouse_refresh=${cookie.value}`;
+    for (const headers of [
+      { ...BROWSER, cookie: jar, origin: 'https://evil.example' },
+      { ...BROWSER, cookie: jar, origin: 'null' },
+      { ...BROWSER, cookie: jar, 'sec-fetch-site': 'cross-site' },
+      { ...BROWSER, cookie: jar, 'sec-fetch-site': 'same-site' },
+    ]) {
+      const response = await post('/api/auth/refresh/', headers);
+      expect(response.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(response.json()).toEqual({ detail: 'CSRF check failed.' });
+    }
+    // The refused requests did not spend the token.
+    const allowed = await post('/api/auth/refresh/', {
+      ...BROWSER,
+      cookie: jar,
+      origin: 'http://localhost:5173',
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+  });
+
+  test('browser-mode login from another origin is refused too (login CSRF)', async () => {
+    const { response } = await browserLogin({ ...BROWSER, origin: 'https://evil.example' });
+    expect(response.statusCode).toBe(403);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  test('preflight: the custom header is allowed for listed origins only', async () => {
+    const preflight = (origin: string) =>
+      ctx.app.inject({
+        method: 'OPTIONS',
+        url: '/api/auth/refresh/',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'x-gatehouse-session',
+        },
+      });
+    const listed = await preflight('http://localhost:5173');
+    expect(String(listed.headers['access-control-allow-headers'])).toContain('x-gatehouse-session');
+    expect(listed.headers['access-control-allow-credentials']).toBe('true');
+    const other = await preflight('https://evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    expect(other.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+});

@@ -1,0 +1,52 @@
+import { Messages } from '@gatehouse/contract';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenPair } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { invalidFields } from './errors.js';
+import {
+  assertSameOriginRequest,
+  clearRefreshCookie,
+  readRefreshCookie,
+  setRefreshCookie,
+  wantsCookieMode,
+} from './refresh-cookie.js';
+
+/**
+ * Token mode (scripts, mobile, Node): both tokens in the body. Browser mode: the refresh token in an
+ * httpOnly cookie only, after a CSRF check. The routes of Gatehouse's own API use these two helpers.
+ */
+export function deliverTokens(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: Config,
+  tokens: Partial<TokenPair> & { access: string },
+): { refresh?: string; access: string } {
+  if (!wantsCookieMode(request)) return tokens;
+  if (tokens.refresh !== undefined) {
+    setRefreshCookie(request, reply, tokens.refresh, config.jwt.refreshTokenLifetime);
+  }
+  return { access: tokens.access };
+}
+
+/** The refresh token a request presents: the cookie in browser mode, else the body's `refresh`. */
+export function presentedRefreshToken(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: Config,
+  body: { refresh?: string | undefined },
+): string {
+  if (wantsCookieMode(request)) {
+    assertSameOriginRequest(request, config.corsAllowedOrigins);
+    // Whatever happens next, a browser must not keep presenting a token that failed.
+    const token = readRefreshCookie(request);
+    clearRefreshCookie(request, reply);
+    return token ?? '';
+  }
+  if (body.refresh === undefined) throw invalidFields({ refresh: [Messages.fieldRequired] });
+  return body.refresh;
+}
+
+/** Browser-mode logins and registrations are CSRF-checked like any cookie-setting request. */
+export function checkBrowserRequest(request: FastifyRequest, config: Config): void {
+  if (wantsCookieMode(request)) assertSameOriginRequest(request, config.corsAllowedOrigins);
+}
