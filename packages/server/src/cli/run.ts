@@ -5,6 +5,7 @@ import { openStore } from '../store/open-store.js';
 import { createUsersService } from '../users/users-service.js';
 import { createUser, demo, flushExpiredTokens, listUsers, migrate, type CommandContext } from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
+import { doctor } from './doctor.js';
 import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
 
 export const HELP = `Usage: gatehouse <command> [options]
@@ -20,11 +21,20 @@ Commands:
   users list                  One line per user: id, username, email, flags.
   flushexpiredtokens          Delete refresh token records past their expiry.
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
+  doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
 
 The database is DATABASE_URL (sqlite:<path>), by default ./data/gatehouse.sqlite3.`;
 
-const COMMANDS = ['migrate', 'createsuperuser', 'users create', 'users list', 'flushexpiredtokens', 'demo'];
+const COMMANDS = [
+  'migrate',
+  'createsuperuser',
+  'users create',
+  'users list',
+  'flushexpiredtokens',
+  'demo',
+  'doctor',
+];
 
 const OPTIONS = {
   username: { type: 'string' },
@@ -56,6 +66,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
     const config = parseConfig(io.env);
+    // Doctor only looks: it opens the database itself, read-only, and neither creates nor migrates it.
+    if (command === 'doctor') return await doctor(io, config);
     const store = openStore(config.database);
     try {
       // Every command works on a fresh database: the schema is brought up to date first.

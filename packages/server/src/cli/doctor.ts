@@ -1,0 +1,497 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { ARGON2_FLOOR, type Config } from '../config.js';
+import { openStore } from '../store/open-store.js';
+import { writeLine, type CliIo } from './io.js';
+
+export type Level = 'FAIL' | 'WARN' | 'OK';
+
+/** One check's verdict: printed as one line, with what to do about it unless it is OK. */
+export interface Finding {
+  level: Level;
+  check: string;
+  message: string;
+  fix?: string;
+}
+
+/** What the configuration alone does not say: gathered from the database by gatherFacts(). */
+export interface DoctorFacts {
+  now: Date;
+  /** The database file, absolute, or `:memory:`. */
+  databasePath: string;
+  /** `no-schema`: the file exists but holds no Gatehouse tables (never migrated, or not ours). */
+  database: 'memory' | 'missing' | 'no-schema' | 'ready';
+  /** The generated signing key (auth/signing-key.ts) is already stored in the database. */
+  storedSigningKey: boolean;
+  /** The newest time the database records (users' `updated`, the audit log); undefined when empty. */
+  newestTimestamp: Date | undefined;
+}
+
+/** auth/signing-key.ts keeps a generated key under this name. */
+const SIGNING_KEY_SECRET = 'jwt_signing_key';
+const NEW_KEY = 'set 64 random bytes: openssl rand -hex 64';
+/** Published example and placeholder keys (jwt.io's, tutorials'), found anywhere in a key. */
+const EXAMPLE_KEYS = [
+  'your-256-bit-secret',
+  'your-384-bit-secret',
+  'your-512-bit-secret',
+  'changeme',
+  'change-this',
+  'replace-me',
+  'keyboard cat',
+  'insecure',
+  'not-a-secret',
+  'secret',
+  'password',
+];
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86400;
+
+/** Every check, in the order printed. Pure: the same config and facts give the same findings. */
+export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
+  return [
+    database(config, facts),
+    signingKey(config, facts),
+    cors(config),
+    https(config),
+    trustedProxies(config),
+    rotation(config),
+    accessLifetime(config),
+    refreshLifetime(config),
+    idleTimeout(config),
+    gracePeriod(config),
+    leeway(config),
+    rateLimits(config),
+    argon2(config),
+    clock(facts),
+  ];
+}
+
+export function formatFinding({ level, check, message, fix }: Finding): string {
+  return `${level.padEnd(6)}${check}: ${message}${fix === undefined ? '' : ` — ${fix}`}`;
+}
+
+/** `gatehouse doctor`: prints one line per check and a summary; 1 if anything failed, else 0. */
+export async function doctor(io: CliIo, config: Config, now = new Date()): Promise<number> {
+  const findings = diagnose(config, await gatherFacts(config, now));
+  for (const finding of findings) writeLine(io.stdout, formatFinding(finding));
+  const failures = findings.filter((f) => f.level === 'FAIL').length;
+  const warnings = findings.filter((f) => f.level === 'WARN').length;
+  writeLine(io.stdout, `doctor: ${plural(failures, 'failure')}, ${plural(warnings, 'warning')}`);
+  return failures > 0 ? 1 : 0;
+}
+
+/**
+ * Looks at the database without changing it: a missing file is not created and nothing is migrated.
+ * Whether the generated signing key exists is read directly (read-only), because the Store's only way
+ * to it, getOrCreateSecret, would create it.
+ */
+export async function gatherFacts(config: Config, now: Date): Promise<DoctorFacts> {
+  const file = config.database.path;
+  const facts: DoctorFacts = {
+    now,
+    databasePath: file === ':memory:' ? file : path.resolve(file),
+    database: 'memory',
+    storedSigningKey: false,
+    newestTimestamp: undefined,
+  };
+  if (file === ':memory:') return facts;
+  if (!fs.existsSync(facts.databasePath)) return { ...facts, database: 'missing' };
+
+  const { tables, storedSigningKey } = inspectSqlite(facts.databasePath);
+  facts.storedSigningKey = storedSigningKey;
+  if (!tables.has('users') || !tables.has('audit_log')) return { ...facts, database: 'no-schema' };
+
+  // The Store has no "newest timestamp" query; its listings ordered newest first give the latest user
+  // change and the latest audit entry (logins, which touch only last_login, are not seen).
+  const store = openStore(config.database);
+  try {
+    const [users, audit] = await Promise.all([
+      store.queryUsers({ ordering: '-updated', offset: 0, limit: 1 }),
+      store.listAudit(0, 1),
+    ]);
+    const times = [users.items[0]?.updated, users.items[0]?.created, audit.items[0]?.at]
+      .filter((time): time is Date => time !== undefined && !Number.isNaN(time.getTime()))
+      .map((time) => time.getTime());
+    return {
+      ...facts,
+      database: 'ready',
+      newestTimestamp: times.length > 0 ? new Date(Math.max(...times)) : undefined,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The tables present and whether the generated signing key is stored, through a read-only connection. */
+function inspectSqlite(file: string): { tables: Set<string>; storedSigningKey: boolean } {
+  const sqlite = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+      name: string;
+    }[];
+    const tables = new Set(rows.map((row) => row.name));
+    const storedSigningKey =
+      tables.has('secrets') &&
+      sqlite.prepare('SELECT 1 FROM secrets WHERE name = ?').get(SIGNING_KEY_SECRET) !== undefined;
+    return { tables, storedSigningKey };
+  } finally {
+    sqlite.close();
+  }
+}
+
+function database(config: Config, facts: DoctorFacts): Finding {
+  const check = 'database';
+  switch (facts.database) {
+    case 'memory':
+      return config.production
+        ? {
+            level: 'WARN',
+            check,
+            message: 'in memory: every account and session is lost when the server stops',
+            fix: 'set DATABASE_URL=sqlite:<path>',
+          }
+        : { level: 'OK', check, message: 'in memory (lost when the server stops)' };
+    case 'missing':
+      return {
+        level: 'WARN',
+        check,
+        message: `${facts.databasePath} does not exist (the server creates it on first start)`,
+        fix: 'check DATABASE_URL if it should already hold data',
+      };
+    case 'no-schema':
+      return {
+        level: 'WARN',
+        check,
+        message: `${facts.databasePath} has no Gatehouse tables`,
+        fix: 'check DATABASE_URL, or run: gatehouse migrate',
+      };
+    case 'ready':
+      return { level: 'OK', check, message: `sqlite ${facts.databasePath}` };
+  }
+}
+
+function signingKey(config: Config, facts: DoctorFacts): Finding {
+  const check = 'signing key';
+  const key = config.jwt.signingKey;
+  if (key !== undefined) {
+    const weakness = keyWeakness(key);
+    if (weakness !== undefined) {
+      return { level: 'FAIL', check, message: `GATEHOUSE_SIGNING_KEY ${weakness}`, fix: NEW_KEY };
+    }
+    return { level: 'OK', check, message: `GATEHOUSE_SIGNING_KEY set (${Buffer.byteLength(key)} bytes)` };
+  }
+  if (facts.database === 'memory') {
+    return { level: 'OK', check, message: 'generated at each start (in-memory database)' };
+  }
+  const where = facts.storedSigningKey
+    ? `generated and stored in ${facts.databasePath} (secret ${SIGNING_KEY_SECRET})`
+    : `not generated yet: 64 random bytes are stored in ${facts.databasePath} on first start`;
+  if (!config.production) return { level: 'OK', check, message: where };
+  return {
+    level: 'WARN',
+    check,
+    message: `${where}, next to the data: a copy or dump of the database leaks it`,
+    fix: 'set GATEHOUSE_SIGNING_KEY from a secret manager (openssl rand -hex 64; existing tokens stop working)',
+  };
+}
+
+/** Why a configured key is guessable, or undefined. Keys under 32 bytes are refused by parseConfig. */
+export function keyWeakness(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  if (lower.startsWith('django-insecure-')) {
+    return 'is a Django development key (django-insecure-…), usually committed with the code';
+  }
+  // Compared lower case without separators: `Your_256_Bit_Secret` is jwt.io's key all the same.
+  const letters = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const example = EXAMPLE_KEYS.find((value) => letters(key).includes(letters(value)));
+  if (example !== undefined) return `contains a well-known example value ("${example}")`;
+  if (new Set(key).size === 1) return 'is one character repeated';
+  const period = repeatPeriod(key);
+  if (period !== undefined) return `is a ${period}-character pattern repeated`;
+  if (/^[a-z]+$/.test(key) && key.length < 40) return 'is only lower-case letters: a word or phrase';
+  const distinct = new Set(key).size;
+  if (distinct < 8) return `uses only ${distinct} different characters`;
+  return undefined;
+}
+
+/** The shortest p such that the key is its first p characters over and over (at least twice). */
+function repeatPeriod(key: string): number | undefined {
+  for (let p = 1; p <= key.length / 2; p++) {
+    let repeats = true;
+    for (let i = p; i < key.length && repeats; i++) repeats = key[i] === key[i % p];
+    if (repeats) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Listed origins may call the API from a browser and read its answers, tokens included, so a listed
+ * origin must be as trustworthy as Gatehouse itself.
+ */
+function cors(config: Config): Finding {
+  const check = 'CORS';
+  const origins = config.corsAllowedOrigins;
+  if (origins.length === 0) return { level: 'OK', check, message: 'no origin listed (same origin only)' };
+  // parseConfig refuses both; a Config built otherwise is still checked.
+  const open = origins.filter((origin) => origin === 'null' || origin === '*');
+  if (open.length > 0) {
+    return {
+      level: 'FAIL',
+      check,
+      message: `${open.join(', ')} allowed: any page (a sandboxed iframe, a local file) can call the API`,
+      fix: 'list only the exact https:// origins of your front ends in GATEHOUSE_CORS_ALLOWED_ORIGINS',
+    };
+  }
+  const plain = origins.filter((origin) => origin.startsWith('http://'));
+  if (config.production && plain.length > 0) {
+    const remote = plain.filter((origin) => !isLoopback(new URL(origin).hostname));
+    const fix = 'use https:// origins in GATEHOUSE_CORS_ALLOWED_ORIGINS';
+    if (remote.length > 0) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `${remote.join(', ')} allowed in production: anyone on the network path can inject a page there`,
+        fix,
+      };
+    }
+    return {
+      level: 'WARN',
+      check,
+      message: `${plain.join(', ')} allowed in production: a development origin`,
+      fix: 'remove it from GATEHOUSE_CORS_ALLOWED_ORIGINS',
+    };
+  }
+  return { level: 'OK', check, message: `only ${origins.join(', ')}` };
+}
+
+/*
+ * Gatehouse never terminates TLS itself and sets HSTS only on requests it sees as HTTPS (directly, or
+ * as a trusted proxy's X-Forwarded-Proto says). There is no cookie mode yet: when one arrives, check
+ * here that its cookies are Secure in production.
+ */
+function https(config: Config): Finding {
+  const check = 'HTTPS';
+  if (config.trustedProxies.length > 0) {
+    return {
+      level: 'OK',
+      check,
+      message: 'behind a trusted proxy: HSTS is sent when it forwards X-Forwarded-Proto: https',
+    };
+  }
+  if (isLoopback(config.host)) {
+    return {
+      level: 'OK',
+      check,
+      message:
+        `HOST=${config.host}, reachable from this machine only ` +
+        '(a reverse proxy here needs GATEHOUSE_TRUSTED_PROXIES=127.0.0.1 for client IPs and HTTPS)',
+    };
+  }
+  if (!config.production) {
+    return { level: 'OK', check, message: `HOST=${config.host} serves plain HTTP (not production)` };
+  }
+  return {
+    level: 'WARN',
+    check,
+    message: `HOST=${config.host} with no trusted proxy: likely exposed over plain HTTP, passwords and tokens in clear`,
+    fix: 'terminate TLS in a reverse proxy and set GATEHOUSE_TRUSTED_PROXIES',
+  };
+}
+
+function trustedProxies(config: Config): Finding {
+  const check = 'trusted proxies';
+  const proxies = config.trustedProxies;
+  if (proxies.length === 0) {
+    return { level: 'OK', check, message: 'none: X-Forwarded-For is ignored' };
+  }
+  const broad = proxies.filter((entry) => {
+    const [, bits] = entry.split('/');
+    return bits !== undefined && Number(bits) <= 8;
+  });
+  if (broad.length > 0) {
+    return {
+      level: 'WARN',
+      check,
+      message:
+        `${broad.join(', ')} is very broad: any host in it can set X-Forwarded-For ` +
+        'and choose the client IP the login throttle and rate limits see',
+      fix: "list only your proxies' addresses in GATEHOUSE_TRUSTED_PROXIES",
+    };
+  }
+  return { level: 'OK', check, message: proxies.join(', ') };
+}
+
+function rotation(config: Config): Finding {
+  const check = 'refresh rotation';
+  if (!config.jwt.rotateRefreshTokens) {
+    return {
+      level: 'WARN',
+      check,
+      message:
+        'GATEHOUSE_ROTATE_REFRESH_TOKENS=false: a stolen refresh token works until it expires, unnoticed',
+      fix: 'set GATEHOUSE_ROTATE_REFRESH_TOKENS=true',
+    };
+  }
+  if (!config.jwt.blacklistAfterRotation) {
+    return {
+      level: 'WARN',
+      check,
+      message:
+        'GATEHOUSE_BLACKLIST_AFTER_ROTATION=false: a rotated refresh token still works, so reuse is never detected',
+      fix: 'set GATEHOUSE_BLACKLIST_AFTER_ROTATION=true',
+    };
+  }
+  return { level: 'OK', check, message: 'on; a spent refresh token presented again ends its session' };
+}
+
+function accessLifetime(config: Config): Finding {
+  const check = 'access token lifetime';
+  const lifetime = config.jwt.accessTokenLifetime;
+  const level: Level = lifetime > HOUR ? 'FAIL' : lifetime > 15 * MINUTE ? 'WARN' : 'OK';
+  if (level === 'OK') return { level, check, message: duration(lifetime) };
+  return {
+    level,
+    check,
+    message: `${duration(lifetime)}: a leaked access token works that long unless its session is ended`,
+    fix: 'set GATEHOUSE_ACCESS_TOKEN_LIFETIME=5m (at most 15m); clients refresh',
+  };
+}
+
+/** A refresh token cannot outlive its session, so the longer of the two limits does not matter. */
+function refreshLifetime(config: Config): Finding {
+  const check = 'refresh token lifetime';
+  const { refreshTokenLifetime } = config.jwt;
+  const { absoluteLifetime } = config.sessions;
+  if (Math.min(refreshTokenLifetime, absoluteLifetime) <= 30 * DAY) {
+    const capped =
+      refreshTokenLifetime > absoluteLifetime ? ` (sessions end after ${duration(absoluteLifetime)})` : '';
+    return { level: 'OK', check, message: `${duration(refreshTokenLifetime)}${capped}` };
+  }
+  return {
+    level: 'WARN',
+    check,
+    message:
+      `${duration(refreshTokenLifetime)}, sessions up to ${duration(absoluteLifetime)}: ` +
+      'a login lasts over 30 days without a password',
+    fix: 'set GATEHOUSE_REFRESH_TOKEN_LIFETIME or GATEHOUSE_SESSION_ABSOLUTE_LIFETIME to 30d or less',
+  };
+}
+
+function idleTimeout(config: Config): Finding {
+  const check = 'session idle timeout';
+  const { idleTimeout: idle, absoluteLifetime } = config.sessions;
+  if (idle <= absoluteLifetime) {
+    return {
+      level: 'OK',
+      check,
+      message: `${duration(idle)} (absolute lifetime ${duration(absoluteLifetime)})`,
+    };
+  }
+  return {
+    level: 'WARN',
+    check,
+    message: `${duration(idle)}, longer than the absolute lifetime ${duration(absoluteLifetime)}: it never applies`,
+    fix: 'set GATEHOUSE_SESSION_IDLE_TIMEOUT below GATEHOUSE_SESSION_ABSOLUTE_LIFETIME',
+  };
+}
+
+function gracePeriod(config: Config): Finding {
+  const check = 'rotation grace period';
+  const grace = config.sessions.rotationGracePeriod;
+  if (grace <= 10) return { level: 'OK', check, message: `${grace}s` };
+  return {
+    level: 'WARN',
+    check,
+    message: `${grace}s: a stolen refresh token replayed within it is not detected as reuse`,
+    fix: 'set GATEHOUSE_ROTATION_GRACE_PERIOD to 10 or less (0 is safest)',
+  };
+}
+
+function leeway(config: Config): Finding {
+  const check = 'leeway';
+  const { leeway: seconds } = config.jwt;
+  if (seconds <= 60) return { level: 'OK', check, message: `${seconds}s` };
+  return {
+    level: 'WARN',
+    check,
+    message: `${seconds}s: expired tokens are accepted that long after their expiry`,
+    fix: 'keep clocks in sync (NTP) and set GATEHOUSE_LEEWAY to 60 or less',
+  };
+}
+
+function rateLimits(config: Config): Finding {
+  const check = 'rate limits';
+  if (config.rateLimits) return { level: 'OK', check, message: 'on' };
+  if (!config.production) return { level: 'OK', check, message: 'off (not production)' };
+  return {
+    level: 'WARN',
+    check,
+    message:
+      'GATEHOUSE_RATE_LIMITS=false in production: registration, refresh and password endpoints are unlimited',
+    fix: 'set GATEHOUSE_RATE_LIMITS=true',
+  };
+}
+
+function argon2(config: Config): Finding {
+  const check = 'argon2';
+  const { memoryCost, timeCost, parallelism } = config.passwordHash;
+  const params = `argon2id m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}`;
+  // parseConfig refuses anything below the floor; a Config built otherwise is still checked.
+  if (memoryCost < ARGON2_FLOOR.memoryCost || timeCost < ARGON2_FLOOR.timeCost || parallelism < 1) {
+    return {
+      level: 'FAIL',
+      check,
+      message: `${params}, below OWASP's floor`,
+      fix: 'raise GATEHOUSE_ARGON2_MEMORY_COST / _TIME_COST to at least 19456 / 2',
+    };
+  }
+  const atFloor =
+    memoryCost === ARGON2_FLOOR.memoryCost &&
+    timeCost === ARGON2_FLOOR.timeCost &&
+    parallelism === ARGON2_FLOOR.parallelism;
+  const memory = Math.round(memoryCost / 1024);
+  return {
+    level: 'OK',
+    check,
+    message: `${params} (${atFloor ? "OWASP's floor" : "above OWASP's floor"}); each login costs ${memory} MiB of memory`,
+  };
+}
+
+/** SQLite shares this machine's clock, so the only skew to see is time going backwards. */
+function clock(facts: DoctorFacts): Finding {
+  const check = 'clock';
+  if (facts.newestTimestamp === undefined) {
+    return { level: 'OK', check, message: 'nothing recorded yet to compare with' };
+  }
+  const ahead = Math.round((facts.newestTimestamp.getTime() - facts.now.getTime()) / 1000);
+  if (ahead <= 60) return { level: 'OK', check, message: 'no database record is in the future' };
+  return {
+    level: 'WARN',
+    check,
+    message:
+      `the database has a record from ${facts.newestTimestamp.toISOString()}, ${duration(ahead)} ahead of this ` +
+      "machine's clock: the clock went backwards or the database came from a machine whose clock is ahead",
+    fix: 'sync the clock with NTP',
+  };
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127\./.test(bare);
+}
+
+/** Seconds as the configuration takes them: `90s`, `15m`, `2h`, `30d`, whichever unit divides exactly. */
+export function duration(seconds: number): string {
+  if (seconds === 0) return '0s';
+  if (seconds % DAY === 0) return `${seconds / DAY}d`;
+  if (seconds % HOUR === 0) return `${seconds / HOUR}h`;
+  if (seconds % MINUTE === 0) return `${seconds / MINUTE}m`;
+  return `${seconds}s`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
