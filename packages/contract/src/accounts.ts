@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { IDENTIFIER_MAX_LENGTH, PASSWORD_MAX_LENGTH } from './tokens.js';
+import { UserFields } from './users.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
@@ -11,20 +12,7 @@ const Name = Type.String({ maxLength: 150 });
  * An account as Gatehouse's own API shows it. `id` is the public id (a UUID), as tutorial B's client
  * expects; the integer database id is never needed by a client.
  */
-export const AccountResponse = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  public_id: Type.String({ format: 'uuid' }),
-  username: Type.String(),
-  email: Type.Union([Type.String(), Type.Null()]),
-  first_name: Type.String(),
-  last_name: Type.String(),
-  is_active: Type.Boolean(),
-  is_staff: Type.Boolean(),
-  is_superuser: Type.Boolean(),
-  last_login: Type.Union([DateTime, Type.Null()]),
-  created: DateTime,
-  updated: DateTime,
-});
+export const AccountResponse = Type.Object({ id: Type.String({ format: 'uuid' }), ...UserFields });
 export type AccountResponse = Static<typeof AccountResponse>;
 
 /** POST /api/users/ — Gatehouse's registration. */

@@ -2,9 +2,8 @@ import { Type, type Static } from 'typebox';
 
 const DateTime = Type.String({ format: 'date-time' });
 
-/** A user as its owner (or a superuser) sees it. Never carries the password hash. */
-export const UserResponse = Type.Object({
-  id: Type.Integer(),
+/** A user's fields as its owner (or a superuser) sees them, but for `id`. Never the password hash. */
+export const UserFields = {
   public_id: Type.String({ format: 'uuid' }),
   username: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
@@ -16,7 +15,10 @@ export const UserResponse = Type.Object({
   last_login: Type.Union([DateTime, Type.Null()]),
   created: DateTime,
   updated: DateTime,
-});
+};
+
+/** Tutorial A's nested user: `id` is the integer database id (the `user_id` claim). */
+export const UserResponse = Type.Object({ id: Type.Integer(), ...UserFields });
 export type UserResponse = Static<typeof UserResponse>;
 
 /** Tutorial A's ProfileSerializer: the nested user plus the profile's own fields. */

@@ -8,10 +8,9 @@ import type {
 } from '@gatehouse/contract';
 import type { AuditEntry, Session, User } from '../store/store.js';
 
-/** Tutorial A's nested user (integer id, as the `user_id` claim); never the password hash. */
-export function presentUser(user: User): UserResponse {
+/** Every field but `id`, which differs between tutorial A's shape and the account API's. */
+function userFields(user: User): Omit<UserResponse, 'id'> {
   return {
-    id: user.id,
     public_id: user.publicId,
     username: user.username,
     email: user.email,
@@ -24,6 +23,11 @@ export function presentUser(user: User): UserResponse {
     created: user.created.toISOString(),
     updated: user.updated.toISOString(),
   };
+}
+
+/** Tutorial A's nested user (integer id, as the `user_id` claim); never the password hash. */
+export function presentUser(user: User): UserResponse {
+  return { id: user.id, ...userFields(user) };
 }
 
 export function presentProfile(user: User): ProfileResponse {
@@ -35,21 +39,9 @@ export function presentProfile(user: User): ProfileResponse {
   };
 }
 
+/** The account API's user: `id` is the public UUID. */
 export function presentAccount(user: User): AccountResponse {
-  return {
-    id: user.publicId,
-    public_id: user.publicId,
-    username: user.username,
-    email: user.email,
-    first_name: user.firstName,
-    last_name: user.lastName,
-    is_active: user.isActive,
-    is_staff: user.isStaff,
-    is_superuser: user.isSuperuser,
-    last_login: user.lastLogin?.toISOString() ?? null,
-    created: user.created.toISOString(),
-    updated: user.updated.toISOString(),
-  };
+  return { id: user.publicId, ...userFields(user) };
 }
 
 export function presentSession(session: Session, currentSessionId?: string): SessionResponse {
