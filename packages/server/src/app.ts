@@ -15,6 +15,7 @@ import { createTokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/errors.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { COOKIE_MODE_HEADER } from './http/refresh-cookie.js';
@@ -54,8 +55,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // X-Forwarded-For decides the client IP (and so the login throttle's key) only behind a trusted proxy.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
-    // Slow clients: a request must arrive whole within 15 s, so slowloris connections are dropped.
+    // Slow clients: a request (head and body) must arrive whole within 15 s, its head within 10 s, checked
+    // every second, so slowloris connections cannot pile up. Given to Node when it creates the server:
+    // set later, Node's 60 s default for the head would stretch the body's limit to it.
+    http: { requestTimeout: 15_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
+    // Fastify sets this on the server after creating it (0, none, by default): the same 15 s.
     requestTimeout: 15_000,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true },
     // A URL the router cannot decode (`/api/%zz`): our error shape, not Fastify's.
     // Such replies skip the hooks, so the security headers are applied here too.
