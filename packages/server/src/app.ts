@@ -17,6 +17,7 @@ import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/errors.js';
+import { createGuards } from './http/guards.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { COOKIE_MODE_HEADER } from './http/refresh-cookie.js';
 import { accountRoutes } from './http/routes/accounts.js';
@@ -121,6 +122,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     updateLastLogin: config.jwt.updateLastLogin,
     passwordMinLength: config.passwordMinLength,
   });
+  const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
   const routeDeps: RouteDeps = {
     config,
     tokens,
@@ -133,7 +135,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
     }),
     admin: createAdminService({ store, clock }),
-    authenticate: createAuthenticate(tokens, config.jwt.authHeaderTypes),
+    guards: createGuards(authenticate),
     rateLimit: createRateLimiter(store, clock, config.rateLimits),
   };
 

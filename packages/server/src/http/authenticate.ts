@@ -19,7 +19,8 @@ export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
  */
 export function createAuthenticate(tokens: TokenService, headerTypes: readonly string[]): Authenticate {
   return async (request) => {
-    const parts = request.headers.authorization?.trim().split(/\s+/) ?? [];
+    // Python's bytes.split(): ASCII whitespace only (a U+00A0 is part of a value, not a separator).
+    const parts = request.headers.authorization?.split(/[ \t\n\r\f\v]+/).filter(Boolean) ?? [];
     if (parts.length === 0 || !headerTypes.includes(parts[0] as string)) {
       throw unauthorized('not_authenticated', Messages.notAuthenticated);
     }

@@ -18,4 +18,10 @@ export function allowOnly(app: FastifyInstance, url: string, allowed: readonly M
         .header('allow', allow)
         .send({ detail: `Method "${request.method}" not allowed.` }),
   });
+  // A plain OPTIONS (CORS preflights are answered before routing) says what the path allows.
+  app.route({
+    method: 'OPTIONS',
+    url,
+    handler: async (_request, reply) => reply.code(204).header('allow', allow).send(),
+  });
 }

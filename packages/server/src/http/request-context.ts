@@ -1,17 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../auth/tokens.js';
-import type { Caller } from '../users/accounts-service.js';
-import type { Authenticate } from './authenticate.js';
 
 /** Where a request comes from, as a sessions list shows it. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
   return { userAgent: (request.headers['user-agent'] ?? '').slice(0, 256), ip: request.ip };
-}
-
-/** The signed-in caller of a protected route (401 otherwise). */
-export async function callerOf(request: FastifyRequest, authenticate: Authenticate): Promise<Caller> {
-  const { user, sessionId } = await authenticate(request);
-  return { user, sessionId, client: clientInfo(request) };
 }
 
 export interface PageRequest {

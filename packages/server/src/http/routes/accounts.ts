@@ -21,7 +21,7 @@ import { allowOnly } from '../method-not-allowed.js';
 import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount, presentAuditEntry, presentSession } from '../presenters.js';
 import { clearRefreshCookie, wantsCookieMode } from '../refresh-cookie.js';
-import { callerOf, clientInfo, pageOf, paginated } from '../request-context.js';
+import { clientInfo, pageOf, paginated } from '../request-context.js';
 import { checkBrowserRequest, deliverTokens, presentedRefreshToken } from '../token-delivery.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -35,7 +35,7 @@ const tags = ['accounts'];
  */
 export function accountRoutes(
   app: FastifyInstance,
-  { accounts, tokens, authenticate, rateLimit, config }: RouteDeps,
+  { accounts, tokens, guards, rateLimit, config }: RouteDeps,
 ): void {
   app.post(
     '/api/users/',
@@ -89,6 +89,7 @@ export function accountRoutes(
   app.post(
     '/api/auth/logout-all/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: 'Log out everywhere: end every session of the caller',
@@ -96,7 +97,7 @@ export function accountRoutes(
       },
     },
     async (request, reply) => {
-      const ended = await accounts.logoutEverywhere(await callerOf(request, authenticate));
+      const ended = await accounts.logoutEverywhere(guards.caller(request));
       if (wantsCookieMode(request)) clearRefreshCookie(request, reply);
       return { sessions_ended: ended };
     },
@@ -127,12 +128,16 @@ export function accountRoutes(
 
   app.get(
     '/api/users/me/',
-    { schema: { tags, summary: "The caller's account", response: { 200: AccountResponse } } },
-    async (request) => presentAccount((await authenticate(request)).user),
+    {
+      preValidation: guards.signedIn,
+      schema: { tags, summary: "The caller's account", response: { 200: AccountResponse } },
+    },
+    async (request) => presentAccount(guards.caller(request).user),
   );
   app.patch(
     '/api/users/me/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: "Edit the caller's names",
@@ -141,7 +146,7 @@ export function accountRoutes(
       },
     },
     async (request) => {
-      const { user } = await authenticate(request);
+      const { user } = guards.caller(request);
       const { first_name, last_name } = request.body as AccountUpdateRequest;
       return presentAccount(
         await accounts.updateProfile(user, {
@@ -154,6 +159,7 @@ export function accountRoutes(
   app.delete(
     '/api/users/me/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: "Delete the caller's account (needs the password)",
@@ -163,7 +169,7 @@ export function accountRoutes(
     },
     async (request, reply) => {
       const result = await accounts.deleteAccount(
-        await callerOf(request, authenticate),
+        guards.caller(request),
         (request.body as PasswordConfirmRequest).password,
       );
       if (!result.ok) throw invalidFields(result.errors);
@@ -175,6 +181,7 @@ export function accountRoutes(
   app.post(
     '/api/users/me/password/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: 'Change the password (needs the current one; ends every other session)',
@@ -184,11 +191,7 @@ export function accountRoutes(
     },
     async (request, reply) => {
       const { current_password, new_password } = request.body as PasswordChangeRequest;
-      const result = await accounts.changePassword(
-        await callerOf(request, authenticate),
-        current_password,
-        new_password,
-      );
+      const result = await accounts.changePassword(guards.caller(request), current_password, new_password);
       if (!result.ok) throw invalidFields(result.errors);
       return reply.code(204).send();
     },
@@ -198,10 +201,11 @@ export function accountRoutes(
   app.get(
     '/api/users/me/sessions/',
     {
+      preValidation: guards.signedIn,
       schema: { tags, summary: "The caller's open sessions", response: { 200: Type.Array(SessionResponse) } },
     },
     async (request) => {
-      const caller = await callerOf(request, authenticate);
+      const caller = guards.caller(request);
       return (await accounts.listSessions(caller)).map((session) =>
         presentSession(session, caller.sessionId),
       );
@@ -212,6 +216,7 @@ export function accountRoutes(
   app.get(
     '/api/users/me/events/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary:
@@ -221,7 +226,7 @@ export function accountRoutes(
       },
     },
     async (request) => {
-      const caller = await callerOf(request, authenticate);
+      const caller = guards.caller(request);
       const page = pageOf(request.query as PageQuery);
       const found = await accounts.securityEvents(caller, page.offset, page.size);
       return paginated(request, page, found.count, found.items.map(presentAuditEntry));
@@ -231,10 +236,10 @@ export function accountRoutes(
 
   app.delete(
     '/api/users/me/sessions/:sessionId/',
-    { schema: { tags, summary: 'End one of the caller’s sessions' } },
+    { preValidation: guards.signedIn, schema: { tags, summary: 'End one of the caller’s sessions' } },
     async (request, reply) => {
       const { sessionId } = request.params as { sessionId: string };
-      if (!(await accounts.endSession(await callerOf(request, authenticate), sessionId))) throw notFound();
+      if (!(await accounts.endSession(guards.caller(request), sessionId))) throw notFound();
       return reply.code(204).send();
     },
   );

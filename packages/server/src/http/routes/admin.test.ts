@@ -153,10 +153,8 @@ describe('permissions', () => {
     expect((await me(adminSession.access)).statusCode).toBe(200);
   });
 
-  // BUG (DRF compatibility): the query and body schemas are checked before authentication and
-  // permissions, so an anonymous or non-superuser caller with a bad query or body gets 400 (and learns
-  // the validation rules) where DRF answers 401/403 first. Remove `.fails` once fixed.
-  test.fails('an invalid query or body does not come before 401 and 403', async () => {
+  // As DRF: authentication and permissions come before the query and body are checked.
+  test('an invalid query or body does not come before 401 and 403', async () => {
     const stafferSession = await signIn('staffer');
     for (const token of [undefined, stafferSession.access]) {
       const expected = token === undefined ? 401 : 403;

@@ -8,11 +8,10 @@ import {
   UserListQuery,
 } from '@gatehouse/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Caller } from '../../users/accounts-service.js';
-import { forbidden, HttpError, notFound } from '../errors.js';
+import { HttpError, notFound } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
 import { presentAccount, presentAdminUser, presentAuditEntry } from '../presenters.js';
-import { callerOf, pageOf, paginated } from '../request-context.js';
+import { pageOf, paginated } from '../request-context.js';
 import type { RouteDeps } from './route-deps.js';
 
 const tags = ['administration'];
@@ -20,17 +19,13 @@ const self = () =>
   new HttpError(400, 'invalid', { detail: 'You cannot deactivate, demote or delete your own account.' });
 
 /** The superuser administration API. Every change is in the audit log. */
-export function adminRoutes(app: FastifyInstance, { admin, authenticate }: RouteDeps): void {
-  const superuser = async (request: FastifyRequest): Promise<Caller> => {
-    const caller = await callerOf(request, authenticate);
-    if (!caller.user.isSuperuser) throw forbidden();
-    return caller;
-  };
+export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps): void {
   const target = (request: FastifyRequest) => (request.params as { publicId: string }).publicId;
 
   app.get(
     '/api/users/',
     {
+      preValidation: guards.superuser,
       schema: {
         tags,
         summary: 'List and search users (superusers)',
@@ -39,7 +34,6 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
       },
     },
     async (request) => {
-      await superuser(request);
       const query = request.query as UserListQuery;
       const page = pageOf(query);
       const found = await admin.listUsers({
@@ -57,6 +51,7 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
   app.get(
     '/api/users/:publicId/',
     {
+      preValidation: guards.superuser,
       schema: {
         tags,
         summary: 'One user with their open sessions (superusers)',
@@ -64,7 +59,6 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
       },
     },
     async (request) => {
-      await superuser(request);
       const found = await admin.getUser(target(request));
       if (!found) throw notFound();
       return presentAdminUser(found.user, found.sessions);
@@ -73,6 +67,7 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
   app.patch(
     '/api/users/:publicId/',
     {
+      preValidation: guards.superuser,
       schema: {
         tags,
         summary: 'Activate, deactivate, grant or revoke staff and superuser',
@@ -82,7 +77,7 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
     },
     async (request) => {
       const { is_active, is_staff, is_superuser } = request.body as AdminUserUpdateRequest;
-      const result = await admin.updateUser(await superuser(request), target(request), {
+      const result = await admin.updateUser(guards.caller(request), target(request), {
         ...(is_active !== undefined && { isActive: is_active }),
         ...(is_staff !== undefined && { isStaff: is_staff }),
         ...(is_superuser !== undefined && { isSuperuser: is_superuser }),
@@ -93,9 +88,9 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
   );
   app.delete(
     '/api/users/:publicId/',
-    { schema: { tags, summary: 'Delete a user' } },
+    { preValidation: guards.superuser, schema: { tags, summary: 'Delete a user' } },
     async (request, reply) => {
-      const result = await admin.deleteUser(await superuser(request), target(request));
+      const result = await admin.deleteUser(guards.caller(request), target(request));
       if (!result.ok) throw result.code === 'self' ? self() : notFound();
       return reply.code(204).send();
     },
@@ -104,10 +99,10 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
 
   app.delete(
     '/api/users/:publicId/sessions/:sessionId/',
-    { schema: { tags, summary: "End one of a user's sessions" } },
+    { preValidation: guards.superuser, schema: { tags, summary: "End one of a user's sessions" } },
     async (request, reply) => {
       const { sessionId } = request.params as { sessionId: string };
-      const result = await admin.revokeSession(await superuser(request), target(request), sessionId);
+      const result = await admin.revokeSession(guards.caller(request), target(request), sessionId);
       if (!result.ok) throw notFound();
       return reply.code(204).send();
     },
@@ -117,6 +112,7 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
   app.get(
     '/api/audit-log/',
     {
+      preValidation: guards.superuser,
       schema: {
         tags,
         summary: 'The audit log, newest first (superusers)',
@@ -125,7 +121,6 @@ export function adminRoutes(app: FastifyInstance, { admin, authenticate }: Route
       },
     },
     async (request) => {
-      await superuser(request);
       const page = pageOf(request.query as PageQuery, 50);
       const found = await admin.auditLog(page.offset, page.size);
       return paginated(request, page, found.count, found.items.map(presentAuditEntry));

@@ -21,3 +21,13 @@ test('POST /api/ is 405', async () => {
   expect(response.json()).toEqual({ detail: 'Method "POST" not allowed.' });
   expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
 });
+
+test('a plain OPTIONS answers 204 with the Allow header; unknown paths stay 404', async () => {
+  const response = await ctx.app.inject({ method: 'OPTIONS', url: '/api/' });
+  expect(response.statusCode).toBe(204);
+  expect(response.headers.allow).toBe('GET, HEAD, OPTIONS');
+  expect((await ctx.app.inject({ method: 'OPTIONS', url: '/api/token/' })).headers.allow).toBe(
+    'POST, OPTIONS',
+  );
+  expect((await ctx.app.inject({ method: 'OPTIONS', url: '/nope/' })).statusCode).toBe(404);
+});

@@ -3,7 +3,7 @@ import type { TokenService } from '../../auth/tokens.js';
 import type { AccountsService } from '../../users/accounts-service.js';
 import type { AdminService } from '../../users/admin-service.js';
 import type { UsersService } from '../../users/users-service.js';
-import type { Authenticate } from '../authenticate.js';
+import type { Guards } from '../guards.js';
 import type { RateLimiter } from '../rate-limit.js';
 
 /** What route modules are given; they reach nothing else. */
@@ -13,6 +13,6 @@ export interface RouteDeps {
   users: UsersService;
   accounts: AccountsService;
   admin: AdminService;
-  authenticate: Authenticate;
+  guards: Guards;
   rateLimit: RateLimiter;
 }

@@ -13,7 +13,7 @@ import { forbidden, invalidFields, notFound, signInError } from '../errors.js';
 import { allowOnly } from '../method-not-allowed.js';
 import { RATE_LIMITS } from '../rate-limit.js';
 import { presentAccount } from '../presenters.js';
-import { callerOf, clientInfo, pageOf } from '../request-context.js';
+import { clientInfo, pageOf } from '../request-context.js';
 import { checkBrowserRequest, deliverTokens } from '../token-delivery.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -26,7 +26,7 @@ const tags = ['tutorial B'];
  * themself or a superuser, and the router's detail routes that echoed plaintext passwords do not exist.
  */
 export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { accounts, admin, authenticate } = deps;
+  const { accounts, admin, guards } = deps;
 
   app.post(
     '/api/auth/register/',
@@ -81,6 +81,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/api/user/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: 'All users, newest first (superusers)',
@@ -89,8 +90,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(request, authenticate);
-      if (!caller.user.isSuperuser) throw forbidden();
+      if (!guards.caller(request).user.isSuperuser) throw forbidden();
       const query = request.query as UserListQuery;
       const { offset, size } = pageOf(query, 100);
       const page = await admin.listUsers({
@@ -109,6 +109,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/api/user/:publicId/',
     {
+      preValidation: guards.signedIn,
       schema: {
         tags,
         summary: 'One user (themself, or any for superusers)',
@@ -116,7 +117,7 @@ export function tutorialBRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const { user } = await authenticate(request);
+      const { user } = guards.caller(request);
       const { publicId } = request.params as { publicId: string };
       // Another user's account is "not found", not "forbidden": its existence is not disclosed.
       if (!UUID.test(publicId) || (publicId !== user.publicId && !user.isSuperuser)) throw notFound();
