@@ -126,7 +126,6 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const routeDeps: RouteDeps = {
     config,
     tokens,
-    users,
     accounts: createAccountsService({
       users,
       throttle: createLoginThrottle(store, clock),

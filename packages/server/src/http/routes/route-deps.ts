@@ -2,7 +2,6 @@ import type { Config } from '../../config.js';
 import type { TokenService } from '../../auth/tokens.js';
 import type { AccountsService } from '../../users/accounts-service.js';
 import type { AdminService } from '../../users/admin-service.js';
-import type { UsersService } from '../../users/users-service.js';
 import type { Guards } from '../guards.js';
 import type { RateLimiter } from '../rate-limit.js';
 
@@ -10,7 +9,6 @@ import type { RateLimiter } from '../rate-limit.js';
 export interface RouteDeps {
   config: Config;
   tokens: TokenService;
-  users: UsersService;
   accounts: AccountsService;
   admin: AdminService;
   guards: Guards;
