@@ -58,6 +58,17 @@ test('the quick start works as written against `npm start`', () => {
   expect(out).toMatch(/\{\}\{\}\{"detail":"Token is blacklisted","code":"token_not_valid"\}\{"refresh":"ey/);
 });
 
+test('the CLI answers both ways the README gives: npx gatehouse and npm run gatehouse --', () => {
+  for (const [command, args] of [
+    ['npx', ['gatehouse', 'help']],
+    ['npm', ['run', '--silent', 'gatehouse', '--', 'help']],
+  ] as const) {
+    const run = spawnSync(command, args, { cwd: root, env, encoding: 'utf8' });
+    expect(run.status, `${command} ${args.join(' ')}`).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: gatehouse <command> \[options\]/m);
+  }
+});
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
