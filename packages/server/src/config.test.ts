@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, parseConfig, type Config } from './config.js';
+import { ConfigError, parseConfig, redactDatabaseUrl, type Config } from './config.js';
 
 const KEY_32 = 'k'.repeat(32);
 
@@ -249,7 +249,7 @@ describe('problems', () => {
       'GATEHOUSE_AUTH_HEADER_TYPES: must name at least one type',
       'GATEHOUSE_ARGON2_TIME_COST="1": must be between 2 and 100',
       'PORT="70000": must be between 0 and 65535',
-      'DATABASE_URL="mysql://db.example/gatehouse": expected sqlite:<path>',
+      'DATABASE_URL="mysql://db.example/gatehouse": expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database',
       'GATEHOUSE_CORS_ALLOWED_ORIGINS="https://app.example/": not an origin (scheme://host[:port], no path or slash): https://app.example/',
       'GATEHOUSE_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent',
       'GATEHOUSE_BODY_LIMIT="10": must be between 1024 and 1048576',
@@ -295,20 +295,94 @@ describe('DATABASE_URL', () => {
     expect(parseConfig({ DATABASE_URL: url }).database).toStrictEqual({ kind: 'sqlite', path: file });
   });
 
-  test.each(['postgres://user:pw@db.example/gatehouse', 'postgresql://db.example/gatehouse'])(
-    '%s is refused as not supported yet',
+  test.each([
+    'postgres://user:pw@db.example/gatehouse',
+    'postgresql://db.example/gatehouse',
+    'postgres://db.example:6432/gatehouse?sslmode=require&application_name=gh',
+    'postgres:///gatehouse?host=/var/run/postgresql',
+    'postgres://user:p%40ss%2Fword@[::1]:5432/gatehouse',
+    'postgres://user:pw@/gatehouse',
+    'postgres://user:50%off@db.example/gatehouse',
+  ])('%s opens PostgreSQL with the URL as given and a pool of 10', (url) => {
+    expect(parseConfig({ DATABASE_URL: url }).database).toStrictEqual({
+      kind: 'postgres',
+      url,
+      poolSize: 10,
+    });
+  });
+
+  test('GATEHOUSE_DATABASE_POOL_SIZE sets the pool size', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://db.example/gatehouse',
+      GATEHOUSE_DATABASE_POOL_SIZE: '25',
+    });
+    expect(config.database).toStrictEqual({
+      kind: 'postgres',
+      url: 'postgres://db.example/gatehouse',
+      poolSize: 25,
+    });
+    expect(Object.isFrozen(config.database)).toBe(true);
+    for (const size of ['1', '100']) {
+      const { database } = parseConfig({
+        DATABASE_URL: 'postgres://db.example/gatehouse',
+        GATEHOUSE_DATABASE_POOL_SIZE: size,
+      });
+      expect(database.kind === 'postgres' && database.poolSize).toBe(Number(size));
+    }
+  });
+
+  test('GATEHOUSE_DATABASE_POOL_SIZE is accepted, and ignored, with SQLite', () => {
+    expect(parseConfig({ GATEHOUSE_DATABASE_POOL_SIZE: '5' }).database).toStrictEqual({
+      kind: 'sqlite',
+      path: path.join('data', 'gatehouse.sqlite3'),
+    });
+  });
+
+  test.each(['0', '101', '-1', '2.5', 'ten'])('GATEHOUSE_DATABASE_POOL_SIZE=%j is refused', (size) => {
+    expect(
+      problemsOf({ DATABASE_URL: 'postgres://db.example/gatehouse', GATEHOUSE_DATABASE_POOL_SIZE: size }),
+    ).toEqual([
+      `GATEHOUSE_DATABASE_POOL_SIZE=${JSON.stringify(size)}: ${
+        /^\d+$/.test(size) ? 'must be between 1 and 100' : 'expected a whole number'
+      }`,
+    ]);
+  });
+
+  test.each(['postgres:db.example/gatehouse', 'postgresql:/gatehouse', 'postgres//db.example/x'])(
+    '%j is refused',
     (url) => {
       expect(problemsOf({ DATABASE_URL: url })).toEqual([
-        `DATABASE_URL=${JSON.stringify(url)}: PostgreSQL is not supported by this version yet; use sqlite:<path>`,
+        `DATABASE_URL=${JSON.stringify(url)}: expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database`,
       ]);
     },
   );
+
+  test('an invalid PostgreSQL URL is refused without showing its password', () => {
+    const problems = problemsOf({ DATABASE_URL: 'postgres://gatehouse:s3cr#t@db.example/gatehouse' });
+    expect(problems).toEqual([
+      'DATABASE_URL="postgres://gatehouse:***@db.example/gatehouse": not a valid URL (percent-encode special characters in the user name and password)',
+    ]);
+    expect(problems.join('\n')).not.toContain('s3cr');
+  });
+
+  test.each([
+    ['postgres://user:pw@db.example/gatehouse', 'postgres://user:***@db.example/gatehouse'],
+    ['postgresql://user:p@ss:w/rd@db.example:5432/x?a=b', 'postgresql://user:***@db.example:5432/x?a=b'],
+    ['postgres://:pw@db.example/x', 'postgres://:***@db.example/x'],
+    ['postgres://user@db.example/x', 'postgres://user@db.example/x'],
+    ['postgres://db.example/x?sslmode=require', 'postgres://db.example/x?sslmode=require'],
+    ['sqlite:data/db.sqlite3', 'sqlite:data/db.sqlite3'],
+  ])('redactDatabaseUrl(%j) is %j', (url, redacted) => {
+    expect(redactDatabaseUrl(url)).toBe(redacted);
+  });
 
   test.each(['garbage', 'sqlite:', 'mysql://db.example/x', 'file:db.sqlite3', '/abs/db.sqlite3'])(
     '%j is refused',
     (url) => {
       expect(problemsOf({ DATABASE_URL: url })).toEqual([
-        `DATABASE_URL=${JSON.stringify(url)}: expected sqlite:<path>`,
+        url === 'sqlite:'
+          ? 'DATABASE_URL="sqlite:": expected sqlite:<path>'
+          : `DATABASE_URL=${JSON.stringify(url)}: expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database`,
       ]);
     },
   );

@@ -39,7 +39,10 @@ export interface PasswordHashConfig {
   readonly parallelism: number;
 }
 
-export type DatabaseConfig = { readonly kind: 'sqlite'; readonly path: string };
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  /** `url` is given to node-postgres as is: its query parameters (sslmode, options, ...) apply. */
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
 
 export interface Config {
   readonly host: string;
@@ -73,6 +76,7 @@ export class ConfigError extends Error {
 export const ARGON2_FLOOR: PasswordHashConfig = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 export const MIN_SIGNING_KEY_BYTES = 32;
 export const DEFAULT_DATABASE_PATH = path.join('data', 'gatehouse.sqlite3');
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 const PREFIX = 'GATEHOUSE_';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -160,13 +164,26 @@ export function parseConfig(env: Env): Config {
     ),
   };
 
+  const database = (): DatabaseConfig => {
+    // Connections each server process keeps to PostgreSQL at most; SQLite has no pool and ignores it.
+    const poolSize = setting(`${PREFIX}DATABASE_POOL_SIZE`, DEFAULT_DATABASE_POOL_SIZE, (raw) =>
+      integer(raw, 1, 100),
+    );
+    // Not through setting(): a problem names the URL with its password hidden.
+    const fallback: DatabaseConfig = { kind: 'sqlite', path: DEFAULT_DATABASE_PATH };
+    const raw = read('DATABASE_URL');
+    if (raw === undefined) return fallback;
+    const parsed = databaseUrl(raw, poolSize);
+    if ('value' in parsed) return parsed.value;
+    problems.push(`DATABASE_URL=${JSON.stringify(redactDatabaseUrl(raw))}: ${parsed.problem}`);
+    return fallback;
+  };
+
   const production = read('NODE_ENV') === 'production';
   const config: Config = {
     host: read('HOST') ?? '127.0.0.1',
     port: setting('PORT', 8000, (raw) => integer(raw, 0, 65535)),
-    database: Object.freeze(
-      setting<DatabaseConfig>('DATABASE_URL', { kind: 'sqlite', path: DEFAULT_DATABASE_PATH }, databaseUrl),
-    ),
+    database: Object.freeze(database()),
     corsAllowedOrigins: Object.freeze(setting(`${PREFIX}CORS_ALLOWED_ORIGINS`, [], originList)),
     production,
     logLevel: setting(`${PREFIX}LOG_LEVEL`, 'info', (raw) =>
@@ -256,15 +273,25 @@ function originList(raw: string): Parsed<string[]> {
     : { value: origins };
 }
 
+const EXPECTED_DATABASE_URL = 'expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database';
+
 /**
  * `sqlite:<path>` (relative or absolute, or `sqlite::memory:`), and the URL forms of SQLAlchemy and
  * dj-database-url: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory).
+ * `postgres://` or `postgresql://` URLs as libpq and node-postgres take them: `postgres:///db?host=/run/x`
+ * (a Unix socket) and query parameters such as `sslmode` included.
  */
-function databaseUrl(raw: string): Parsed<DatabaseConfig> {
+function databaseUrl(raw: string, poolSize: number): Parsed<DatabaseConfig> {
   if (/^postgres(ql)?:/.test(raw)) {
-    return { problem: 'PostgreSQL is not supported by this version yet; use sqlite:<path>' };
+    if (!/^postgres(ql)?:\/\//.test(raw)) return { problem: EXPECTED_DATABASE_URL };
+    if (!parsesAsPostgresUrl(raw)) {
+      return {
+        problem: 'not a valid URL (percent-encode special characters in the user name and password)',
+      };
+    }
+    return { value: { kind: 'postgres', url: raw, poolSize } };
   }
-  if (!raw.startsWith('sqlite:')) return { problem: 'expected sqlite:<path>' };
+  if (!raw.startsWith('sqlite:')) return { problem: EXPECTED_DATABASE_URL };
   let file = raw.slice('sqlite:'.length);
   if (file.startsWith('//')) {
     const rest = file.slice(2);
@@ -273,4 +300,21 @@ function databaseUrl(raw: string): Parsed<DatabaseConfig> {
     else return { problem: 'expected sqlite:<path> or sqlite:///<path> (a host is not allowed)' };
   }
   return file === '' ? { problem: 'expected sqlite:<path>' } : { value: { kind: 'sqlite', path: file } };
+}
+
+/**
+ * Whether node-postgres (pg-connection-string) can read the URL, checked as it does, so that a bad URL
+ * is reported at start and not at the first connection: spaces and stray `%` are encoded first, and an
+ * empty host (`user@/db`: the default host) is allowed.
+ */
+function parsesAsPostgresUrl(raw: string): boolean {
+  const text = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(raw)
+    ? encodeURI(raw).replace(/%25(\d\d)/g, '%$1')
+    : raw;
+  return [text, text.replace('@/', '@___DUMMY___/')].some((candidate) => URL.canParse(candidate));
+}
+
+/** The URL with any password replaced by `***`, for messages and logs. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^]*@/i, '$1***@');
 }

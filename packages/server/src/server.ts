@@ -3,7 +3,7 @@ import { createPasswordHasher } from './auth/passwords.js';
 import { resolveSigningKey } from './auth/signing-key.js';
 import { ConfigError, parseConfig } from './config.js';
 import { loggerOptions } from './logger.js';
-import { openStore } from './store/open-store.js';
+import { describeDatabase, openStore } from './store/open-store.js';
 
 /** The only place that reads the environment, opens the database for serving and listens. */
 async function main(): Promise<void> {
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   const address = await app.listen({ host: config.host, port: config.port });
-  app.log.info({ address, database: config.database.path }, `Gatehouse listening on ${address}`);
+  app.log.info({ address, database: describeDatabase(config.database) }, `Gatehouse listening on ${address}`);
 }
 
 main().catch((error: unknown) => {

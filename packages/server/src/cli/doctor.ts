@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { ARGON2_FLOOR, type Config } from '../config.js';
-import { openStore } from '../store/open-store.js';
+import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
 import { writeLine, type CliIo } from './io.js';
 
 export type Level = 'FAIL' | 'WARN' | 'OK';
@@ -21,7 +21,9 @@ export interface DoctorFacts {
   /** The database file, absolute, or `:memory:`. */
   databasePath: string;
   /** `no-schema`: the file exists but holds no Gatehouse tables (never migrated, or not ours). */
-  database: 'memory' | 'missing' | 'no-schema' | 'ready';
+  database: 'memory' | 'missing' | 'no-schema' | 'unreachable' | 'ready';
+  /** Why PostgreSQL could not be reached. */
+  unreachable?: string;
   /** The generated signing key (auth/signing-key.ts) is already stored in the database. */
   storedSigningKey: boolean;
   /** The newest time the database records (users' `updated`, the audit log); undefined when empty. */
@@ -89,6 +91,29 @@ export async function doctor(io: CliIo, config: Config, now = new Date()): Promi
  * to it, getOrCreateSecret, would create it.
  */
 export async function gatherFacts(config: Config, now: Date): Promise<DoctorFacts> {
+  if (config.database.kind === 'postgres') {
+    const facts: DoctorFacts = {
+      now,
+      databasePath: describeDatabase(config.database),
+      database: 'ready',
+      storedSigningKey: false,
+      newestTimestamp: undefined,
+    };
+    let inspected;
+    try {
+      inspected = await inspectPostgres(config.database.url);
+    } catch (error) {
+      return {
+        ...facts,
+        database: 'unreachable',
+        unreachable: error instanceof Error ? error.message : String(error),
+      };
+    }
+    facts.storedSigningKey = inspected.secrets.has(SIGNING_KEY_SECRET);
+    if (!inspected.tables.has('users') || !inspected.tables.has('audit_log'))
+      return { ...facts, database: 'no-schema' };
+    return { ...facts, newestTimestamp: await newestTimestamp(config) };
+  }
   const file = config.database.path;
   const facts: DoctorFacts = {
     now,
@@ -106,6 +131,10 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
 
   // The Store has no "newest timestamp" query; its listings ordered newest first give the latest user
   // change and the latest audit entry (logins, which touch only last_login, are not seen).
+  return { ...facts, database: 'ready', newestTimestamp: await newestTimestamp(config) };
+}
+
+async function newestTimestamp(config: Config): Promise<Date | undefined> {
   const store = openStore(config.database);
   try {
     const [users, audit] = await Promise.all([
@@ -115,11 +144,7 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
     const times = [users.items[0]?.updated, users.items[0]?.created, audit.items[0]?.at]
       .filter((time): time is Date => time !== undefined && !Number.isNaN(time.getTime()))
       .map((time) => time.getTime());
-    return {
-      ...facts,
-      database: 'ready',
-      newestTimestamp: times.length > 0 ? new Date(Math.max(...times)) : undefined,
-    };
+    return times.length > 0 ? new Date(Math.max(...times)) : undefined;
   } finally {
     await store.close();
   }
@@ -168,8 +193,19 @@ function database(config: Config, facts: DoctorFacts): Finding {
         message: `${facts.databasePath} has no Gatehouse tables`,
         fix: 'check DATABASE_URL, or run: gatehouse migrate',
       };
+    case 'unreachable':
+      return {
+        level: 'FAIL',
+        check,
+        message: `${facts.databasePath} cannot be reached: ${facts.unreachable ?? ''}`,
+        fix: 'check DATABASE_URL and that PostgreSQL is running',
+      };
     case 'ready':
-      return { level: 'OK', check, message: `sqlite ${facts.databasePath}` };
+      return {
+        level: 'OK',
+        check,
+        message: `${config.database.kind === 'postgres' ? 'postgres' : 'sqlite'} ${facts.databasePath}`,
+      };
   }
 }
 

@@ -24,7 +24,7 @@ Commands:
   doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
 
-The database is DATABASE_URL (sqlite:<path>), by default ./data/gatehouse.sqlite3.`;
+The database is DATABASE_URL (sqlite:<path> or postgres://…), by default ./data/gatehouse.sqlite3.`;
 
 const COMMANDS = [
   'migrate',

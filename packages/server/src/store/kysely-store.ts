@@ -1,14 +1,18 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyAudit } from './kysely-audit.js';
 import { kyselyLimits } from './kysely-limits.js';
 import { kyselySessions } from './kysely-sessions.js';
 import { kyselyUsers } from './kysely-users.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider, type Dialect } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
+/** PostgreSQL's invalid_schema_name, undefined_table and undefined_column. */
+const DROPPED_MEANWHILE = new Set(['3F000', '42P01', '42703']);
+
 /** The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. */
 export function createKyselyStore(db: Kysely<Database>): Store {
+  const dialect: Dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
   return {
     ...kyselyUsers(db),
     ...kyselySessions(db),
@@ -29,12 +33,32 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     },
 
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error;
-      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      const migrator = new Migrator({
+        db,
+        provider: migrationProvider(dialect),
+        // Kysely looks for its bookkeeping tables in every schema of a PostgreSQL database unless told
+        // which: another schema's kysely_migration (another app, another Gatehouse) would be taken for
+        // ours. Ours are where our tables go, the first schema of the search_path.
+        ...(dialect === 'postgres' && { migrationTableSchema: await currentSchema(db) }),
+      });
+      for (let attempt = 1; ; attempt++) {
+        const { error, results } = await migrator.migrateToLatest();
+        if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+        // Before it migrates, Kysely lists the tables and columns of every schema in a PostgreSQL
+        // database; a schema, table or column that someone drops meanwhile fails that listing. Nothing
+        // has been changed then (and a failed migration is rolled back with its transaction): try again.
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= 5 || !(typeof code === 'string' && DROPPED_MEANWHILE.has(code))) throw error;
+      }
     },
 
     close: () => db.destroy(),
   };
+}
+
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL: no schema of the search_path exists to create the tables in');
+  return schema;
 }

@@ -145,7 +145,9 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
           ? sql<boolean>`1 = 1`
           : eb.or(
               ['username_key', 'email', 'first_name', 'last_name'].map(
-                (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+                // The escape character as a parameter: a '\' literal would depend on PostgreSQL's
+                // standard_conforming_strings (off: a backslash escapes the closing quote).
+                (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape ${'\\'}`,
               ),
             );
       const direction = ordering === 'updated' ? 'asc' : 'desc';
@@ -184,12 +186,18 @@ async function findConflicts(db: Kysely<Database>, usernameKey: string, email: s
   return conflicts;
 }
 
-/** Which unique index a failed insert hit (SQLite's message or PostgreSQL's constraint name). */
+/**
+ * Which unique index a failed insert hit. PostgreSQL: unique_violation (23505) naming the constraint,
+ * `users_username_key_key` or `users_email_key`; SQLite: "UNIQUE constraint failed: users.username_key".
+ */
 function uniqueViolation(error: unknown): UniqueField | undefined {
   if (!(error instanceof Error)) return undefined;
-  const text = `${error.message} ${(error as { constraint?: string }).constraint ?? ''}`;
-  if (!/UNIQUE|unique|duplicate/.test(text)) return undefined;
-  if (text.includes('username_key')) return 'username';
-  if (text.includes('email')) return 'email';
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  let index: string;
+  if (code === '23505') index = typeof constraint === 'string' ? constraint : '';
+  else if (code === 'SQLITE_CONSTRAINT_UNIQUE') index = error.message;
+  else return undefined;
+  if (index.includes('username_key')) return 'username';
+  if (index.includes('email')) return 'email';
   return undefined;
 }

@@ -1,121 +1,152 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  sql,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
 
 /**
  * Versioned migrations, compiled into the package (no files to find at run time). Names sort in the order
  * they apply; an applied migration is never edited, a change is a new one.
+ *
+ * One schema for every dialect: timestamps are ISO-8601 text and booleans 0/1 integers everywhere (see
+ * schema.ts). Only what SQL cannot say the same way differs, in the helpers below.
  */
-const migrations: Record<string, Migration> = {
-  '0001_initial': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('users')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-        .addColumn('public_id', 'text', (col) => col.notNull().unique())
-        .addColumn('username', 'text', (col) => col.notNull())
-        .addColumn('username_key', 'text', (col) => col.notNull().unique())
-        .addColumn('email', 'text', (col) => col.unique())
-        .addColumn('first_name', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('last_name', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('profile_email', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('name', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('password_hash', 'text', (col) => col.notNull())
-        .addColumn('is_active', 'integer', (col) => col.notNull().defaultTo(1))
-        .addColumn('is_staff', 'integer', (col) => col.notNull().defaultTo(0))
-        .addColumn('is_superuser', 'integer', (col) => col.notNull().defaultTo(0))
-        .addColumn('last_login', 'text')
-        .addColumn('created', 'text', (col) => col.notNull())
-        .addColumn('updated', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema.createIndex('users_updated_idx').on('users').column('updated').execute();
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  /**
+   * A generated integer key. SQLite: `integer primary key autoincrement` (the rowid; never reuses an
+   * id). PostgreSQL: an identity column; `by default` still lets an import give explicit ids.
+   */
+  const generatedKey = (col: ColumnDefinitionBuilder) =>
+    dialect === 'postgres'
+      ? col.primaryKey().generatedByDefaultAsIdentity()
+      : col.primaryKey().autoIncrement();
+  /** PostgreSQL's integer is 32 bits; a log that only grows gets 64 (read back as a string, Number()-ed). */
+  const counterType = dialect === 'postgres' ? 'bigint' : 'integer';
 
-      await db.schema
-        .createTable('sessions')
-        .addColumn('id', 'text', (col) => col.primaryKey())
-        .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('created_at', 'text', (col) => col.notNull())
-        .addColumn('last_used_at', 'text', (col) => col.notNull())
-        .addColumn('expires_at', 'text', (col) => col.notNull())
-        .addColumn('revoked_at', 'text')
-        .addColumn('revoke_reason', 'text')
-        .addColumn('user_agent', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
-        .execute();
-      await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'integer', generatedKey)
+          .addColumn('public_id', 'text', (col) => col.notNull().unique())
+          .addColumn('username', 'text', (col) => col.notNull())
+          .addColumn('username_key', 'text', (col) => col.notNull().unique())
+          .addColumn('email', 'text', (col) => col.unique())
+          .addColumn('first_name', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('last_name', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('profile_email', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('name', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('password_hash', 'text', (col) => col.notNull())
+          .addColumn('is_active', 'integer', (col) => col.notNull().defaultTo(1))
+          .addColumn('is_staff', 'integer', (col) => col.notNull().defaultTo(0))
+          .addColumn('is_superuser', 'integer', (col) => col.notNull().defaultTo(0))
+          .addColumn('last_login', 'text')
+          .addColumn('created', 'text', (col) => col.notNull())
+          .addColumn('updated', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('users_updated_idx').on('users').column('updated').execute();
 
-      await db.schema
-        .createTable('refresh_tokens')
-        .addColumn('jti', 'text', (col) => col.primaryKey())
-        .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('family_id', 'text', (col) => col.notNull().references('sessions.id').onDelete('cascade'))
-        .addColumn('issued_at', 'text', (col) => col.notNull())
-        .addColumn('expires_at', 'text', (col) => col.notNull())
-        .addColumn('revoked_at', 'text')
-        .addColumn('replaced_by', 'text')
-        .execute();
-      await db.schema.createIndex('refresh_tokens_user_idx').on('refresh_tokens').column('user_id').execute();
-      await db.schema
-        .createIndex('refresh_tokens_family_idx')
-        .on('refresh_tokens')
-        .column('family_id')
-        .execute();
-      await db.schema
-        .createIndex('refresh_tokens_expires_idx')
-        .on('refresh_tokens')
-        .column('expires_at')
-        .execute();
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (col) => col.primaryKey())
+          .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addColumn('last_used_at', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'text', (col) => col.notNull())
+          .addColumn('revoked_at', 'text')
+          .addColumn('revoke_reason', 'text')
+          .addColumn('user_agent', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
+          .execute();
+        await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
 
-      await db.schema
-        .createTable('audit_log')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-        .addColumn('at', 'text', (col) => col.notNull())
-        .addColumn('actor_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
-        .addColumn('actor', 'text', (col) => col.notNull())
-        .addColumn('action', 'text', (col) => col.notNull())
-        .addColumn('target_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
-        .addColumn('target', 'text', (col) => col.notNull().defaultTo(''))
-        .addColumn('detail', 'text', (col) => col.notNull().defaultTo('{}'))
-        .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
-        .execute();
-      await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('jti', 'text', (col) => col.primaryKey())
+          .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('family_id', 'text', (col) =>
+            col.notNull().references('sessions.id').onDelete('cascade'),
+          )
+          .addColumn('issued_at', 'text', (col) => col.notNull())
+          .addColumn('expires_at', 'text', (col) => col.notNull())
+          .addColumn('revoked_at', 'text')
+          .addColumn('replaced_by', 'text')
+          .execute();
+        await db.schema
+          .createIndex('refresh_tokens_user_idx')
+          .on('refresh_tokens')
+          .column('user_id')
+          .execute();
+        await db.schema
+          .createIndex('refresh_tokens_family_idx')
+          .on('refresh_tokens')
+          .column('family_id')
+          .execute();
+        await db.schema
+          .createIndex('refresh_tokens_expires_idx')
+          .on('refresh_tokens')
+          .column('expires_at')
+          .execute();
 
-      // Counters shared by every server process: failed logins (growing delays) and rate limits.
-      await db.schema
-        .createTable('login_failures')
-        .addColumn('key', 'text', (col) => col.primaryKey())
-        .addColumn('failures', 'integer', (col) => col.notNull())
-        .addColumn('last_failure_at', 'text', (col) => col.notNull())
-        .addColumn('blocked_until', 'text', (col) => col.notNull())
-        .execute();
-      await db.schema
-        .createTable('rate_limits')
-        .addColumn('key', 'text', (col) => col.primaryKey())
-        .addColumn('window_start', 'text', (col) => col.notNull())
-        .addColumn('count', 'integer', (col) => col.notNull())
-        .execute();
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('id', counterType, generatedKey)
+          .addColumn('at', 'text', (col) => col.notNull())
+          .addColumn('actor_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
+          .addColumn('actor', 'text', (col) => col.notNull())
+          .addColumn('action', 'text', (col) => col.notNull())
+          .addColumn('target_id', 'integer', (col) => col.references('users.id').onDelete('set null'))
+          .addColumn('target', 'text', (col) => col.notNull().defaultTo(''))
+          .addColumn('detail', 'text', (col) => col.notNull().defaultTo('{}'))
+          .addColumn('ip', 'text', (col) => col.notNull().defaultTo(''))
+          .execute();
+        await db.schema.createIndex('audit_log_at_idx').on('audit_log').column('at').execute();
 
-      await db.schema
-        .createTable('secrets')
-        .addColumn('name', 'text', (col) => col.primaryKey())
-        .addColumn('value', 'text', (col) => col.notNull())
-        .addColumn('created', 'text', (col) => col.notNull())
-        .execute();
+        // Counters shared by every server process: failed logins (growing delays) and rate limits.
+        await db.schema
+          .createTable('login_failures')
+          .addColumn('key', 'text', (col) => col.primaryKey())
+          .addColumn('failures', 'integer', (col) => col.notNull())
+          .addColumn('last_failure_at', 'text', (col) => col.notNull())
+          .addColumn('blocked_until', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (col) => col.primaryKey())
+          .addColumn('window_start', 'text', (col) => col.notNull())
+          .addColumn('count', 'integer', (col) => col.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('secrets')
+          .addColumn('name', 'text', (col) => col.primaryKey())
+          .addColumn('value', 'text', (col) => col.notNull())
+          .addColumn('created', 'text', (col) => col.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const table of [
+          'secrets',
+          'rate_limits',
+          'login_failures',
+          'audit_log',
+          'refresh_tokens',
+          'sessions',
+          'users',
+        ]) {
+          await sql`drop table if exists ${sql.table(table)}`.execute(db);
+        }
+      },
     },
-    async down(db: Kysely<unknown>) {
-      for (const table of [
-        'secrets',
-        'rate_limits',
-        'login_failures',
-        'audit_log',
-        'refresh_tokens',
-        'sessions',
-        'users',
-      ]) {
-        await sql`drop table if exists ${sql.table(table)}`.execute(db);
-      }
-    },
-  },
-};
+  };
+}
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
-};
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const migrations = migrationsFor(dialect);
+  return { getMigrations: async () => migrations };
+}

@@ -1,17 +1,72 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { DatabaseConfig } from '../config.js';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Client, Pool } from 'pg';
+import { redactDatabaseUrl, type DatabaseConfig } from '../config.js';
 import { createKyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
-/** Opens (creating if needed) the configured database. Migrations are the caller's choice. */
+/**
+ * Opens (creating if needed) the configured database. Migrations are the caller's choice. PostgreSQL is
+ * not contacted here: the pool connects on the first query, so a wrong URL or a server that is down
+ * shows at the first `migrate()` or request.
+ */
 export function openStore(config: DatabaseConfig): Store {
-  return createKyselyStore(
-    new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(config.path) }) }),
-  );
+  const dialect =
+    config.kind === 'postgres'
+      ? new PostgresDialect({ pool: openPostgresPool(config.url, config.poolSize) })
+      : new SqliteDialect({ database: openSqlite(config.path) });
+  return createKyselyStore(new Kysely<Database>({ dialect }));
+}
+
+/** What the store is opened on, for logs: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeDatabase(config: DatabaseConfig): string {
+  return config.kind === 'postgres' ? redactDatabaseUrl(config.url) : config.path;
+}
+
+/**
+ * A look at a PostgreSQL database that changes nothing (for `gatehouse doctor`): the tables in the schema
+ * the store would use and the names of the stored secrets (never their values). Rejects when the server
+ * cannot be reached or refuses the connection.
+ */
+export async function inspectPostgres(url: string): Promise<{ tables: Set<string>; secrets: Set<string> }> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      'select table_name as name from information_schema.tables where table_schema = current_schema()',
+    );
+    const tables = new Set(rows.map((row) => row.name));
+    const secrets = tables.has('secrets')
+      ? new Set(
+          (await client.query<{ name: string }>('select name from secrets')).rows.map((row) => row.name),
+        )
+      : new Set<string>();
+    return { tables, secrets };
+  } finally {
+    await client.end();
+  }
+}
+
+function openPostgresPool(connectionString: string, max: number) {
+  const pool = new Pool({
+    connectionString,
+    max,
+    // A query waits at most this long for a connection (a full pool, a server that does not answer)
+    // and then fails, instead of hanging the request.
+    connectionTimeoutMillis: 10_000,
+    // Shown in pg_stat_activity unless the URL's application_name or PGAPPNAME says otherwise.
+    fallback_application_name: 'gatehouse',
+  });
+  // An idle connection that breaks (a server restart, a failover, a proxy's timeout) is reported here;
+  // without a listener the 'error' event would end the process. The pool has already dropped that
+  // connection and the next query opens a new one; a query in flight gets its own error. The store has
+  // no logger, so the event is only absorbed.
+  pool.on('error', () => {});
+  return pool;
 }
 
 function openSqlite(file: string) {

@@ -43,7 +43,8 @@ export interface SessionsTable {
 }
 
 export interface AuditLogTable {
-  id: Generated<number>;
+  /** A bigint in PostgreSQL, which node-postgres returns as a string. */
+  id: Generated<number | string>;
   at: string;
   actor_id: number | null;
   /** Username at the time, kept when the account is later deleted. */

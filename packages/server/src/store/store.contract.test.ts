@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openStore } from './open-store.js';
-import type { NewAuditEntry, NewUser, Page, Session, Store, User } from './store.js';
+import { Client, Pool } from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { redactDatabaseUrl } from '../config.js';
+import { inspectPostgres, openStore } from './open-store.js';
+import type { NewAuditEntry, NewUser, Page, Session, SessionPolicy, Store, User } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -38,10 +41,10 @@ function newUser(username: string, overrides: Partial<NewUser> = {}): NewUser {
 
 /**
  * The behaviour every `Store` implementation must share. `open` returns a fresh, empty, not yet migrated
- * store; each test gets its own. A PostgreSQL implementation runs the same suite with another call below.
+ * store; each test gets its own. It runs against SQLite and PostgreSQL (see the end of this file).
  */
-function describeStoreContract(name: string, open: () => Promise<Store>) {
-  describe(`Store contract: ${name}`, () => {
+function describeStoreContract(name: string, open: () => Promise<Store>, skip = false) {
+  describe.skipIf(skip)(`Store contract: ${name}`, () => {
     let store: Store;
     let firstMigration: string[];
 
@@ -1168,6 +1171,222 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
       });
     });
 
+    describe('session policy', () => {
+      let alice: User;
+      beforeEach(async () => {
+        alice = await create('alice');
+        await issue('parent', alice.id, 's1');
+      });
+      const policy = (overrides: Partial<SessionPolicy> = {}): SessionPolicy => ({
+        graceSeconds: 0,
+        absoluteLifetime: 86400,
+        idleTimeout: 86400,
+        ...overrides,
+      });
+      const rotateAt = (jti: string, seconds: number, childJti: string, p: SessionPolicy, revoke = true) =>
+        store.rotateRefreshToken({
+          jti,
+          userId: alice.id,
+          now: at(seconds),
+          child: { jti: childJti, userId: alice.id, issuedAt: at(seconds), expiresAt: at(seconds + 3600) },
+          revoke,
+          policy: p,
+        });
+
+      test('within the grace period a spent token gets its unused successor again', async () => {
+        const grace = policy({ graceSeconds: 10 });
+        expect(await rotateAt('parent', 10, 'c1', grace)).toStrictEqual({
+          ok: true,
+          user: alice,
+          sessionId: 's1',
+        });
+        expect(await rotateAt('parent', 20, 'c2', grace)).toStrictEqual({
+          ok: true,
+          user: alice,
+          sessionId: 's1',
+          replay: { jti: 'c1', userId: alice.id, issuedAt: at(10), expiresAt: at(3610) },
+        });
+        // Nothing new was recorded and the session goes on.
+        expect(await store.isRefreshTokenRevoked('c2')).toBeUndefined();
+        expect(await store.isRefreshTokenRevoked('c1')).toBe(false);
+        expect(await store.isSessionActive('s1')).toBe(true);
+        // Past the grace period it is reuse: the session ends.
+        expect(await rotateAt('parent', 21, 'c3', grace)).toStrictEqual({
+          ok: false,
+          reason: 'reused',
+          sessionId: 's1',
+        });
+        expect(await store.isSessionActive('s1')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('c1')).toBe(true);
+        expect(await store.isRefreshTokenRevoked('c3')).toBeUndefined();
+      });
+
+      test('no replay once the successor has been used, or for an inactive user', async () => {
+        const grace = policy({ graceSeconds: 60 });
+        expect((await rotateAt('parent', 10, 'c1', grace)).ok).toBe(true);
+        expect((await rotateAt('c1', 11, 'c2', grace)).ok).toBe(true);
+        expect(await rotateAt('parent', 12, 'c3', grace)).toStrictEqual({
+          ok: false,
+          reason: 'reused',
+          sessionId: 's1',
+        });
+        expect(await store.isSessionActive('s1')).toBe(false);
+
+        await issue('other', alice.id, 's2');
+        expect((await rotateAt('other', 10, 'o1', grace)).ok).toBe(true);
+        await store.updateUser(alice.id, { isActive: false }, at(11));
+        expect(await rotateAt('other', 12, 'o2', grace)).toStrictEqual({
+          ok: false,
+          reason: 'user_inactive',
+        });
+        expect(await store.isSessionActive('s2')).toBe(true);
+      });
+
+      test.each([true, false])(
+        'a session past its absolute lifetime is expired, and the token is left as it was (revoke: %s)',
+        async (revoke) => {
+          const limited = policy({ absoluteLifetime: 100 });
+          expect((await rotateAt('parent', 50, 'c1', limited, revoke)).ok).toBe(true);
+          const token = revoke ? 'c1' : 'parent';
+          expect(await rotateAt(token, 100, 'c2', limited, revoke)).toStrictEqual({
+            ok: false,
+            reason: 'session_expired',
+          });
+          expect(await store.isRefreshTokenRevoked(token)).toBe(false);
+          expect(await store.isRefreshTokenRevoked('c2')).toBeUndefined();
+          expect(await store.listSessions(alice.id, at(100))).toStrictEqual([
+            expect.objectContaining({ id: 's1', lastUsedAt: at(50), revokedAt: null }),
+          ]);
+        },
+      );
+
+      test('a session unused for its idle timeout is expired; each rotation restarts the timeout', async () => {
+        const idle = policy({ idleTimeout: 60 });
+        expect((await rotateAt('parent', 59, 'c1', idle)).ok).toBe(true);
+        expect((await rotateAt('c1', 118, 'c2', idle)).ok).toBe(true);
+        expect(await rotateAt('c2', 178, 'c3', idle)).toStrictEqual({ ok: false, reason: 'session_expired' });
+        expect(await store.isRefreshTokenRevoked('c2')).toBe(false);
+        expect(await store.isRefreshTokenRevoked('c3')).toBeUndefined();
+      });
+    });
+
+    describe('hasSessionFrom', () => {
+      test('a session of the user from the IP created after `since`, open or ended', async () => {
+        const alice = await create('alice');
+        const bob = await create('bob');
+        await store.startSession(
+          { id: 's1', userId: alice.id, userAgent: 'ua', ip: '203.0.113.7' },
+          { jti: 't1', userId: alice.id, issuedAt: at(10), expiresAt: at(3610) },
+        );
+        expect(await store.hasSessionFrom(alice.id, '203.0.113.7', at(9))).toBe(true);
+        expect(await store.hasSessionFrom(alice.id, '203.0.113.7', at(10))).toBe(false);
+        expect(await store.hasSessionFrom(alice.id, '203.0.113.8', at(0))).toBe(false);
+        expect(await store.hasSessionFrom(bob.id, '203.0.113.7', at(0))).toBe(false);
+        await store.revokeSession('s1', alice.id, 'user', at(20));
+        expect(await store.hasSessionFrom(alice.id, '203.0.113.7', at(0))).toBe(true);
+      });
+    });
+
+    describe('login failures and rate limits', () => {
+      /** Records a failure of `key` at `seconds`; returns the failure count the store reached. */
+      async function fail(key: string, seconds: number, block = (_failures: number) => 0, resetAfter = 3600) {
+        let counted = 0;
+        await store.recordLoginFailure(key, at(seconds), resetAfter, (failures) => {
+          counted = failures;
+          return block(failures);
+        });
+        return counted;
+      }
+      const blocks = async (keys: string[], seconds: number) =>
+        Object.fromEntries(await store.loginBlocks(keys, at(seconds)));
+
+      test('failures are counted per key and block for the delay they reach', async () => {
+        const delay = (failures: number) => (failures >= 3 ? 60 : 0);
+        expect(await fail('account:alice', 0, delay)).toBe(1);
+        expect(await fail('account:alice', 1, delay)).toBe(2);
+        expect(await fail('ip:203.0.113.7', 1, delay)).toBe(1);
+        expect(await blocks(['account:alice', 'ip:203.0.113.7'], 1)).toEqual({});
+        expect(await fail('account:alice', 2, delay)).toBe(3);
+        expect(await blocks(['account:alice', 'ip:203.0.113.7', 'account:nobody'], 2)).toEqual({
+          'account:alice': at(62),
+        });
+        expect(await blocks(['account:alice'], 61)).toEqual({ 'account:alice': at(62) });
+        expect(await blocks(['account:alice'], 62)).toEqual({});
+        expect(await blocks([], 2)).toEqual({});
+      });
+
+      test('a block is never shortened by a later failure', async () => {
+        expect(await fail('k', 0, () => 600)).toBe(1);
+        expect(await fail('k', 10, () => 5)).toBe(2);
+        expect(await blocks(['k'], 10)).toEqual({ k: at(600) });
+        expect(await fail('k', 20, () => 1000)).toBe(3);
+        expect(await blocks(['k'], 20)).toEqual({ k: at(1020) });
+      });
+
+      test('failures older than resetAfter are forgotten; clearLoginFailures forgets at once', async () => {
+        expect(await fail('k', 0, undefined, 60)).toBe(1);
+        expect(await fail('k', 59, undefined, 60)).toBe(2);
+        expect(await fail('k', 119, undefined, 60)).toBe(1);
+        expect(await fail('k', 120, () => 30, 60)).toBe(2);
+        expect(await blocks(['k'], 120)).toEqual({ k: at(150) });
+        await store.clearLoginFailures('k');
+        await store.clearLoginFailures('never-failed');
+        expect(await blocks(['k'], 120)).toEqual({});
+        expect(await fail('k', 121)).toBe(1);
+      });
+
+      test('30 concurrent failures of one key are all counted', async () => {
+        const counts = await Promise.all(Array.from({ length: 30 }, () => fail('k', 5)));
+        expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        expect(await fail('k', 6)).toBe(31);
+      });
+
+      test('hitRateLimit allows `limit` hits per fixed window, then says when it reopens', async () => {
+        const hit = (key: string, seconds: number) => store.hitRateLimit(key, 3, 60, at(seconds));
+        expect(await hit('ip:a', 0)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 1)).toEqual({ allowed: true });
+        expect(await hit('ip:b', 1)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 2)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 3)).toEqual({ allowed: false, retryAfter: 57 });
+        expect(await hit('ip:a', 59.5)).toEqual({ allowed: false, retryAfter: 1 });
+        // The window opened at 0 has closed: a new one opens with this hit.
+        expect(await hit('ip:a', 60)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 61)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 62)).toEqual({ allowed: true });
+        expect(await hit('ip:a', 63)).toEqual({ allowed: false, retryAfter: 57 });
+        expect(await hit('ip:b', 63)).toEqual({ allowed: true });
+      });
+
+      test('of 30 concurrent hits with a limit of 10, exactly 10 are allowed', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 30 }, () => store.hitRateLimit('ip:a', 10, 60, at(1))),
+        );
+        expect(results.filter((r) => r.allowed)).toHaveLength(10);
+        expect(results.filter((r) => !r.allowed)).toEqual(
+          Array.from({ length: 20 }, () => ({ allowed: false, retryAfter: 60 })),
+        );
+      });
+
+      test('deleteStaleLimits forgets what was not touched since, but keeps a block still running', async () => {
+        await fail('stale', 0);
+        await fail('blocked', 0, () => 1000);
+        await fail('recent', 200);
+        await store.hitRateLimit('old-window', 1, 60, at(0));
+        await store.hitRateLimit('new-window', 1, 60, at(200));
+
+        await store.deleteStaleLimits(at(100));
+
+        expect(await fail('stale', 300, undefined, 86400)).toBe(1);
+        expect(await fail('blocked', 300, undefined, 86400)).toBe(2);
+        expect(await fail('recent', 300, undefined, 86400)).toBe(2);
+        expect(await store.hitRateLimit('old-window', 1, 3600, at(201))).toEqual({ allowed: true });
+        expect(await store.hitRateLimit('new-window', 1, 3600, at(201))).toEqual({
+          allowed: false,
+          retryAfter: 3599,
+        });
+      });
+    });
+
     describe('audit', () => {
       const entry = (overrides: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
         at: T0,
@@ -1293,53 +1512,302 @@ function describeStoreContract(name: string, open: () => Promise<Store>) {
   });
 }
 
+/** A store and a way to read its tables directly, for what the Store interface does not expose. */
+interface RawDatabase {
+  store: Store;
+  rows(query: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
 describeStoreContract('SQLite (in memory)', async () => openStore({ kind: 'sqlite', path: ':memory:' }));
+describeRawRows('SQLite (a file)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-store-'));
+  const file = path.join(dir, 'nested', 'db.sqlite3');
+  const store = openStore({ kind: 'sqlite', path: file });
+  return {
+    store,
+    async rows(query) {
+      const raw = new SqliteDatabase(file, { readonly: true });
+      try {
+        return raw.prepare(query).all();
+      } finally {
+        raw.close();
+      }
+    },
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
 
-/** What the Store interface does not expose, checked in the SQLite database itself. */
-describe('SQLite store: rows', () => {
-  let dir: string;
-  let store: Store;
-  let file: string;
-  beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-store-'));
-    file = path.join(dir, 'nested', 'db.sqlite3');
-    store = openStore({ kind: 'sqlite', path: file });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  test('migrate applies the initial migration by name', async () => {
-    expect(await store.migrate()).toEqual(['0001_initial']);
-    expect(await store.migrate()).toEqual([]);
-  });
-
-  test('rotation records the child in the parent family and links them', async () => {
-    await store.migrate();
-    const created = await store.createUser(newUser('alice'), T0);
-    if (!created.ok) throw new Error('createUser failed');
-    const userId = created.user.id;
-    await store.startSession(
-      { id: 'fam-1', userId, userAgent: '', ip: '' },
-      { jti: 'parent', userId, issuedAt: T0, expiresAt: at(3600) },
-    );
-    const result = await store.rotateRefreshToken({
-      jti: 'parent',
-      userId,
-      now: at(10),
-      child: { jti: 'child', userId, issuedAt: at(10), expiresAt: at(3610) },
-      revoke: true,
+/**
+ * PostgreSQL at GATEHOUSE_TEST_POSTGRES_URL. Each run creates a database of its own (dropped at the end),
+ * so that parallel runs never meet, and every store in it a schema of its own (its search_path set
+ * through the URL's `options`), dropped when the store is closed. Unreachable, the PostgreSQL tests are
+ * skipped, saying so; on CI (CI=true) they fail instead: CI must never pass without them.
+ */
+const POSTGRES_URL =
+  process.env['GATEHOUSE_TEST_POSTGRES_URL']?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+const postgres = await reachPostgres(POSTGRES_URL);
+if (postgres.ok) {
+  describeStoreContract('PostgreSQL', async () => (await postgres.open()).store);
+  describeRawRows('PostgreSQL', () => postgres.open());
+  describePostgresOnly(postgres.open);
+} else {
+  const message =
+    `PostgreSQL not reachable at ${redactDatabaseUrl(POSTGRES_URL)}: the PostgreSQL store tests are skipped ` +
+    `(set GATEHOUSE_TEST_POSTGRES_URL or start PostgreSQL to run them) [${postgres.reason}]`;
+  const ci = process.env['CI'];
+  if (ci !== undefined && !/^(|0|false)$/i.test(ci.trim())) {
+    describe('Store contract: PostgreSQL', () => {
+      test('PostgreSQL is reachable (on CI the PostgreSQL store tests must run, not be skipped)', () => {
+        throw new Error(message.replace('are skipped', 'cannot run'));
+      });
     });
-    expect(result.ok).toBe(true);
+  } else {
+    console.warn(message);
+    const unreachable = () => Promise.reject(new Error(message));
+    describeStoreContract('PostgreSQL (not reachable: skipped)', unreachable, true);
+    describeRawRows('PostgreSQL (not reachable: skipped)', unreachable, true);
+    describePostgresOnly(unreachable, true);
+  }
+}
 
-    const raw = new SqliteDatabase(file, { readonly: true });
-    try {
-      const rows = raw
-        .prepare(
-          'select jti, user_id, family_id, issued_at, expires_at, revoked_at, replaced_by from refresh_tokens order by jti',
-        )
-        .all();
+interface PostgresTestDatabase extends RawDatabase {
+  /** The store's URL: its schema and application_name in the query. */
+  url: string;
+  /** Ends the store's connections from the server side, as a restart or a failover would. */
+  terminateConnections(): Promise<number>;
+  /** The store's connections to the server now. */
+  connections(): Promise<number>;
+}
+type OpenPostgres = (poolSize?: number) => Promise<PostgresTestDatabase>;
+
+async function reachPostgres(
+  url: string,
+): Promise<{ ok: true; open: OpenPostgres } | { ok: false; reason: string }> {
+  const server = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000 });
+  server.on('error', () => {});
+  try {
+    await server.query('select 1');
+  } catch (error) {
+    await server.end();
+    return { ok: false, reason: error instanceof Error ? error.message || error.name : String(error) };
+  }
+  // A database of this run's own: Kysely's migrator lists the tables of every schema in the database,
+  // and a schema another run drops meanwhile makes that listing fail. Without the right to create
+  // databases, the schemas go in the given database (parallel runs may then disturb each other).
+  const run = `gatehouse_test_${randomBytes(5).toString('hex')}`;
+  let runUrl = url;
+  let ownDatabase = false;
+  try {
+    await server.query(`create database ${run}`);
+    const database = new URL(url);
+    database.pathname = `/${run}`;
+    runUrl = database.toString();
+    ownDatabase = true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== '42501') throw error;
+  }
+  const admin = new Pool({ connectionString: runUrl, max: 2 });
+  admin.on('error', () => {});
+  const live = new Set<string>();
+  afterAll(async () => {
+    for (const schema of live) await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+    if (ownDatabase) await server.query(`drop database if exists ${run} with (force)`);
+    await server.end();
+  });
+  let count = 0;
+  const countOf = async (query: string, name: string) =>
+    (await admin.query<{ n: number }>(query, [name])).rows[0]?.n ?? 0;
+
+  return {
+    ok: true,
+    async open(poolSize = 10) {
+      // Also the connections' application_name, which finds them in pg_stat_activity.
+      const schema = `${run}_${++count}`;
+      await admin.query(`create schema ${schema}`);
+      live.add(schema);
+      const schemaUrl = new URL(runUrl);
+      const options = schemaUrl.searchParams.get('options');
+      schemaUrl.searchParams.set('options', `${options ? `${options} ` : ''}-c search_path=${schema}`);
+      schemaUrl.searchParams.set('application_name', schema);
+      const store = openStore({ kind: 'postgres', url: schemaUrl.toString(), poolSize });
+      const close = async () => {
+        await store.close();
+        await admin.query(`drop schema ${schema} cascade`);
+        live.delete(schema);
+      };
+      return {
+        store: { ...store, close },
+        async rows(query) {
+          const client = new Client({ connectionString: schemaUrl.toString() });
+          await client.connect();
+          try {
+            return (await client.query(query)).rows;
+          } finally {
+            await client.end();
+          }
+        },
+        close,
+        url: schemaUrl.toString(),
+        terminateConnections: () =>
+          countOf(
+            'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1',
+            schema,
+          ),
+        connections: () =>
+          countOf('select count(*)::int as n from pg_stat_activity where application_name = $1', schema),
+      };
+    },
+  };
+}
+
+/** What only PostgreSQL has: a server of its own, connection pools, other schemas in the database. */
+function describePostgresOnly(open: OpenPostgres, skip = false) {
+  describe.skipIf(skip)('PostgreSQL store: connections and schemas', () => {
+    const opened: PostgresTestDatabase[] = [];
+    const openOne = async (poolSize?: number) => {
+      const db = await open(poolSize);
+      opened.push(db);
+      return db;
+    };
+    afterEach(async () => {
+      for (const db of opened.splice(0)) await db.close();
+    });
+
+    test('connections ended by the server neither crash the process nor break the store', async () => {
+      const db = await openOne();
+      const { store } = db;
+      await store.migrate();
+      // Several idle connections in the pool.
+      await Promise.all(Array.from({ length: 5 }, () => store.listUsers()));
+      expect(await db.terminateConnections()).toBeGreaterThan(0);
+      // The pool hears of it on the idle connections ('error' events) and drops them.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const created = await store.createUser(newUser('alice'), T0);
+      expect(created.ok).toBe(true);
+      expect(await store.listUsers()).toHaveLength(1);
+    });
+
+    test('the pool opens at most poolSize connections', async () => {
+      const db = await openOne(3);
+      const { store } = db;
+      await store.migrate();
+      await Promise.all(Array.from({ length: 30 }, (_, i) => store.createUser(newUser(`u${i}`), T0)));
+      expect(await store.queryUsers({ offset: 0, limit: 1 })).toMatchObject({ count: 30 });
+      const connections = await db.connections();
+      expect(connections).toBeGreaterThan(0);
+      expect(connections).toBeLessThanOrEqual(3);
+    });
+
+    test("another schema's Kysely tables do not confuse the migrations of this one", async () => {
+      const first = await openOne();
+      const second = await openOne();
+      expect(await first.store.migrate()).toEqual(['0001_initial']);
+      expect(await second.store.migrate()).toEqual(['0001_initial']);
+      expect(await second.store.migrate()).toEqual([]);
+      expect((await second.store.createUser(newUser('alice'), T0)).ok).toBe(true);
+      expect(await first.store.listUsers()).toEqual([]);
+    });
+
+    test('inspectPostgres sees the tables and the names of the secrets, and changes nothing', async () => {
+      const db = await openOne();
+      const url = db.url;
+      expect(await inspectPostgres(url)).toEqual({ tables: new Set(), secrets: new Set() });
+      await db.store.migrate();
+      const inspected = await inspectPostgres(url);
+      expect(inspected.tables).toEqual(
+        new Set([
+          'users',
+          'sessions',
+          'refresh_tokens',
+          'audit_log',
+          'login_failures',
+          'rate_limits',
+          'secrets',
+          'kysely_migration',
+          'kysely_migration_lock',
+        ]),
+      );
+      expect(inspected.secrets).toEqual(new Set());
+      await db.store.getOrCreateSecret('jwt_signing_key', () => 'value', T0);
+      expect((await inspectPostgres(url)).secrets).toEqual(new Set(['jwt_signing_key']));
+      expect(await db.rows('select name, value from secrets')).toEqual([
+        { name: 'jwt_signing_key', value: 'value' },
+      ]);
+      await expect(inspectPostgres('postgres://postgres@127.0.0.1:1/test')).rejects.toThrow();
+    });
+
+    test('ids are numbers and counts are exact past 2^31 audit entries', async () => {
+      const db = await openOne();
+      const { store } = db;
+      await store.migrate();
+      await db.rows('alter table audit_log alter column id restart with 3000000000');
+      const entry = {
+        at: T0,
+        actorId: null,
+        actor: '',
+        action: 'test',
+        targetId: null,
+        target: '',
+        detail: {},
+        ip: '',
+      };
+      await store.recordAudit(entry);
+      await store.recordAudit(entry);
+      expect(await store.listAudit(0, 10)).toStrictEqual({
+        count: 2,
+        items: [
+          { id: 3000000001, ...entry },
+          { id: 3000000000, ...entry },
+        ],
+      });
+    });
+  });
+}
+
+/** What the Store interface does not expose, checked in the database itself. */
+function describeRawRows(name: string, open: () => Promise<RawDatabase>, skip = false) {
+  describe.skipIf(skip)(`Store rows: ${name}`, () => {
+    let raw: RawDatabase;
+    let store: Store;
+    beforeEach(async () => {
+      raw = await open();
+      store = raw.store;
+    });
+    afterEach(async () => {
+      await raw.close();
+    });
+
+    test('migrate applies the initial migration by name', async () => {
+      expect(await store.migrate()).toEqual(['0001_initial']);
+      expect(await store.migrate()).toEqual([]);
+    });
+
+    test('rotation records the child in the parent family and links them', async () => {
+      await store.migrate();
+      const created = await store.createUser(newUser('alice'), T0);
+      if (!created.ok) throw new Error('createUser failed');
+      const userId = created.user.id;
+      await store.startSession(
+        { id: 'fam-1', userId, userAgent: '', ip: '' },
+        { jti: 'parent', userId, issuedAt: T0, expiresAt: at(3600) },
+      );
+      const result = await store.rotateRefreshToken({
+        jti: 'parent',
+        userId,
+        now: at(10),
+        child: { jti: 'child', userId, issuedAt: at(10), expiresAt: at(3610) },
+        revoke: true,
+      });
+      expect(result.ok).toBe(true);
+
+      const rows = await raw.rows(
+        'select jti, user_id, family_id, issued_at, expires_at, revoked_at, replaced_by from refresh_tokens order by jti',
+      );
       expect(rows).toEqual([
         {
           jti: 'child',
@@ -1360,48 +1828,67 @@ describe('SQLite store: rows', () => {
           replaced_by: 'child',
         },
       ]);
-      const user = raw.prepare('select password_hash from users where id = ?').get(userId);
-      expect(user).toEqual({ password_hash: 'hash-of-alice' });
-    } finally {
-      raw.close();
-    }
-  });
-  test('ending sessions records when and why; a rotation refused for an ended session leaves the token row as it was', async () => {
-    await store.migrate();
-    const created = await store.createUser(newUser('alice'), T0);
-    if (!created.ok) throw new Error('createUser failed');
-    const userId = created.user.id;
-    for (const [id, jti] of [
-      ['by-user', 'u1'],
-      ['by-logout', 'l1'],
-      ['kept', 'k1'],
-      ['by-all', 'a1'],
-    ] as const) {
-      await store.startSession(
-        { id, userId, userAgent: '', ip: '' },
-        { jti, userId, issuedAt: T0, expiresAt: at(3600) },
-      );
-    }
-    expect(await store.revokeSession('by-user', userId, 'user', at(1))).toBe(true);
-    expect(await store.revokeRefreshToken('l1', userId, at(2))).toBe('revoked');
-    expect(await store.revokeUserSessions(userId, 'password_change', at(3), 'kept')).toBe(1);
-    for (const revoke of [true, false]) {
-      const result = await store.rotateRefreshToken({
-        jti: 'u1',
-        userId,
-        now: at(10),
-        child: { jti: `child-${revoke}`, userId, issuedAt: at(10), expiresAt: at(3610) },
-        revoke,
-      });
-      expect(result).toEqual({ ok: false, reason: 'revoked' });
-    }
+      expect(await raw.rows(`select password_hash from users where id = ${userId}`)).toEqual([
+        { password_hash: 'hash-of-alice' },
+      ]);
+    });
 
-    const raw = new SqliteDatabase(file, { readonly: true });
-    try {
+    test('timestamps are ISO-8601 text and booleans 0/1 integers in the database', async () => {
+      await store.migrate();
+      const created = await store.createUser(newUser('alice', { isStaff: true }), T0);
+      if (!created.ok) throw new Error('createUser failed');
+      await store.recordLogin(created.user.id, at(5));
       expect(
-        raw
-          .prepare('select id, last_used_at, expires_at, revoked_at, revoke_reason from sessions order by id')
-          .all(),
+        await raw.rows(
+          'select id, is_active, is_staff, is_superuser, last_login, created, updated from users',
+        ),
+      ).toEqual([
+        {
+          id: created.user.id,
+          is_active: 1,
+          is_staff: 1,
+          is_superuser: 0,
+          last_login: at(5).toISOString(),
+          created: T0.toISOString(),
+          updated: T0.toISOString(),
+        },
+      ]);
+    });
+
+    test('ending sessions records when and why; a rotation refused for an ended session leaves the token row as it was', async () => {
+      await store.migrate();
+      const created = await store.createUser(newUser('alice'), T0);
+      if (!created.ok) throw new Error('createUser failed');
+      const userId = created.user.id;
+      for (const [id, jti] of [
+        ['by-user', 'u1'],
+        ['by-logout', 'l1'],
+        ['kept', 'k1'],
+        ['by-all', 'a1'],
+      ] as const) {
+        await store.startSession(
+          { id, userId, userAgent: '', ip: '' },
+          { jti, userId, issuedAt: T0, expiresAt: at(3600) },
+        );
+      }
+      expect(await store.revokeSession('by-user', userId, 'user', at(1))).toBe(true);
+      expect(await store.revokeRefreshToken('l1', userId, at(2))).toBe('revoked');
+      expect(await store.revokeUserSessions(userId, 'password_change', at(3), 'kept')).toBe(1);
+      for (const revoke of [true, false]) {
+        const result = await store.rotateRefreshToken({
+          jti: 'u1',
+          userId,
+          now: at(10),
+          child: { jti: `child-${revoke}`, userId, issuedAt: at(10), expiresAt: at(3610) },
+          revoke,
+        });
+        expect(result).toEqual({ ok: false, reason: 'revoked' });
+      }
+
+      expect(
+        await raw.rows(
+          'select id, last_used_at, expires_at, revoked_at, revoke_reason from sessions order by id',
+        ),
       ).toEqual([
         {
           id: 'by-all',
@@ -1433,15 +1920,13 @@ describe('SQLite store: rows', () => {
         },
       ]);
       expect(
-        raw.prepare('select jti, family_id, revoked_at, replaced_by from refresh_tokens order by jti').all(),
+        await raw.rows('select jti, family_id, revoked_at, replaced_by from refresh_tokens order by jti'),
       ).toEqual([
         { jti: 'a1', family_id: 'by-all', revoked_at: null, replaced_by: null },
         { jti: 'k1', family_id: 'kept', revoked_at: null, replaced_by: null },
         { jti: 'l1', family_id: 'by-logout', revoked_at: at(2).toISOString(), replaced_by: null },
         { jti: 'u1', family_id: 'by-user', revoked_at: null, replaced_by: null },
       ]);
-    } finally {
-      raw.close();
-    }
+    });
   });
-});
+}

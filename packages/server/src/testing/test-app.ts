@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Client } from 'pg';
 import { createApp } from '../app.js';
 import { createJwtCodec, type JwtClaims } from '../auth/jwt.js';
 import { createPasswordHasher } from '../auth/passwords.js';
@@ -35,9 +36,23 @@ export interface TestContext {
 
 /** A fresh app over its own in-memory database. `env` is read as the server reads process.env. */
 export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+  const pgUrl = process.env['GATEHOUSE_TEST_DATABASE_URL'];
+  let schema: string | undefined;
+  let databaseUrl = 'sqlite::memory:';
+  if (pgUrl) {
+    schema = `gh_app_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const admin = new Client({ connectionString: pgUrl });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    const u = new URL(pgUrl);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    databaseUrl = u.toString();
+  }
   const config = parseConfig({
     GATEHOUSE_SIGNING_KEY: TEST_SIGNING_KEY,
-    DATABASE_URL: 'sqlite::memory:',
+    DATABASE_URL: databaseUrl,
+    GATEHOUSE_DATABASE_POOL_SIZE: '4',
     ...env,
   });
   const store = openStore(config.database);
@@ -78,6 +93,12 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     async close() {
       await app.close();
       await store.close();
+      if (pgUrl && schema) {
+        const admin = new Client({ connectionString: pgUrl });
+        await admin.connect();
+        await admin.query(`drop schema ${schema} cascade`);
+        await admin.end();
+      }
     },
   };
 }
