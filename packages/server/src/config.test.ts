@@ -29,7 +29,7 @@ describe('defaults', () => {
       passwordMinLength: 8,
       rateLimits: true,
       trustedProxies: [],
-      sessions: { rotationGracePeriod: 0, absoluteLifetime: 2592000, idleTimeout: 86400 },
+      sessions: { rotationGracePeriod: 5, absoluteLifetime: 2592000, idleTimeout: 86400 },
       jwt: {
         accessTokenLifetime: 300,
         refreshTokenLifetime: 86400,

@@ -145,9 +145,8 @@ export function parseConfig(env: Env): Config {
   if (jwt.authHeaderTypes.length === 0) problem(`${PREFIX}AUTH_HEADER_TYPES`, 'must name at least one type');
 
   const sessions: SessionConfig = {
-    // 0 by default, as Auth0's reuse interval: a spent refresh token presented again is refused at once
-    // (simplejwt's contract) and ends its session.
-    rotationGracePeriod: setting(`${PREFIX}ROTATION_GRACE_PERIOD`, 0, (raw) => integer(raw, 0, 60)),
+    // Applies to browser-mode refreshes only: token mode keeps simplejwt's immediate refusal.
+    rotationGracePeriod: setting(`${PREFIX}ROTATION_GRACE_PERIOD`, 5, (raw) => integer(raw, 0, 60)),
     absoluteLifetime: setting(`${PREFIX}SESSION_ABSOLUTE_LIFETIME`, 30 * 86400, duration),
     idleTimeout: setting(`${PREFIX}SESSION_IDLE_TIMEOUT`, jwt.refreshTokenLifetime, duration),
   };

@@ -35,6 +35,14 @@ export interface Authenticated {
   sessionId: string;
 }
 
+export interface RefreshOptions {
+  /**
+   * Apply the rotation grace period: browser mode does; token mode (simplejwt's and tutorial B's
+   * clients) does not, so a spent token presented again is refused at once, as those clients expect.
+   */
+  grace?: boolean;
+}
+
 /** The claim carrying the session id (OpenID Connect's name for it). */
 export const SESSION_CLAIM = 'sid';
 
@@ -42,7 +50,10 @@ export interface TokenService {
   /** A new session: a refresh token (recorded by its jti) and an access token. */
   issuePair(user: User, client?: ClientInfo): Promise<TokenPair>;
   /** Rotation: the presented refresh token is spent, a new one issued. `refresh` is absent when rotation is off. */
-  refresh(token: string): Promise<{ ok: true; access: string; refresh?: string } | Rejected>;
+  refresh(
+    token: string,
+    options?: RefreshOptions,
+  ): Promise<{ ok: true; access: string; refresh?: string } | Rejected>;
   /** Logout: the refresh token can no longer be used and its session, access tokens included, ends. */
   blacklist(token: string): Promise<{ ok: true } | Rejected>;
   /** Any token type; a spent refresh token or a token of an ended session is `blacklisted`. */
@@ -131,7 +142,7 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
       };
     },
 
-    async refresh(token) {
+    async refresh(token, options = {}) {
       const now = clock();
       const decoded = decode(token, 'refresh', now);
       if (!decoded.ok) return decoded;
@@ -145,7 +156,7 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
         now,
         revoke: jwt.rotateRefreshTokens && jwt.blacklistAfterRotation,
         policy: {
-          graceSeconds: sessions.rotationGracePeriod,
+          graceSeconds: options.grace ? sessions.rotationGracePeriod : 0,
           absoluteLifetime: sessions.absoluteLifetime,
           idleTimeout: sessions.idleTimeout,
         },

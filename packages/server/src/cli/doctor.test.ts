@@ -56,7 +56,7 @@ describe('diagnose', () => {
       'OK    access token lifetime: 5m',
       'OK    refresh token lifetime: 1d',
       'OK    session idle timeout: 1d (absolute lifetime 30d)',
-      'OK    rotation grace period: 0s',
+      'OK    rotation grace period: 5s',
       'OK    leeway: 0s',
       'OK    rate limits: on',
       "OK    argon2: argon2id m=19456 KiB, t=2, p=1 (OWASP's floor); each login costs 19 MiB of memory",

@@ -118,7 +118,10 @@ export function accountRoutes(
     },
     async (request, reply) => {
       const token = presentedRefreshToken(request, reply, config, request.body as BrowserRefreshRequest);
-      const result = await tokens.refresh(token);
+      // The grace period is for a browser that lost the answer to its refresh: it still holds the old
+      // cookie and gets the same successor again. Token-mode clients (tutorial B's among them) get
+      // simplejwt's answer: a spent token is refused at once.
+      const result = await tokens.refresh(token, { grace: wantsCookieMode(request) });
       if (!result.ok) throw tokenEndpointError(result.reason);
       const { access, refresh } = deliverTokens(request, reply, config, result);
       return refresh === undefined ? { access } : { access, refresh };

@@ -251,35 +251,46 @@ describe('POST /api/token/refresh/', () => {
 });
 
 describe('rotation grace period and session lifetimes', () => {
-  test('within the grace period the spent token gets the same successor again; concurrent refreshes all do', async () => {
-    await ctx.close();
-    ctx = await createTestContext({ GATEHOUSE_ROTATION_GRACE_PERIOD: '5' });
-    await ctx.createUser({ username: 'user1' });
+  const BROWSER = { 'x-gatehouse-session': 'cookie' };
+  const browserRefresh = (refresh: string) =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh/',
+      headers: { ...BROWSER, cookie: `gatehouse_refresh=${refresh}` },
+    });
+  const cookieOf = (response: { headers: Record<string, unknown> }) =>
+    /gatehouse_refresh=([^;]*)/.exec(String(response.headers['set-cookie']))?.[1] ?? '';
+
+  test('browser mode: within the grace period the spent cookie gets the same successor again; concurrent refreshes all do', async () => {
     const pair = await ctx.login('user1');
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, () => post('/api/token/refresh/', { refresh: pair.refresh })),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, () => browserRefresh(pair.refresh)));
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
-    const successors = new Set(responses.map((r) => r.json().refresh as string));
+    const successors = new Set(responses.map(cookieOf));
     expect(successors.size).toBe(1);
     const [successor] = [...successors] as [string];
     ctx.clock.advance(5);
-    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json().refresh).toBe(successor);
+    expect(cookieOf(await browserRefresh(pair.refresh))).toBe(successor);
     // The successor is the one live token; once it is used, its parent is no longer the immediate one.
-    const next = (await post('/api/token/refresh/', { refresh: successor })).json();
-    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
-    expect((await post('/api/token/refresh/', { refresh: next.refresh })).json()).toEqual(BLACKLISTED);
+    const next = cookieOf(await browserRefresh(successor));
+    expect((await browserRefresh(pair.refresh)).json()).toEqual(BLACKLISTED);
+    expect((await browserRefresh(next)).json()).toEqual(BLACKLISTED);
   });
 
-  test('after the grace period, a spent token is reuse and ends the session', async () => {
-    await ctx.close();
-    ctx = await createTestContext({ GATEHOUSE_ROTATION_GRACE_PERIOD: '5' });
-    await ctx.createUser({ username: 'user1' });
+  test('browser mode: after the grace period, a spent cookie is reuse and ends the session', async () => {
     const pair = await ctx.login('user1');
-    const rotated = (await post('/api/token/refresh/', { refresh: pair.refresh })).json();
+    const rotated = cookieOf(await browserRefresh(pair.refresh));
     ctx.clock.advance(6);
-    expect((await post('/api/token/refresh/', { refresh: pair.refresh })).json()).toEqual(BLACKLISTED);
-    expect((await post('/api/token/refresh/', { refresh: rotated.refresh })).json()).toEqual(BLACKLISTED);
+    expect((await browserRefresh(pair.refresh)).json()).toEqual(BLACKLISTED);
+    expect((await browserRefresh(rotated)).json()).toEqual(BLACKLISTED);
+  });
+
+  test('token mode has no grace period, on every refresh route: a spent token is refused at once', async () => {
+    expect(ctx.config.sessions.rotationGracePeriod).toBe(5);
+    for (const url of ['/api/token/refresh/', '/api/auth/refresh/', '/token/refresh/']) {
+      const pair = await ctx.login('user1');
+      expect((await post(url, { refresh: pair.refresh })).statusCode, url).toBe(200);
+      expect((await post(url, { refresh: pair.refresh })).json(), url).toEqual(BLACKLISTED);
+    }
   });
 
   test('a session ends after its idle timeout and after its absolute lifetime', async () => {
