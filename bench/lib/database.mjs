@@ -43,6 +43,37 @@ export async function loadGatehouse(distDir) {
 /** @typedef {Awaited<ReturnType<typeof loadGatehouse>>} Gatehouse */
 
 /**
+ * Whether this build of Gatehouse knows a setting (an unknown GATEHOUSE_* variable is refused at start).
+ * @param {Gatehouse} gh
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @param {string} value
+ */
+export function knowsSetting(gh, env, name, value) {
+  try {
+    gh.parseConfig({ ...env, [name]: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the output says about PostgreSQL: whether this build of Gatehouse accepts a postgres:// URL at all.
+ * @param {Gatehouse} gh
+ */
+export function postgresNote(gh) {
+  try {
+    gh.parseConfig({ DATABASE_URL: 'postgres://127.0.0.1:5432/gatehouse' });
+  } catch (error) {
+    if (String(/** @type {Error} */ (error).message).includes('DATABASE_URL')) {
+      return 'PostgreSQL: not measured, Gatehouse does not support it yet (embedded SQLite only).';
+    }
+  }
+  return 'PostgreSQL: not measured; this bench drives the embedded SQLite database only.';
+}
+
+/**
  * A connection to the database file with the settings of packages/server/src/store/open-store.ts (WAL,
  * synchronous=FULL), or with synchronous=OFF for preparing data that no measurement depends on.
  * @param {string} file
@@ -55,6 +86,18 @@ function openSqlite(file, synchronous) {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   return database;
+}
+
+/**
+ * The SQLite file of a configuration (`sqlite:<path>`).
+ * @param {any} config
+ * @returns {string}
+ */
+export function sqliteFile(config) {
+  if (config.database.kind !== 'sqlite' || typeof config.database.path !== 'string') {
+    throw new Error(`the bench needs an embedded SQLite database, not ${JSON.stringify(config.database)}`);
+  }
+  return config.database.path;
 }
 
 /**
@@ -73,7 +116,8 @@ function tokenService(gh, config, signingKey, store, clock = () => new Date()) {
     issuer: config.jwt.issuer,
     leeway: config.jwt.leeway,
   });
-  return gh.createTokenService({ jwt: config.jwt, codec, store, clock });
+  // As app.ts builds it: its config sections (jwt, sessions, ...) by name, plus the codec, store and clock.
+  return gh.createTokenService({ ...config, codec, store, clock });
 }
 
 /**
@@ -149,7 +193,7 @@ export async function passwordHashCost(gh, config, samples) {
  */
 export async function openSessions(gh, config, signingKey, user, count) {
   const db = new Kysely({
-    dialect: new SqliteDialect({ database: openSqlite(config.database.path, 'OFF') }),
+    dialect: new SqliteDialect({ database: openSqlite(sqliteFile(config), 'OFF') }),
   });
   const started = performance.now();
   try {
@@ -176,7 +220,7 @@ export async function openSessions(gh, config, signingKey, user, count) {
  * @param {number} seconds
  */
 export async function rawRotationRate(gh, config, signingKey, user, seconds) {
-  const database = openSqlite(config.database.path, 'FULL');
+  const database = openSqlite(sqliteFile(config), 'FULL');
   /** @type {{ sql: string, parameters: readonly unknown[] }[]} */
   const captured = [];
   let capturing = false;

@@ -147,17 +147,28 @@ function machineTicks() {
 }
 
 /**
- * Clock ticks a process (all its threads) spent on a CPU so far, user + system.
+ * Clock ticks a process (all its threads) spent on a CPU so far, user + system; for this process, with
+ * those of its exited children.
  * @param {number} pid
  */
 function processTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    // This process also owns what its children used once they have exited (cutime, cstime).
+    const children = pid === process.pid ? Number(fields[13]) + Number(fields[14]) : 0;
+    return Number(fields[11]) + Number(fields[12]) + children;
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds a process (all its threads) has used so far.
+ * @param {number} pid
+ */
+export function cpuSeconds(pid) {
+  return processTicks(pid) / 100;
 }
 
 /**

@@ -39,3 +39,18 @@ export function table(header, rows) {
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(render)].join('\n');
 }
+
+/**
+ * The same table in Markdown, for BENCHMARKS.md.
+ * @param {string[]} header
+ * @param {string[][]} rows
+ */
+export function markdownTable(header, rows) {
+  const line = (/** @type {string[]} */ cells) =>
+    `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [
+    line(header),
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((row) => line(row.map((c) => c.trim() || ' '))),
+  ].join('\n');
+}
