@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { freePort } from './testing/free-port.js';
 
 /**
  * "Nothing acknowledged is ever lost": a burst of writes is answered, the server is SIGKILLed the moment
@@ -74,17 +74,6 @@ afterEach(async () => {
 });
 
 afterAll(killAll);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function childEnv(port: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = Object.fromEntries(

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { freePort } from './testing/free-port.js';
 
 /** The built entry points: these tests run the real server and CLI as separate processes. */
 const SERVER_JS = fileURLToPath(new URL('../dist/server.js', import.meta.url));
@@ -62,17 +62,6 @@ afterEach(async () => {
 });
 
 afterAll(killAll);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** process.env without any GATEHOUSE_* setting (so no signing key), plus this test's settings. */
 function childEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

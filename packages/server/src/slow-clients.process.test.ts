@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test, type ExpectStatic } from 'vitest';
+import { freePort } from './testing/free-port.js';
 
 /**
  * Slow clients (slowloris) against the built server: many connections that never finish their request
@@ -70,17 +71,6 @@ afterAll(async () => {
   await Promise.all([...running].map(kill));
   running.clear();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns the server (pushed onto `children` at once, for clean-up) and waits until it answers. */
 async function startReadyServer(dir: string, children: ChildProcess[]): Promise<ServerProcess> {
