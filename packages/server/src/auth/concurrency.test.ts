@@ -1,0 +1,37 @@
+import { expect, test } from 'vitest';
+import { limitConcurrency } from './concurrency.js';
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+test('runs at most `limit` tasks at once, the rest in arrival order, and survives failures', async () => {
+  const limit = limitConcurrency(2);
+  const gates = [deferred(), deferred(), deferred(), deferred()];
+  const started: number[] = [];
+  let active = 0;
+  let peak = 0;
+  const results = gates.map((gate, i) =>
+    limit(async () => {
+      started.push(i);
+      active += 1;
+      peak = Math.max(peak, active);
+      await gate.promise;
+      active -= 1;
+      if (i === 1) throw new Error('task 1 failed');
+      return i;
+    }),
+  );
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual([0, 1]);
+  gates[1]?.resolve();
+  await expect(results[1]).rejects.toThrow('task 1 failed');
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual([0, 1, 2]);
+  for (const gate of gates) gate.resolve();
+  expect(await Promise.all([results[0], results[2], results[3]])).toEqual([0, 2, 3]);
+  expect(started).toEqual([0, 1, 2, 3]);
+  expect(peak).toBe(2);
+});
