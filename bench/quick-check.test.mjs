@@ -58,6 +58,7 @@ test('npm run bench -- --quick measures every scenario without a failed request'
     assert.ok(results.durable.raw.rate > 0 && results.durable.service.rate > 0);
     assert.ok(results.durable.raw.statements.some((sql) => /^update "refresh_tokens"/i.test(sql)));
     assert.ok(results.hash.verifyMedianMs > 0);
+    assert.ok(results.loginFailures.wrongPasswordMs > 0 && results.loginFailures.unknownUserMs > 0);
     assert.ok(results.startup.medianMs > 0 && results.startup.emptyDatabaseMs > 0);
     assert.ok(results.memory.idleMiB > 0 && results.memory.peakMiB >= results.memory.idleMiB);
     assert.deepEqual(
@@ -67,6 +68,7 @@ test('npm run bench -- --quick measures every scenario without a failed request'
         'verify vs baseline req/s',
         'refresh vs raw durable commit rate',
         'p99 of protected reads during a login storm',
+        'failed login: |unknown user - wrong password| (median)',
         'idle RSS',
         'start-up to first answer (median)',
       ],

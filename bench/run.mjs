@@ -31,6 +31,7 @@ import {
   loadGatehouse,
   openSessions,
   postgresNote,
+  loginFailureTiming,
   passwordHashCost,
   rawRotationRate,
   serviceRotationRate,
@@ -335,6 +336,12 @@ async function main() {
   say(
     `  argon2id (m=${params.memoryCost} KiB, t=${params.timeCost}, p=${params.parallelism}): one verify ` +
       `${fixed(hash.verifyMedianMs, 1)} ms (median of ${hash.samples}), one hash ${fixed(hash.hashMs, 1)} ms`,
+  );
+  const failedLogins = await watched(() => loginFailureTiming(gh, config, quick ? 5 : 30));
+  results.loginFailures = failedLogins;
+  say(
+    `  failed logins (users service, medians of ${failedLogins.samples} interleaved pairs): wrong password ` +
+      `${fixed(failedLogins.wrongPasswordMs, 1)} ms, unknown user ${fixed(failedLogins.unknownUserMs, 1)} ms`,
   );
   const [session] = (await openSessions(gh, config, signingKey, user, 1)).sessions;
 
@@ -648,6 +655,13 @@ function report(results) {
     target('refresh vs raw durable commit rate', g.refresh.rps / results.durable.raw.rate, '×', '>=', 0.5);
   if (g.storm)
     target('p99 of protected reads during a login storm', g.storm.reads.latencyMs.p99, ' ms', '<=', 25);
+  target(
+    'failed login: |unknown user - wrong password| (median)',
+    Math.abs(results.loginFailures.unknownUserMs - results.loginFailures.wrongPasswordMs),
+    ' ms',
+    '<=',
+    5,
+  );
   target('idle RSS', results.memory.idleMiB, ' MiB', '<=', 80);
   target('start-up to first answer (median)', results.startup.medianMs, ' ms', '<=', 1000);
   results.targets = targets;

@@ -21,13 +21,14 @@ export const BENCH_USER = { username: 'user1', password: 'password1' };
  */
 export async function loadGatehouse(distDir) {
   const load = (/** @type {string} */ file) => import(pathToFileURL(path.join(distDir, file)).href);
-  const [config, openStore, kyselyStore, jwt, tokens, passwords] = await Promise.all([
+  const [config, openStore, kyselyStore, jwt, tokens, passwords, users] = await Promise.all([
     load('config.js'),
     load('store/open-store.js'),
     load('store/kysely-store.js'),
     load('auth/jwt.js'),
     load('auth/tokens.js'),
     load('auth/passwords.js'),
+    load('users/users-service.js'),
   ]);
   return {
     distDir,
@@ -37,6 +38,7 @@ export async function loadGatehouse(distDir) {
     createJwtCodec: jwt.createJwtCodec,
     createTokenService: tokens.createTokenService,
     createPasswordHasher: passwords.createPasswordHasher,
+    createUsersService: users.createUsersService,
   };
 }
 
@@ -179,6 +181,42 @@ export async function passwordHashCost(gh, config, samples) {
     verifyMinMs: verifyMs[0],
     samples: verifyMs.length,
   };
+}
+
+/**
+ * How long a failed login takes for an existing account (wrong password) and for an unknown one, through
+ * Gatehouse's own users service (no HTTP, so the login throttle does not turn failures into 429s).
+ * Interleaved, so that drift in the machine's load falls on both alike. Medians in ms.
+ * @param {Gatehouse} gh
+ * @param {any} config
+ * @param {number} samples
+ */
+export async function loginFailureTiming(gh, config, samples) {
+  const store = gh.openStore(config.database);
+  try {
+    const hasher = gh.createPasswordHasher(config.passwordHash);
+    const users = gh.createUsersService({ store, hasher, clock: () => new Date(), updateLastLogin: false });
+    /** @param {string} identifier */
+    const time = async (identifier) => {
+      const started = performance.now();
+      const result = await users.authenticate(identifier, 'not-the-password-1');
+      if (result.ok) throw new Error('a wrong password was accepted');
+      return performance.now() - started;
+    };
+    await time(BENCH_USER.username);
+    await time('nobody-at-all');
+    /** @type {number[]} */ const known = [];
+    /** @type {number[]} */ const unknown = [];
+    for (let i = 0; i < samples; i++) {
+      known.push(await time(BENCH_USER.username));
+      unknown.push(await time(`nobody-${i}@example.com`));
+    }
+    const median = (/** @type {number[]} */ values) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+    return { wrongPasswordMs: median(known), unknownUserMs: median(unknown), samples };
+  } finally {
+    await store.close();
+  }
 }
 
 /**
