@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// The dev server proxies the API to a Gatehouse server (npm start) so the SPA and the API share an origin,
+// as they do in production where the server serves the built files.
+const api = process.env['GATEHOUSE_API'] ?? 'http://127.0.0.1:8000';
+
+export default defineConfig({
+  plugins: [react()],
+  resolve: {
+    alias: [
+      {
+        find: /^@gatehouse\/client\/react$/,
+        replacement: source('../../packages/client/src/react/index.ts'),
+      },
+      { find: /^@gatehouse\/client$/, replacement: source('../../packages/client/src/index.ts') },
+    ],
+  },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: { proxy: { '/api': api } },
+});
