@@ -1,1 +1,18 @@
-export {};
+export { createAuthClient, type AuthClient, type AuthClientOptions } from './auth-client.js';
+export type { Account, AuthState, SignedOutReason } from './auth-state.js';
+export {
+  errorFromResponse,
+  GatehouseError,
+  type GatehouseErrorCode,
+  type GatehouseErrorInit,
+  type StatusCodes,
+} from './errors.js';
+export type { Mode } from './http.js';
+export { memoryStorage, type TokenStorage } from './storage.js';
+export {
+  browserTabSync,
+  type BrowserTabSyncOptions,
+  type Locks,
+  type TabMessage,
+  type TabSync,
+} from './tab-sync.js';

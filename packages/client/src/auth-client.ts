@@ -1,0 +1,218 @@
+import type { SignUpRequest } from '@gatehouse/contract';
+import type { Account, AuthState, SignedOutReason } from './auth-state.js';
+import { createAuthenticatedFetch } from './authenticated-fetch.js';
+import { errorFromResponse, GatehouseError } from './errors.js';
+import { createHttp, readJson, type Mode } from './http.js';
+import { createRefresher } from './refresher.js';
+import { readAccount, readSignedIn } from './responses.js';
+import { AUTH_CODES, createSession, is401, SESSION_LOCK } from './session.js';
+import { singleFlight } from './single-flight.js';
+import { memoryStorage, type TokenStorage } from './storage.js';
+import { browserTabSync, localLock, type TabMessage, type TabSync } from './tab-sync.js';
+
+export interface AuthClientOptions {
+  /** Where Gatehouse answers; default '' (this page's origin). Required in Node. */
+  baseUrl?: string;
+  /** Default 'cookie' where there is a `document`, else 'token'. */
+  mode?: Mode;
+  fetch?: typeof fetch;
+  /** Token mode: where the refresh token lives (default: in memory). */
+  storage?: TokenStorage;
+  /** The clock, in ms. */
+  now?: () => number;
+  /** Refresh ahead when the access token expires within this many seconds (default 30). */
+  refreshLeewaySeconds?: number;
+  /**
+   * Cross-tab coordination; null disables it. Default in cookie mode: BroadcastChannel and Web Locks
+   * where present (tabs share the cookie, so they share the session); in token mode none.
+   */
+  tabs?: TabSync | null;
+}
+
+export interface AuthClient {
+  /** The current state: the same object until it changes. */
+  getState(): AuthState;
+  subscribe(listener: (state: AuthState) => void): () => void;
+  /** Restores the session, once: cookie mode refreshes silently, token mode uses the stored token. */
+  start(): Promise<AuthState>;
+  /** `username` may be an email. */
+  login(credentials: { username: string; password: string }): Promise<Account>;
+  register(input: SignUpRequest): Promise<Account>;
+  /** Signs out here and in every tab at once, then ends the session on the server. */
+  logout(): Promise<void>;
+  /** Ends every session of the user, on every device. */
+  logoutEverywhere(): Promise<void>;
+  /** A new access token; concurrent calls share one request. */
+  refresh(): Promise<string>;
+  /** Reads the account again (e.g. after a profile edit) and updates the state. */
+  getUser(): Promise<Account>;
+  /** A valid access token (refreshed when near expiry), or null when signed out. */
+  getAccessToken(): Promise<string | null>;
+  /** fetch with the access token, refreshed ahead of expiry or once after a 401. */
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+  /** Stops listening to other tabs and drops the subscribers. */
+  dispose(): void;
+}
+
+/**
+ * Creates the client that owns the session: its state, the access token (in memory only) and the
+ * refresh. It never navigates: it reports state changes and the app decides what to show.
+ *
+ * @example
+ * const auth = createAuthClient();
+ * auth.subscribe((state) => render(state));
+ * await auth.start();
+ * const response = await auth.fetch('/api/users/me/sessions/');
+ *
+ * @example
+ * // Node: token mode, against a server elsewhere.
+ * const auth = createAuthClient({ baseUrl: 'https://auth.example.com', mode: 'token' });
+ * await auth.login({ username: 'ada', password });
+ */
+export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
+  const mode = options.mode ?? (typeof document === 'undefined' ? 'token' : 'cookie');
+  const now = options.now ?? Date.now;
+  const storage = options.storage ?? memoryStorage();
+  const ownTabs = options.tabs === undefined && mode === 'cookie' ? browserTabSync() : null;
+  const tabs = options.tabs === undefined ? ownTabs : options.tabs;
+  const withLock = tabs ? tabs.withLock.bind(tabs) : localLock();
+  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const http = createHttp({ baseUrl: options.baseUrl ?? '', mode, fetch: fetchImpl, now });
+  const session = createSession(now, (options.refreshLeewaySeconds ?? 30) * 1000);
+  const { state, access } = session;
+  const { refresh, endSession } = createRefresher({ session, http, mode, storage, tabs, withLock });
+  let starting: Promise<AuthState> | undefined;
+  const authenticated = createAuthenticatedFetch({ session, http, refresh, starting: () => starting });
+
+  async function loadUser(waitForStart: boolean): Promise<Account> {
+    const since = session.epoch();
+    const init = { headers: { accept: 'application/json' } };
+    const response = await authenticated.fetch('/api/users/me/', init, waitForStart);
+    if (!response.ok) throw await errorFromResponse(response, now());
+    const user = readAccount(await readJson(response));
+    const token = access.get();
+    if (session.epoch() === since && token !== null) {
+      session.signedIn(user);
+      tabs?.broadcast({ type: 'signed-in', access: token, user });
+    }
+    return user;
+  }
+
+  async function restore(): Promise<AuthState> {
+    if (state.get().status !== 'loading') return state.get();
+    if (mode === 'token' && (await storage.get()) === null) {
+      session.signOut('initial');
+      return state.get();
+    }
+    try {
+      const token = access.get();
+      if (token === null || !access.isFresh(token)) await refresh();
+      await loadUser(false);
+    } catch (error) {
+      if (!is401(error)) throw error;
+      if (state.get().status === 'loading') session.signOut('initial');
+    }
+    return state.get();
+  }
+
+  const signInWith = (path: string, body: object, codes: { 401?: 'no_active_account' } = {}) =>
+    withLock(SESSION_LOCK, async () => {
+      const result = readSignedIn(
+        await http.call('POST', path, { body, codes: { ...AUTH_CODES, ...codes } }),
+      );
+      session.renew();
+      if (mode === 'token') await storage.set(result.refresh ?? null);
+      access.set(result.access, true);
+      session.signedIn(result.user);
+      tabs?.broadcast({ type: 'signed-in', access: result.access, user: result.user });
+      return result.user;
+    });
+
+  async function signOutEverywhere(reason: SignedOutReason) {
+    if (mode === 'token') await storage.set(null);
+    session.signOut(reason);
+    tabs?.broadcast({ type: 'signed-out' });
+  }
+
+  // Another tab signed in, and this one is signed out: the news may be stale, so the server decides.
+  const followOtherTab = singleFlight(async () => {
+    if (state.get().status !== 'signed-out') return;
+    try {
+      await refresh();
+      await loadUser(false);
+    } catch {
+      // No session after all (or no network): this tab stays signed out.
+    }
+  });
+
+  function onTabMessage(message: TabMessage) {
+    const current = state.get();
+    switch (message.type) {
+      case 'signed-out':
+        if (current.status === 'signed-out') return;
+        if (mode === 'token') void Promise.resolve(storage.set(null)).catch(() => undefined);
+        session.signOut(current.status === 'loading' ? 'initial' : 'other-tab');
+        return;
+      case 'access':
+        if (current.status !== 'signed-out' && access.isAtLeastAsNew(message.access)) {
+          access.set(message.access, false);
+        }
+        return;
+      case 'signed-in': {
+        if (current.status === 'signed-out') return void followOtherTab();
+        const otherUser = current.status === 'signed-in' && current.user.id !== message.user.id;
+        if (otherUser || access.isAtLeastAsNew(message.access)) access.set(message.access, false);
+        if (current.status === 'signed-in') session.signedIn(message.user);
+        return;
+      }
+    }
+  }
+  const stopListening = tabs?.onMessage(onTabMessage);
+
+  return {
+    getState: state.get,
+    subscribe: state.subscribe,
+    start() {
+      starting ??= restore().catch((error: unknown) => {
+        starting = undefined;
+        throw error;
+      });
+      return starting;
+    },
+    login: ({ username, password }) =>
+      signInWith('/api/auth/login/', { username, password }, { 401: 'no_active_account' }),
+    register: (input) => signInWith('/api/users/', input),
+    async logout() {
+      const presented = mode === 'token' ? await storage.get() : null;
+      // Signed out here and in every tab first, whatever the network does next.
+      await signOutEverywhere('logout');
+      if (mode === 'token' && presented === null) return;
+      try {
+        await withLock(SESSION_LOCK, () => endSession(presented));
+      } catch (error) {
+        if (error instanceof GatehouseError && (error.code === 'network_error' || error.status === 401))
+          return;
+        throw error;
+      }
+    },
+    async logoutEverywhere() {
+      const init: RequestInit = {
+        method: 'POST',
+        headers: http.modeHeaders(new Headers({ accept: 'application/json' })),
+        ...(mode === 'cookie' && { credentials: 'include' }),
+      };
+      const response = await authenticated.fetch('/api/auth/logout-all/', init, true);
+      if (!response.ok) throw await errorFromResponse(response, now());
+      await signOutEverywhere('logout');
+    },
+    refresh,
+    getUser: () => loadUser(true),
+    getAccessToken: () => authenticated.accessToken(true),
+    fetch: (input, init = {}) => authenticated.fetch(input, init, true),
+    dispose() {
+      stopListening?.();
+      ownTabs?.close();
+      state.clear();
+    },
+  };
+}
