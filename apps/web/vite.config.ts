@@ -20,5 +20,7 @@ export default defineConfig({
     ],
   },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
-  server: { proxy: { '/api': api } },
+  // changeOrigin stays false (the string shorthand would set it): the server's CSRF check in browser mode
+  // compares the Origin header with the Host it receives, which must remain the dev server's own.
+  server: { proxy: { '/api': { target: api, changeOrigin: false } } },
 });

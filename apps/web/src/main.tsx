@@ -1,5 +1,20 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './app/app';
+import { parseEnv } from './config/env';
+import { createGatehouseClient } from './lib/auth-client';
+import './styles/tokens.css';
+import './styles/base.css';
+
+const env = parseEnv(import.meta.env);
+// Created here, once, outside React: the client opens a BroadcastChannel to the other tabs, and a
+// component's state initializer runs twice under StrictMode, which would leave a second client listening.
+const client = createGatehouseClient(env);
 
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<StrictMode>Gatehouse</StrictMode>);
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <App client={client} />
+  </StrictMode>,
+);

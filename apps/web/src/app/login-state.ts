@@ -1,0 +1,49 @@
+import type { Location } from 'react-router';
+
+/**
+ * What travels in the history state to /login and /register: where the user was going, why they were
+ * signed out, a notice to show, and whether /login should first sign out whoever is still signed in.
+ */
+export interface LoginState {
+  from?: Pick<Location, 'pathname' | 'search' | 'hash'>;
+  reason?: 'initial' | 'logout' | 'expired' | 'other-tab';
+  notice?: 'account-deleted';
+  /** Set by a page that ended the session on the server (account deletion): /login signs the client out. */
+  signOut?: boolean;
+}
+
+const REASONS = new Set(['initial', 'logout', 'expired', 'other-tab']);
+const GUEST_PAGES = new Set(['/login', '/register']);
+
+/** Reads the history state defensively: it survives reloads and may come from an older version. */
+export function readLoginState(state: unknown): LoginState {
+  if (typeof state !== 'object' || state === null) return {};
+  const raw = state as Record<string, unknown>;
+  const result: LoginState = {};
+  const from = raw['from'];
+  if (typeof from === 'object' && from !== null) {
+    const { pathname, search, hash } = from as Record<string, unknown>;
+    if (typeof pathname === 'string') {
+      result.from = {
+        pathname,
+        search: typeof search === 'string' ? search : '',
+        hash: typeof hash === 'string' ? hash : '',
+      };
+    }
+  }
+  if (typeof raw['reason'] === 'string' && REASONS.has(raw['reason'])) {
+    result.reason = raw['reason'] as NonNullable<LoginState['reason']>;
+  }
+  if (raw['notice'] === 'account-deleted') result.notice = 'account-deleted';
+  if (raw['signOut'] === true) result.signOut = true;
+  return result;
+}
+
+/** Where to go once signed in: back where the user was going, if that is a page of this app. */
+export function returnPath(state: LoginState): string {
+  const from = state.from;
+  // Only same-app paths: "//host" would leave the origin, and the guest pages would loop.
+  if (!from || !from.pathname.startsWith('/') || from.pathname.startsWith('//')) return '/';
+  if (GUEST_PAGES.has(from.pathname)) return '/';
+  return `${from.pathname}${from.search}${from.hash}`;
+}

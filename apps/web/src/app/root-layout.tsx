@@ -1,0 +1,25 @@
+import { useEffect, useRef } from 'react';
+import { Outlet, ScrollRestoration, useLocation } from 'react-router';
+import { AppShell } from '../components/layout/app-shell';
+
+/**
+ * The shell around every page. After a navigation to another page, focus moves to the page's content,
+ * as a full page load would put it at the top, so keyboard and screen reader users start there.
+ */
+export function RootLayout() {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [pathname]);
+  return (
+    <AppShell>
+      <Outlet />
+      <ScrollRestoration />
+    </AppShell>
+  );
+}

@@ -1,0 +1,41 @@
+import { Link, useLocation } from 'react-router';
+import { Alert } from '../../components/ui/alert';
+import { LoginForm } from '../../features/auth/components/login-form';
+import { readLoginState, type LoginState } from '../login-state';
+import { AuthLayout } from './auth-layout';
+
+function Notice({ state }: { state: LoginState }) {
+  if (state.notice === 'account-deleted') return <Alert tone="success">Your account has been deleted.</Alert>;
+  switch (state.reason) {
+    case 'expired':
+      return <Alert tone="warning">Your session has expired. Log in again to continue.</Alert>;
+    case 'other-tab':
+      return <Alert tone="info">You were logged out in another tab.</Alert>;
+    case 'logout':
+      return <Alert tone="success">You are logged out.</Alert>;
+    default:
+      return null;
+  }
+}
+
+export function LoginRoute() {
+  const location = useLocation();
+  const state = readLoginState(location.state);
+  return (
+    <AuthLayout
+      title="Log in"
+      description="Welcome back. Use your username or your email address."
+      footer={
+        <>
+          New to Gatehouse?{' '}
+          <Link to="/register" state={state.from ? { from: state.from } : undefined}>
+            Create an account
+          </Link>
+        </>
+      }
+    >
+      <Notice state={state} />
+      <LoginForm />
+    </AuthLayout>
+  );
+}

@@ -1,0 +1,51 @@
+import { useState } from 'react';
+import { useAuth } from '@gatehouse/client/react';
+import { Alert } from '../../../components/ui/alert';
+import { Button } from '../../../components/ui/button';
+import { Form } from '../../../components/ui/form';
+import { TextField } from '../../../components/ui/text-field';
+import { formErrors } from '../../../lib/form-errors';
+import { useAction } from '../../../lib/use-action';
+
+const FIELDS = ['username', 'password'] as const;
+// The login route names its identifier `email` when neither is sent; it is this form's one input.
+const ALIASES = { email: 'username' } as const;
+
+/** Username or email, and password. Signing in changes the auth state; the route decides where to go. */
+export function LoginForm() {
+  const { login } = useAuth();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const submit = useAction(() => login({ username: username.trim(), password }));
+  const errors = formErrors(submit.error, FIELDS, ALIASES);
+
+  return (
+    <Form onSubmit={() => void submit.run()}>
+      {errors.form && <Alert tone="error">{errors.form}</Alert>}
+      <TextField
+        label="Username or email"
+        name="username"
+        autoComplete="username"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        value={username}
+        onChange={(event) => setUsername(event.target.value)}
+        error={errors.fields.username}
+      />
+      <TextField
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(event) => setPassword(event.target.value)}
+        error={errors.fields.password}
+      />
+      <Button type="submit" block loading={submit.pending}>
+        Log in
+      </Button>
+    </Form>
+  );
+}
