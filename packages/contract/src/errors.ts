@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'throttled'
   | 'csrf_failed'
-  | 'server_error';
+  | 'server_error'
+  | 'service_unavailable';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
@@ -40,8 +41,10 @@ export const Messages = {
   fieldBlank: 'This field may not be blank.',
   fieldNotString: 'Not a valid string.',
   invalidEmail: 'Enter a valid email address.',
+  nullCharacters: 'Null characters are not allowed.',
   notFound: 'Not found.',
   serverError: 'A server error occurred.',
+  serviceUnavailable: 'Service temporarily unavailable, try again shortly.',
   bodyTooLarge: 'Request body is too large.',
 } as const;
 

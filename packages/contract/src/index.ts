@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './tokens.js';
 export * from './users.js';
 export * from './accounts.js';
+export * from './health.js';

@@ -49,3 +49,24 @@ export const EmptyResponse = Type.Object({});
 export type EmptyResponse = Static<typeof EmptyResponse>;
 
 export const RoutesResponse = Type.Array(Type.String());
+
+/**
+ * GET /.well-known/jwks.json (RFC 7517): the public keys that verify Gatehouse's tokens. Only the public
+ * members are listed, so the serializer could not emit a private one (`d`, `p`, `k`...) even if given it.
+ */
+export const JwksResponse = Type.Object({
+  keys: Type.Array(
+    Type.Object({
+      kty: Type.String(),
+      kid: Type.String(),
+      alg: Type.String(),
+      use: Type.Literal('sig'),
+      crv: Type.Optional(Type.String()),
+      x: Type.Optional(Type.String()),
+      y: Type.Optional(Type.String()),
+      n: Type.Optional(Type.String()),
+      e: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export type JwksResponse = Static<typeof JwksResponse>;

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { createJwtCodec } from './auth/jwt.js';
+import { keyRingFor, type KeyRing } from './auth/key-ring.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import { createTokenService } from './auth/tokens.js';
@@ -18,18 +19,23 @@ import { registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/errors.js';
 import { createGuards } from './http/guards.js';
+import { registerNullCharacterCheck } from './http/null-characters.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { createReadinessCheck } from './http/readiness.js';
 import { COOKIE_MODE_HEADER } from './http/refresh-cookie.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRootRoutes } from './http/routes/api-root.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { healthRoutes } from './http/routes/health.js';
+import { jwksRoutes } from './http/routes/jwks.js';
 import { profileRoutes } from './http/routes/profile.js';
 import type { RouteDeps } from './http/routes/route-deps.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { tutorialBRoutes } from './http/routes/tutorial-b.js';
 import { tutorialCRoutes } from './http/routes/tutorial-c.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
+import { webApp } from './http/web-app.js';
 import type { Store } from './store/store.js';
 import { createAccountsService } from './users/accounts-service.js';
 import { createAdminService } from './users/admin-service.js';
@@ -39,7 +45,10 @@ export interface AppDeps {
   config: Config;
   store: Store;
   hasher: PasswordHasher;
-  signingKey: string;
+  /** A fixed HMAC secret; by default GATEHOUSE_SIGNING_KEY, or else the keys kept in the database. */
+  signingKey?: string;
+  /** The signing keys, when the caller has opened them (auth/key-ring.ts); otherwise opened here. */
+  keys?: KeyRing;
   clock?: () => Date;
   logger?: FastifyServerOptions['logger'];
 }
@@ -76,6 +85,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerBodyParsers(app);
+  registerNullCharacterCheck(app);
   registerSecurityHeaders(app);
   registerErrorHandling(app);
   // One line per request, without query string, headers or body: nothing secret reaches the log.
@@ -107,9 +117,17 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  const keys =
+    deps.keys ??
+    (await keyRingFor(config.jwt, store, {
+      clock,
+      signingKey: deps.signingKey,
+      onError: (error) =>
+        app.log.error({ err: error }, 'reloading the signing keys failed; keeping the loaded ones'),
+    }));
   const codec = createJwtCodec({
     algorithm: config.jwt.algorithm,
-    key: deps.signingKey,
+    keys,
     audience: config.jwt.audience,
     issuer: config.jwt.issuer,
     leeway: config.jwt.leeway,
@@ -136,6 +154,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     admin: createAdminService({ store, clock }),
     guards: createGuards(authenticate),
     rateLimit: createRateLimiter(store, clock, config.rateLimits),
+    ready: createReadinessCheck(store),
   };
 
   // Registered before the routes, so that it sees every route's schema.
@@ -153,6 +172,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   apiRootRoutes(app);
+  healthRoutes(app, routeDeps);
   tokenRoutes(app, routeDeps, {
     prefix: '/api/token',
     identifierField: 'username',
@@ -166,6 +186,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   accountRoutes(app, routeDeps);
   adminRoutes(app, routeDeps);
   docsRoutes(app);
+  jwksRoutes(app, keys);
+  if (config.webRoot !== undefined) await app.register(webApp, { root: config.webRoot });
 
   return app;
 }

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, parseConfig, redactDatabaseUrl, type Config } from './config.js';
+import { ConfigError, DEFAULT_WEB_ROOT, parseConfig, redactDatabaseUrl, type Config } from './config.js';
 
 const KEY_32 = 'k'.repeat(32);
+const KEK = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 250));
+const KEK_BASE64 = KEK.toString('base64');
 
 /** The problems parseConfig reports for `env`; fails the test when it does not throw a ConfigError. */
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -29,6 +31,7 @@ describe('defaults', () => {
       passwordMinLength: 8,
       rateLimits: true,
       trustedProxies: [],
+      webRoot: DEFAULT_WEB_ROOT,
       sessions: { rotationGracePeriod: 5, absoluteLifetime: 2592000, idleTimeout: 86400 },
       jwt: {
         accessTokenLifetime: 300,
@@ -61,6 +64,14 @@ describe('defaults', () => {
     expect(config.jwt.signingKey).toBeUndefined();
     expect(config.jwt.accessTokenLifetime).toBe(300);
     expect(config.database).toEqual({ kind: 'sqlite', path: path.join('data', 'gatehouse.sqlite3') });
+  });
+
+  test('the web app: apps/web/dist by default, a path resolved from the working directory, or none when empty', () => {
+    expect(DEFAULT_WEB_ROOT).toBe(path.resolve(import.meta.dirname, '../../../apps/web/dist'));
+    expect(parseConfig({ GATEHOUSE_WEB_ROOT: 'public' }).webRoot).toBe(path.resolve('public'));
+    expect(parseConfig({ GATEHOUSE_WEB_ROOT: '/srv/web' }).webRoot).toBe('/srv/web');
+    expect(parseConfig({ GATEHOUSE_WEB_ROOT: '' }).webRoot).toBeUndefined();
+    expect(parseConfig({ GATEHOUSE_WEB_ROOT: ' ' }).webRoot).toBeUndefined();
   });
 
   test('the configuration and its nested objects are frozen', () => {
@@ -208,10 +219,71 @@ describe('signing key and algorithm', () => {
     expect(parseConfig({ GATEHOUSE_ALGORITHM: algorithm }).jwt.algorithm).toBe(algorithm);
   });
 
-  test.each(['RS256', 'none', 'hs256'])('algorithm %s is refused', (algorithm) => {
-    expect(problemsOf({ GATEHOUSE_ALGORITHM: algorithm })).toEqual([
-      `GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got ${JSON.stringify(algorithm)})`,
+  test.each(['EdDSA', 'ES256', 'RS256'])(
+    'algorithm %s is accepted with a key-encryption key',
+    (algorithm) => {
+      const config = parseConfig({
+        GATEHOUSE_ALGORITHM: algorithm,
+        GATEHOUSE_KEY_ENCRYPTION_KEY: KEK_BASE64,
+      });
+      expect(config.jwt.algorithm).toBe(algorithm);
+      expect(config.jwt.keyEncryptionKey).toEqual(KEK);
+    },
+  );
+
+  test.each(['EdDSA', 'ES256', 'RS256'])(
+    'algorithm %s without a key-encryption key is refused',
+    (algorithm) => {
+      expect(problemsOf({ GATEHOUSE_ALGORITHM: algorithm })).toEqual([
+        `GATEHOUSE_KEY_ENCRYPTION_KEY: required with GATEHOUSE_ALGORITHM=${algorithm}: the private key is kept ` +
+          'in the database, encrypted with it (generate one: openssl rand -base64 32, and keep it in your ' +
+          'secret manager)',
+      ]);
+    },
+  );
+
+  test('an asymmetric algorithm with GATEHOUSE_SIGNING_KEY (an HMAC secret) is refused', () => {
+    expect(
+      problemsOf({
+        GATEHOUSE_ALGORITHM: 'EdDSA',
+        GATEHOUSE_SIGNING_KEY: KEY_32,
+        GATEHOUSE_KEY_ENCRYPTION_KEY: KEK_BASE64,
+      }),
+    ).toEqual([
+      'GATEHOUSE_SIGNING_KEY: is an HMAC secret, for HS256, HS384 or HS512 only; EdDSA keys are generated ' +
+        'and kept in the database (gatehouse keys): unset it',
     ]);
+  });
+
+  test.each(['RS512', 'PS256', 'ES384', 'Ed25519', 'none', 'hs256', 'eddsa'])(
+    'algorithm %s is refused',
+    (algorithm) => {
+      expect(problemsOf({ GATEHOUSE_ALGORITHM: algorithm })).toEqual([
+        `GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512, EdDSA, ES256, RS256 (got ${JSON.stringify(algorithm)})`,
+      ]);
+    },
+  );
+
+  test('the key-encryption key: 32 bytes in hex, base64 or base64url', () => {
+    const kek = (raw: string) => parseConfig({ GATEHOUSE_KEY_ENCRYPTION_KEY: raw }).jwt.keyEncryptionKey;
+    expect(kek(KEK.toString('hex'))).toEqual(KEK);
+    expect(kek(KEK.toString('hex').toUpperCase())).toEqual(KEK);
+    expect(kek(KEK_BASE64)).toEqual(KEK);
+    expect(kek(KEK.toString('base64url'))).toEqual(KEK);
+    expect(parseConfig({}).jwt.keyEncryptionKey).toBeUndefined();
+  });
+
+  test.each([
+    ['16 bytes', Buffer.alloc(16, 1).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 1).toString('base64')],
+    ['63 hex digits', 'a'.repeat(63)],
+    ['a passphrase', 'correct horse battery staple, correct horse'],
+  ])('a key-encryption key of %s is refused, without echoing it', (_label, raw) => {
+    const problems = problemsOf({ GATEHOUSE_KEY_ENCRYPTION_KEY: raw });
+    expect(problems).toEqual([
+      'GATEHOUSE_KEY_ENCRYPTION_KEY: must be 32 bytes, in base64 or hex (generate one: openssl rand -base64 32)',
+    ]);
+    expect(problems.join()).not.toContain(raw);
   });
 });
 
@@ -219,7 +291,7 @@ describe('problems', () => {
   test('several bad settings give one ConfigError listing all of them', () => {
     const env = {
       GATEHOUSE_SIGNING_KEY: 'short',
-      GATEHOUSE_ALGORITHM: 'RS256',
+      GATEHOUSE_ALGORITHM: 'RS512',
       GATEHOUSE_ACCESS_TOKEN_LIFETIME: 'soon',
       GATEHOUSE_LEEWAY: '3601',
       GATEHOUSE_AUTH_HEADER_TYPES: ' , ',
@@ -242,7 +314,7 @@ describe('problems', () => {
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
       'GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 5)',
-      'GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got "RS256")',
+      'GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512, EdDSA, ES256, RS256 (got "RS512")',
       'GATEHOUSE_ACCESS_TOKEN_LIFETIME="soon": expected seconds (300) or a duration (5m, 12h, 1d)',
       'GATEHOUSE_LEEWAY="3601": must be between 0 and 3600',
       'GATEHOUSE_JTI_CLAIM="1jti": not a valid claim name',

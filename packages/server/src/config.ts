@@ -1,7 +1,17 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+/** Signed with a private key; anyone holding the published public key (JWKS) can verify. */
+export type AsymmetricAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = ['EdDSA', 'ES256', 'RS256'];
+export type JwsAlgorithm = HmacAlgorithm | AsymmetricAlgorithm;
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
+
+export function isHmacAlgorithm(algorithm: JwsAlgorithm): algorithm is HmacAlgorithm {
+  return algorithm.startsWith('HS');
+}
 
 export interface JwtConfig {
   /** Seconds. */
@@ -10,9 +20,14 @@ export interface JwtConfig {
   readonly rotateRefreshTokens: boolean;
   readonly blacklistAfterRotation: boolean;
   readonly updateLastLogin: boolean;
-  readonly algorithm: HmacAlgorithm;
-  /** Unset: a key is generated on first start and kept in the database. */
+  readonly algorithm: JwsAlgorithm;
+  /** An HMAC secret. Unset: keys are generated on first start and kept in the database (`gatehouse keys`). */
   readonly signingKey: string | undefined;
+  /**
+   * 32 bytes that encrypt the keys kept in the database (AES-256-GCM). Required for the asymmetric
+   * algorithms; without it, HMAC secrets are kept unencrypted, as before keys had their own table.
+   */
+  readonly keyEncryptionKey?: Buffer;
   readonly audience: string | undefined;
   readonly issuer: string | undefined;
   /** Seconds of clock skew tolerated on `exp`/`nbf`. */
@@ -58,6 +73,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
   readonly passwordMinLength: number;
+  /** The built web app, served at `/`; undefined: none (an API-only deployment). */
+  readonly webRoot: string | undefined;
   readonly jwt: JwtConfig;
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
@@ -77,6 +94,8 @@ export const ARGON2_FLOOR: PasswordHashConfig = { memoryCost: 19456, timeCost: 2
 export const MIN_SIGNING_KEY_BYTES = 32;
 export const DEFAULT_DATABASE_PATH = path.join('data', 'gatehouse.sqlite3');
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
+/** Where `npm run build` puts apps/web, from src/ and dist/ alike. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
 
 const PREFIX = 'GATEHOUSE_';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -118,10 +137,39 @@ export function parseConfig(env: Env): Config {
     );
   }
   const algorithm = read(PREFIX + 'ALGORITHM') ?? 'HS256';
-  if (!HMAC_ALGORITHMS.includes(algorithm as HmacAlgorithm)) {
+  const knownAlgorithm = JWS_ALGORITHMS.includes(algorithm as JwsAlgorithm);
+  if (!knownAlgorithm) {
     problem(
       `${PREFIX}ALGORITHM`,
-      `must be one of ${HMAC_ALGORITHMS.join(', ')} (got ${JSON.stringify(algorithm)})`,
+      `must be one of ${JWS_ALGORITHMS.join(', ')} (got ${JSON.stringify(algorithm)})`,
+    );
+  }
+  const asymmetric = knownAlgorithm && !isHmacAlgorithm(algorithm as JwsAlgorithm);
+  if (asymmetric && signingKey !== undefined) {
+    problem(
+      `${PREFIX}SIGNING_KEY`,
+      `is an HMAC secret, for HS256, HS384 or HS512 only; ${algorithm} keys are generated and kept in the ` +
+        'database (gatehouse keys): unset it',
+    );
+  }
+  // Never echoed in a problem: it is a secret.
+  const rawKek = read(PREFIX + 'KEY_ENCRYPTION_KEY');
+  const keyEncryptionKey = rawKek === undefined ? undefined : keyBytes(rawKek);
+  if (rawKek !== undefined && keyEncryptionKey === undefined) {
+    problem(
+      `${PREFIX}KEY_ENCRYPTION_KEY`,
+      'must be 32 bytes, in base64 or hex (generate one: openssl rand -base64 32)',
+    );
+  }
+  // A private key in the clear next to the data would go wherever a dump or backup goes, and a generated
+  // key-encryption key could only be stored next to it: an asymmetric deployment (services trusting one
+  // key) is refused at start rather than kept that way. HMAC keeps working without one, as before (a
+  // first `npm start` needs no setup), its secret in the clear; `gatehouse doctor` warns in production.
+  if (asymmetric && rawKek === undefined) {
+    problem(
+      `${PREFIX}KEY_ENCRYPTION_KEY`,
+      `required with ${PREFIX}ALGORITHM=${algorithm}: the private key is kept in the database, encrypted ` +
+        'with it (generate one: openssl rand -base64 32, and keep it in your secret manager)',
     );
   }
 
@@ -132,8 +180,9 @@ export function parseConfig(env: Env): Config {
     blacklistAfterRotation: jwtSetting('BLACKLIST_AFTER_ROTATION', true, boolean),
     // simplejwt's default is False; Gatehouse keeps last_login (written at most once a minute per user).
     updateLastLogin: jwtSetting('UPDATE_LAST_LOGIN', true, boolean),
-    algorithm: algorithm as HmacAlgorithm,
+    algorithm: algorithm as JwsAlgorithm,
     signingKey,
+    ...(keyEncryptionKey !== undefined && { keyEncryptionKey }),
     audience: read(PREFIX + 'AUDIENCE'),
     issuer: read(PREFIX + 'ISSUER'),
     leeway: jwtSetting('LEEWAY', 0, (raw) => integer(raw, 0, 3600)),
@@ -178,6 +227,14 @@ export function parseConfig(env: Env): Config {
     return fallback;
   };
 
+  // Not through read(): set but empty means no web app, where unset means the built one.
+  const webRoot = (): string | undefined => {
+    known.add(`${PREFIX}WEB_ROOT`);
+    const raw = env[`${PREFIX}WEB_ROOT`];
+    if (raw === undefined) return DEFAULT_WEB_ROOT;
+    return raw.trim() === '' ? undefined : path.resolve(raw.trim());
+  };
+
   const production = read('NODE_ENV') === 'production';
   const config: Config = {
     host: read('HOST') ?? '127.0.0.1',
@@ -192,6 +249,7 @@ export function parseConfig(env: Env): Config {
     passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
     rateLimits: setting(`${PREFIX}RATE_LIMITS`, true, boolean),
     trustedProxies: Object.freeze(setting(`${PREFIX}TRUSTED_PROXIES`, [], proxyList)),
+    webRoot: webRoot(),
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
@@ -217,6 +275,16 @@ function duration(raw: string): Parsed<number> {
   const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1);
   if (seconds < 1 || seconds > 10 * 365 * 86400) return { problem: 'must be between 1 second and 10 years' };
   return { value: seconds };
+}
+
+/** 32 bytes written as 64 hex digits or as base64 / base64url (padded or not). */
+function keyBytes(raw: string): Buffer | undefined {
+  const bytes = /^[0-9a-f]{64}$/i.test(raw)
+    ? Buffer.from(raw, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(raw)
+      ? Buffer.from(raw, 'base64') // Node's base64 decoder reads the URL-safe alphabet too
+      : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
 }
 
 function boolean(raw: string): Parsed<boolean> {

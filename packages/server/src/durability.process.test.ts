@@ -1,10 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { freePort } from './testing/free-port.js';
+import {
+  assertServerBuilt,
+  killServers,
+  startServer,
+  waitReady,
+  type ServerProcess,
+} from './testing/server-process.js';
 
 /**
  * "Nothing acknowledged is ever lost": a burst of writes is answered, the server is SIGKILLed the moment
@@ -12,120 +16,36 @@ import { freePort } from './testing/free-port.js';
  * same database must show every acknowledged change in effect.
  */
 
-const SERVER_JS = fileURLToPath(new URL('../dist/server.js', import.meta.url));
-const READY_TIMEOUT_MS = 15_000;
 const CYCLES = 3;
 const PASSWORD = 'tangerine-kayak-42';
 const NEW_PASSWORD = 'marmalade-canoe-77';
 const BLACKLISTED = '{"detail":"Token is blacklisted","code":"token_not_valid"}';
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface ServerProcess {
-  child: ChildProcess;
-  base: string;
-  stdout(): string;
-  stderr(): string;
-  closed: Promise<Exit>;
-}
 
 interface Pair {
   refresh: string;
   access: string;
 }
 
-const running = new Set<ChildProcess>();
 let dir: string;
 let dbFile: string;
 
-beforeAll(() => {
-  if (!fs.existsSync(SERVER_JS)) {
-    throw new Error(
-      `${SERVER_JS} does not exist: run npm run build first (these tests spawn the built server)`,
-    );
-  }
-});
+beforeAll(assertServerBuilt);
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-durability-'));
   dbFile = path.join(dir, 'db.sqlite3');
 });
 
-async function killAll(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  running.clear();
-}
-
 afterEach(async () => {
-  await killAll();
+  await killServers();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-afterAll(killAll);
+afterAll(killServers);
 
-function childEnv(port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
-  );
-  return {
-    ...env,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${dbFile}`,
-    NODE_ENV: 'production',
-    // Dozens of registrations from 127.0.0.1 in a few seconds.
-    GATEHOUSE_RATE_LIMITS: 'false',
-  };
-}
-
-function startServer(port: number): ServerProcess {
-  const child = spawn(process.execPath, [SERVER_JS], { cwd: dir, env: childEnv(port), stdio: 'pipe' });
-  running.add(child);
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  return { child, base: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, closed };
-}
-
-async function startReadyServer(): Promise<ServerProcess> {
-  const server = startServer(await freePort());
-  let exited: Exit | undefined;
-  void server.closed.then((exit) => (exited = exit));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`server exited (${JSON.stringify(exited)}) before it was ready:\n${server.stderr()}`);
-    }
-    try {
-      const response = await fetch(`${server.base}/api/`);
-      await response.arrayBuffer();
-      if (response.status === 200) return server;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`server not ready within ${READY_TIMEOUT_MS} ms:\n${server.stdout()}\n${server.stderr()}`);
+function startReadyServer(): Promise<ServerProcess> {
+  // Dozens of registrations from 127.0.0.1 in a few seconds: no rate limits.
+  return startServer({ DATABASE_URL: `sqlite:${dbFile}`, GATEHOUSE_RATE_LIMITS: 'false' }).then(waitReady);
 }
 
 interface Answer {

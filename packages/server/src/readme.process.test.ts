@@ -43,6 +43,19 @@ test('the README opens with the install-and-run and install-and-test commands', 
   expect(blocks[1]).toBe('npm install && npm test');
 });
 
+test('the first command shows the web app: `npm start` built it and serves it at /', async () => {
+  const page = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  const html = await page.text();
+  expect(html).toContain('<div id="root"></div>');
+  const script = /<script[^>]* src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(script, html).toBeDefined();
+  const asset = await fetch(`${base}${script}`);
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+});
+
 test('the quick start works as written against `npm start`', () => {
   const quickStart = blocks[2] ?? '';
   expect(quickStart).toContain('npx gatehouse demo');

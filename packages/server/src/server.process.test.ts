@@ -327,6 +327,37 @@ describe('start-up and shutdown', () => {
     expect(fs.existsSync(dbFile)).toBe(false);
   });
 
+  test('EdDSA: keys sealed with one key-encryption key; started with another, exit code 2 and why', async () => {
+    const eddsa = {
+      GATEHOUSE_ALGORITHM: 'EdDSA',
+      GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('hex'),
+    };
+    const first = startServer(await freePort(), eddsa);
+    await waitReady(first);
+    const { keys } = (await (await fetch(`${first.base}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(keys).toHaveLength(1);
+    first.child.kill('SIGTERM');
+    expect(await first.closed).toEqual({ code: 0, signal: null });
+
+    const wrong = startServer(await freePort(), {
+      ...eddsa,
+      GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64'),
+    });
+    expect(await wrong.closed).toEqual({ code: 2, signal: null });
+    expect(wrong.stderr()).toMatch(
+      new RegExp(
+        '^gatehouse: Invalid configuration:\\n  - GATEHOUSE_KEY_ENCRYPTION_KEY: is not the key signing key ' +
+          `${keys[0]?.kid} was encrypted with \\(key-encryption key id [\\w-]{11}; this one is [\\w-]{11}\\): ` +
+          'set the key it was encrypted with\\n$',
+      ),
+    );
+    const unset = startServer(await freePort(), { GATEHOUSE_ALGORITHM: 'EdDSA' });
+    expect(await unset.closed).toEqual({ code: 2, signal: null });
+    expect(unset.stderr()).toMatch(/GATEHOUSE_KEY_ENCRYPTION_KEY: required with GATEHOUSE_ALGORITHM=EdDSA/);
+  });
+
   test('SIGTERM shuts the server down with exit code 0', async () => {
     const server = await startReadyServer();
     server.child.kill('SIGTERM');

@@ -1,6 +1,5 @@
 import { createApp } from './app.js';
 import { createPasswordHasher } from './auth/passwords.js';
-import { resolveSigningKey } from './auth/signing-key.js';
 import { ConfigError, parseConfig } from './config.js';
 import { loggerOptions } from './logger.js';
 import { describeDatabase, openStore } from './store/open-store.js';
@@ -20,17 +19,21 @@ async function main(): Promise<void> {
 
   const store = openStore(config.database);
   await store.migrate();
-  const signingKey = await resolveSigningKey(config.jwt, store, new Date());
+  // Opens the signing keys too (GATEHOUSE_SIGNING_KEY, or the database's, created on first start).
   const app = await createApp({
     config,
     store,
-    signingKey,
     hasher: createPasswordHasher(config.passwordHash),
     logger: loggerOptions(config),
   });
   app.addHook('onClose', () => store.close());
 
   let closing = false;
+  // Requests in flight at SIGTERM finish; their keep-alive connections then close rather than idle until
+  // their timeout (72 s), which would hold the shutdown that long.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
@@ -51,6 +54,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // The signing keys in the database do not open with GATEHOUSE_KEY_ENCRYPTION_KEY (or without it).
+  if (error instanceof ConfigError) {
+    console.error(`gatehouse: ${error.message}`);
+    process.exit(2);
+  }
   console.error('gatehouse: failed to start:', error);
   process.exit(1);
 });

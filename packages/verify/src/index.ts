@@ -1,1 +1,11 @@
-export {};
+export { readBearer } from './bearer.js';
+export { createVerifier } from './verifier.js';
+export { ALGORITHMS } from './types.js';
+export type {
+  AccessClaims,
+  Algorithm,
+  Verifier,
+  VerifierOptions,
+  VerifyFailureCode,
+  VerifyResult,
+} from './types.js';

@@ -1,12 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TOKEN_MAX_LENGTH } from '@gatehouse/contract';
-import type { HmacAlgorithm } from '../config.js';
+import type { JwsAlgorithm } from '../config.js';
+import { hmacKey, type JwsKey } from './jws-key.js';
 
 export type JwtClaims = Record<string, unknown>;
 
 export type JwtFailure =
   | 'malformed'
   | 'unsupported_header'
+  /** The token names a key (`kid`) this server does not have (yet: another instance may have rotated). */
+  | 'unknown_key'
   | 'bad_signature'
   | 'expired'
   | 'not_yet_valid'
@@ -15,40 +17,55 @@ export type JwtFailure =
 
 export type JwtVerification = { ok: true; claims: JwtClaims } | { ok: false; reason: JwtFailure };
 
-export interface JwtCodecOptions {
-  algorithm: HmacAlgorithm;
-  key: string;
+/** Where the codec's keys come from: one fixed key, or the key ring kept in the database (key-ring.ts). */
+export interface KeySource {
+  /** The key new tokens are signed with; `now` in seconds since the epoch. */
+  signer(now: number): JwsKey;
+  /** The key a token's `kid` header names, or undefined. */
+  find(kid: unknown, now: number): JwsKey | undefined;
+  /** Loads keys added elsewhere (rate-limited); true when there are new ones to try. */
+  refresh?(): Promise<boolean>;
+}
+
+interface CodecClaimsOptions {
   audience?: string | undefined;
   issuer?: string | undefined;
   /** Seconds. */
   leeway: number;
 }
 
+/** Either one fixed HMAC secret (GATEHOUSE_SIGNING_KEY, tests) or a source of keys. */
+export type JwtCodecOptions = CodecClaimsOptions & { algorithm: JwsAlgorithm } & (
+    { key: string } | { keys: KeySource }
+  );
+
 export interface JwtCodec {
-  sign(claims: JwtClaims): string;
+  /** `now` (seconds) picks the signing key when keys rotate; the current time by default. */
+  sign(claims: JwtClaims, now?: number): string;
   /** `now` in seconds since the epoch. */
   verify(token: string, now: number): JwtVerification;
+  /** After an `unknown_key`: loads keys rotated in by another instance; true if verifying again may help. */
+  refreshKeys(): Promise<boolean>;
 }
 
-const DIGESTS: Record<HmacAlgorithm, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
- * Compact JWS with HMAC, on node:crypto: a few microseconds per verification, where WebCrypto-based
- * libraries cost tens. The accepted algorithm is pinned to the configured one: the token's `alg` header
- * only has to match it and never selects anything (no `none`, no key confusion, no `jwk`/`jku`/`kid`
- * lookups, unknown `crit` refused).
+ * Compact JWS on node:crypto: a few microseconds per HMAC verification, where WebCrypto-based libraries
+ * cost tens. The accepted algorithm is pinned to the configured one: the token's `alg` header only has to
+ * match it and never selects anything (no `none`, no key confusion: an HS256 token is refused by an EdDSA
+ * server whatever its MAC key). `kid` picks among this server's own keys only; `jwk`/`jku`/`x5u` are never
+ * fetched or used; unknown `crit` is refused.
  */
 export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
-  const digest = DIGESTS[options.algorithm];
-  const key = Buffer.from(options.key, 'utf8');
-  const header = encodeJson({ alg: options.algorithm, typ: 'JWT' });
-  const mac = (input: string) => createHmac(digest, key).update(input).digest('base64url');
+  const { algorithm } = options;
+  const keys = 'keys' in options ? options.keys : fixedKey(hmacKey(algorithm, undefined, options.key));
 
   return {
-    sign(claims) {
-      const signingInput = `${header}.${encodeJson(claims)}`;
-      return `${signingInput}.${mac(signingInput)}`;
+    sign(claims, now = Math.floor(Date.now() / 1000)) {
+      const key = keys.signer(now);
+      const signingInput = `${key.header}.${encodeJson(claims)}`;
+      return `${signingInput}.${key.sign(signingInput)}`;
     },
     verify(token, now) {
       if (token.length > TOKEN_MAX_LENGTH) return { ok: false, reason: 'malformed' };
@@ -60,22 +77,27 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
       }
       const parsedHeader = decodeJson(encodedHeader);
       if (!parsedHeader) return { ok: false, reason: 'malformed' };
-      if (!headerAcceptable(parsedHeader, options.algorithm))
-        return { ok: false, reason: 'unsupported_header' };
-      // Compare the canonical encodings, so a signature re-encoded with other trailing bits is refused too.
-      const expected = Buffer.from(mac(`${encodedHeader}.${encodedPayload}`));
-      const given = Buffer.from(signature);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      if (!headerAcceptable(parsedHeader, algorithm)) return { ok: false, reason: 'unsupported_header' };
+      const key = keys.find(parsedHeader.kid, now);
+      // The second test is a belt to the braces of the key ring, which holds keys of one algorithm only.
+      if (!key || key.algorithm !== algorithm) return { ok: false, reason: 'unknown_key' };
+      if (!key.verify(`${encodedHeader}.${encodedPayload}`, signature)) {
         return { ok: false, reason: 'bad_signature' };
       }
       const claims = decodeJson(encodedPayload);
       if (!claims) return { ok: false, reason: 'malformed' };
       return checkClaims(claims, now, options);
     },
+    refreshKeys: () => keys.refresh?.() ?? Promise.resolve(false),
   };
 }
 
-function headerAcceptable(header: JwtClaims, algorithm: HmacAlgorithm): boolean {
+/** One key for everything: the token's `kid`, if any, selects nothing (simplejwt's single SIGNING_KEY). */
+export function fixedKey(key: JwsKey): KeySource {
+  return { signer: () => key, find: () => key };
+}
+
+function headerAcceptable(header: JwtClaims, algorithm: JwsAlgorithm): boolean {
   if (header.alg !== algorithm) return false;
   if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
     return false;
@@ -84,7 +106,7 @@ function headerAcceptable(header: JwtClaims, algorithm: HmacAlgorithm): boolean 
   return header.crit === undefined;
 }
 
-function checkClaims(claims: JwtClaims, now: number, options: JwtCodecOptions): JwtVerification {
+function checkClaims(claims: JwtClaims, now: number, options: CodecClaimsOptions): JwtVerification {
   const { exp, nbf, iat, aud, iss } = claims;
   if (!isNumericDate(exp)) return { ok: false, reason: 'malformed' };
   if (exp <= now - options.leeway) return { ok: false, reason: 'expired' };

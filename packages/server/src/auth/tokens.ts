@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JwtConfig, SessionConfig } from '../config.js';
 import type { Store, User } from '../store/store.js';
-import type { JwtClaims, JwtCodec } from './jwt.js';
+import type { JwtClaims, JwtCodec, JwtVerification } from './jwt.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -90,22 +90,34 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
   const sign = (type: TokenType, user: User, sessionId: string, now: Date, jti = newJti()): string => {
     const iat = seconds(now);
     const lifetime = type === 'access' ? jwt.accessTokenLifetime : jwt.refreshTokenLifetime;
-    return codec.sign({
-      [jwt.tokenTypeClaim]: type,
-      exp: iat + lifetime,
+    return codec.sign(
+      {
+        [jwt.tokenTypeClaim]: type,
+        exp: iat + lifetime,
+        iat,
+        [jwt.jtiClaim]: jti,
+        [jwt.userIdClaim]: user.id,
+        username: user.username,
+        [SESSION_CLAIM]: sessionId,
+        ...(jwt.audience !== undefined && { aud: jwt.audience }),
+        ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
+      },
       iat,
-      [jwt.jtiClaim]: jti,
-      [jwt.userIdClaim]: user.id,
-      username: user.username,
-      [SESSION_CLAIM]: sessionId,
-      ...(jwt.audience !== undefined && { aud: jwt.audience }),
-      ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
-    });
+    );
   };
   const expiry = (now: Date) => new Date(now.getTime() + jwt.refreshTokenLifetime * 1000);
 
-  const decode = (token: string, expected: TokenType | undefined, now: Date): Decoded => {
+  /**
+   * A kid this instance does not know may be a key another instance has just added: the keys are
+   * reloaded (rate-limited) and the token tried once more. Otherwise no promise is made on this path.
+   */
+  const verifyToken = (token: string, now: Date): JwtVerification | Promise<JwtVerification> => {
     const verified = codec.verify(token, seconds(now));
+    if (verified.ok || verified.reason !== 'unknown_key') return verified;
+    return codec.refreshKeys().then((changed) => (changed ? codec.verify(token, seconds(now)) : verified));
+  };
+
+  const decode = (verified: JwtVerification, expected: TokenType | undefined): Decoded => {
     if (!verified.ok) return { ok: false, reason: 'invalid' };
     const claims: JwtClaims = verified.claims;
     const type = claims[jwt.tokenTypeClaim];
@@ -144,7 +156,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
 
     async refresh(token, options = {}) {
       const now = clock();
-      const decoded = decode(token, 'refresh', now);
+      const verified = verifyToken(token, now);
+      const decoded = decode(verified instanceof Promise ? await verified : verified, 'refresh');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
       const child = jwt.rotateRefreshTokens
@@ -206,7 +219,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
 
     async blacklist(token) {
       const now = clock();
-      const decoded = decode(token, 'refresh', now);
+      const verified = verifyToken(token, now);
+      const decoded = decode(verified instanceof Promise ? await verified : verified, 'refresh');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
       const outcome = await store.revokeRefreshToken(decoded.jti, decoded.userId, now);
@@ -215,7 +229,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
     },
 
     async verify(token) {
-      const decoded = decode(token, undefined, clock());
+      const verified = verifyToken(token, clock());
+      const decoded = decode(verified instanceof Promise ? await verified : verified, undefined);
       if (!decoded.ok) return decoded;
       const revoked =
         decoded.type === 'refresh'
@@ -226,7 +241,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
 
     async authenticate(token) {
       const now = clock();
-      const decoded = decode(token, 'access', now);
+      const verified = verifyToken(token, now);
+      const decoded = decode(verified instanceof Promise ? await verified : verified, 'access');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'no_user_id' };
       // Every access token Gatehouse issues names its session; one without cannot be revoked, so it is refused.

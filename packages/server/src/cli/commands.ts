@@ -1,3 +1,12 @@
+import {
+  ACTIVATION_DELAY,
+  keyAlgorithmOf,
+  newSigningKey,
+  openSigningKeys,
+  pickSigner,
+  usableKeys,
+} from '../auth/signing-keys.js';
+import type { JwtConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { NewAccount, UsersService } from '../users/users-service.js';
 import { CommandError, writeLine, type CliIo } from './io.js';
@@ -8,6 +17,7 @@ export interface CommandContext {
   users: UsersService;
   clock: () => Date;
   passwordMinLength: number;
+  jwt: JwtConfig;
 }
 
 /** Tutorial A's users and the reference's superuser (../shared/reference/contract.md's seed users). */
@@ -86,5 +96,84 @@ export async function demo(ctx: CommandContext): Promise<void> {
       ctx.io.stdout,
       `${account.username}: ${taken ? 'exists' : 'created'} (password ${account.password})`,
     );
+  }
+}
+
+const ENV_KEY_NOTE =
+  'GATEHOUSE_SIGNING_KEY is set: tokens are signed with it, not with the keys in the database.';
+
+/** One line per key, newest first: kid, algorithm, status (signing, active or retired), created, retired. */
+export async function listKeys({ io, store, clock, jwt }: CommandContext): Promise<void> {
+  if (jwt.signingKey !== undefined) writeLine(io.stdout, ENV_KEY_NOTE);
+  const records = await store.listSigningKeys();
+  if (records.length === 0)
+    writeLine(io.stdout, 'No signing keys yet: the server creates one on first start.');
+  const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+  const usable = usableKeys(records, jwt.algorithm).map((r) => ({
+    kid: r.kid,
+    createdAt: seconds(r.createdAt),
+  }));
+  const signer = jwt.signingKey === undefined ? pickSigner(usable, seconds(clock()))?.kid : undefined;
+  for (const record of records) {
+    const status = record.kid === signer ? 'signing' : record.status;
+    const retired = record.retiredAt?.toISOString() ?? '-';
+    writeLine(
+      io.stdout,
+      [record.kid, record.algorithm, status, record.createdAt.toISOString(), retired].join('\t'),
+    );
+  }
+}
+
+/** A new key for GATEHOUSE_ALGORITHM; the older ones keep verifying until they are retired. */
+export async function rotateKeys({ io, store, clock, jwt }: CommandContext): Promise<void> {
+  if (jwt.signingKey !== undefined) {
+    throw new CommandError(
+      `${ENV_KEY_NOTE} Rotating it means changing that variable (tokens signed with the old value stop ` +
+        'working at once); unset it to keep keys in the database and rotate them with this command.',
+    );
+  }
+  // A key sealed with another key-encryption key than the servers' would not open there: the existing
+  // keys must open with this one first (a ConfigError otherwise).
+  await openSigningKeys(usableKeys(await store.listSigningKeys(), jwt.algorithm), jwt, store);
+  const now = clock();
+  const key = newSigningKey(jwt, now);
+  await store.addSigningKey(key);
+  const from = new Date(now.getTime() + ACTIVATION_DELAY * 1000).toISOString();
+  writeLine(
+    io.stdout,
+    `Added ${key.algorithm} key ${key.kid}: published now, it signs new tokens from ${from} (once every ` +
+      'server has loaded it). Tokens signed with older keys stay valid until you retire those keys ' +
+      '(gatehouse keys retire <kid>).',
+  );
+  if (jwt.keyEncryptionKey === undefined) {
+    writeLine(
+      io.stderr,
+      'Warning: the secret is stored unencrypted, next to the data; set GATEHOUSE_KEY_ENCRYPTION_KEY ' +
+        '(openssl rand -base64 32) and the servers encrypt it at their next start.',
+    );
+  }
+}
+
+/** Tokens signed with a retired key are refused; the key signing new tokens cannot be retired. */
+export async function retireKey({ io, store, clock, jwt }: CommandContext, kid: string): Promise<void> {
+  const algorithm = keyAlgorithmOf(jwt.algorithm);
+  const outcome = await store.retireSigningKey(kid, algorithm, clock());
+  switch (outcome) {
+    case 'retired':
+      writeLine(
+        io.stdout,
+        `Retired ${kid}: tokens signed with it are refused, by every server within a minute and by ` +
+          'services using @gatehouse/verify once their cached JWKS expires (5 minutes).',
+      );
+      return;
+    case 'unknown':
+      throw new CommandError(`No signing key ${kid} (gatehouse keys list shows them).`);
+    case 'already_retired':
+      throw new CommandError(`${kid} is already retired.`);
+    case 'newest':
+      throw new CommandError(
+        `${kid} is the newest active ${algorithm} key, the one that signs (or is about to): ` +
+          'add a new one with gatehouse keys rotate first.',
+      );
   }
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { resolveSigningKey } from '../auth/signing-key.js';
+import { openKeyRing } from '../auth/key-ring.js';
+import { newSigningKey } from '../auth/signing-keys.js';
 import { parseConfig, type Config } from '../config.js';
 import { openStore } from '../store/open-store.js';
 import { diagnose, duration, formatFinding, keyWeakness, type DoctorFacts, type Finding } from './doctor.js';
@@ -14,6 +15,8 @@ const STRONG_KEY =
   'c0b5e1f2d3a4968778695a4b3c2d1e0f1f2e3d4c5b6a79880f1e2d3c4b5a6978' +
   '8a9b0c1d2e3f4051627384950a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d';
 const FIX_KEY = 'set 64 random bytes: openssl rand -hex 64';
+const KEK = Buffer.alloc(32, 1).toString('base64');
+const OTHER_KEK = Buffer.alloc(32, 2).toString('hex');
 
 function config(env: Record<string, string> = {}): Config {
   return parseConfig({ DATABASE_URL: 'sqlite:/srv/gatehouse/db.sqlite3', ...env });
@@ -47,7 +50,7 @@ describe('diagnose', () => {
   test('the defaults, outside production, pass every check', () => {
     expect(diagnose(config(), facts()).map(formatFinding)).toEqual([
       'OK    database: sqlite /srv/gatehouse/db.sqlite3',
-      'OK    signing key: generated and stored in /srv/gatehouse/db.sqlite3 (secret jwt_signing_key)',
+      'OK    signing key: generated and stored in /srv/gatehouse/db.sqlite3 (table signing_keys)',
       'OK    CORS: no origin listed (same origin only)',
       'OK    HTTPS: HOST=127.0.0.1, reachable from this machine only ' +
         '(a reverse proxy here needs GATEHOUSE_TRUSTED_PROXIES=127.0.0.1 for client IPs and HTTPS)',
@@ -131,9 +134,10 @@ describe('diagnose', () => {
         'OK    signing key: not generated yet: 64 random bytes are stored in /srv/gatehouse/db.sqlite3 on first start',
       );
       expect(line('signing key', config(PRODUCTION))).toBe(
-        'WARN  signing key: generated and stored in /srv/gatehouse/db.sqlite3 (secret jwt_signing_key), ' +
+        'WARN  signing key: generated and stored in /srv/gatehouse/db.sqlite3 (table signing_keys), ' +
           'next to the data: a copy or dump of the database leaks it' +
-          ' — set GATEHOUSE_SIGNING_KEY from a secret manager (openssl rand -hex 64; existing tokens stop working)',
+          ' — set GATEHOUSE_KEY_ENCRYPTION_KEY (openssl rand -base64 32, from a secret manager) to keep it encrypted, ' +
+          'or GATEHOUSE_SIGNING_KEY (openssl rand -hex 64; existing tokens stop working)',
       );
       expect(finding('signing key', config(PRODUCTION), facts({ storedSigningKey: false })).level).toBe(
         'WARN',
@@ -141,6 +145,44 @@ describe('diagnose', () => {
       expect(line('signing key', config(), facts({ database: 'memory', databasePath: ':memory:' }))).toBe(
         'OK    signing key: generated at each start (in-memory database)',
       );
+    });
+
+    test('with a key-encryption key: stored encrypted, which production accepts', () => {
+      const env = { ...PRODUCTION, GATEHOUSE_KEY_ENCRYPTION_KEY: KEK };
+      expect(line('signing key', config(env))).toBe(
+        'OK    signing key: generated and stored in /srv/gatehouse/db.sqlite3 ' +
+          '(table signing_keys, encrypted with GATEHOUSE_KEY_ENCRYPTION_KEY)',
+      );
+      expect(
+        line(
+          'signing key',
+          config({ ...env, GATEHOUSE_ALGORITHM: 'EdDSA' }),
+          facts({ storedSigningKey: false }),
+        ),
+      ).toBe(
+        'OK    signing key: not generated yet: an EdDSA key pair is stored in /srv/gatehouse/db.sqlite3 ' +
+          'on first start, encrypted with GATEHOUSE_KEY_ENCRYPTION_KEY',
+      );
+    });
+
+    test('stored keys that the key-encryption key does not open: FAIL', () => {
+      const eddsa = config({ GATEHOUSE_ALGORITHM: 'EdDSA', GATEHOUSE_KEY_ENCRYPTION_KEY: KEK });
+      const stored = newSigningKey(eddsa.jwt, NOW);
+      const signingKeys = [{ kid: stored.kid, algorithm: stored.algorithm, privateKey: stored.privateKey }];
+      expect(finding('signing key', eddsa, facts({ signingKeys })).level).toBe('OK');
+      const other = config({ GATEHOUSE_ALGORITHM: 'EdDSA', GATEHOUSE_KEY_ENCRYPTION_KEY: OTHER_KEK });
+      expect(line('signing key', other, facts({ signingKeys }))).toMatch(
+        new RegExp(
+          `^FAIL  signing key: GATEHOUSE_KEY_ENCRYPTION_KEY: is not the key signing key ${stored.kid} was ` +
+            'encrypted with .*: the server refuses to start — set GATEHOUSE_KEY_ENCRYPTION_KEY to the key the ' +
+            'signing keys were encrypted with$',
+        ),
+      );
+      // Keys of another algorithm are not used, and not checked.
+      expect(
+        finding('signing key', config({ GATEHOUSE_KEY_ENCRYPTION_KEY: OTHER_KEK }), facts({ signingKeys }))
+          .level,
+      ).toBe('OK');
     });
   });
 
@@ -450,17 +492,34 @@ describe('gatehouse doctor', () => {
   test('production with the generated key stored in the database: WARN, exit 0', async () => {
     const store = openStore({ kind: 'sqlite', path: dbPath });
     await store.migrate();
-    await resolveSigningKey(config().jwt, store, NOW);
+    await openKeyRing({ jwt: config().jwt, store });
     await store.close();
 
     const run = await cli(['doctor'], { NODE_ENV: 'production' });
     expect(run.code).toBe(0);
     expect(lines(run.stdout)).toContain(
-      `WARN  signing key: generated and stored in ${dbPath} (secret jwt_signing_key), ` +
+      `WARN  signing key: generated and stored in ${dbPath} (table signing_keys), ` +
         'next to the data: a copy or dump of the database leaks it' +
-        ' — set GATEHOUSE_SIGNING_KEY from a secret manager (openssl rand -hex 64; existing tokens stop working)',
+        ' — set GATEHOUSE_KEY_ENCRYPTION_KEY (openssl rand -base64 32, from a secret manager) to keep it encrypted, ' +
+        'or GATEHOUSE_SIGNING_KEY (openssl rand -hex 64; existing tokens stop working)',
     );
     expect(lines(run.stdout).at(-1)).toBe('doctor: 0 failures, 1 warning');
+  });
+
+  test('keys stored under another key-encryption key: FAIL, exit 1', async () => {
+    const eddsa = { GATEHOUSE_ALGORITHM: 'EdDSA', GATEHOUSE_KEY_ENCRYPTION_KEY: KEK };
+    const store = openStore({ kind: 'sqlite', path: dbPath });
+    await store.migrate();
+    await openKeyRing({ jwt: config(eddsa).jwt, store });
+    await store.close();
+
+    expect((await cli(['doctor'], eddsa)).code).toBe(0);
+    const run = await cli(['doctor'], { ...eddsa, GATEHOUSE_KEY_ENCRYPTION_KEY: OTHER_KEK });
+    expect(run.code).toBe(1);
+    expect(
+      lines(run.stdout)[1]?.startsWith('FAIL  signing key: GATEHOUSE_KEY_ENCRYPTION_KEY: is not the key'),
+    ).toBe(true);
+    expect(lines(run.stdout).at(-1)).toBe('doctor: 1 failure, 0 warnings');
   });
 
   test('doctor reads an unmigrated database without migrating it', async () => {

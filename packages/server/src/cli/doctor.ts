@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { ARGON2_FLOOR, type Config } from '../config.js';
+import { keyAlgorithmOf, openProblem, openStoredKey, usableKeys } from '../auth/signing-keys.js';
+import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
+import type { SigningKeyRecord } from '../store/store.js';
 import { writeLine, type CliIo } from './io.js';
 
 export type Level = 'FAIL' | 'WARN' | 'OK';
@@ -24,13 +26,17 @@ export interface DoctorFacts {
   database: 'memory' | 'missing' | 'no-schema' | 'unreachable' | 'ready';
   /** Why PostgreSQL could not be reached. */
   unreachable?: string;
-  /** The generated signing key (auth/signing-key.ts) is already stored in the database. */
+  /** A generated signing key of the configured algorithm is already stored in the database. */
   storedSigningKey: boolean;
+  /** The stored keys that are not retired (their private halves sealed), to check that they open. */
+  signingKeys?: readonly StoredKey[];
   /** The newest time the database records (users' `updated`, the audit log); undefined when empty. */
   newestTimestamp: Date | undefined;
 }
 
-/** auth/signing-key.ts keeps a generated key under this name. */
+export type StoredKey = Pick<SigningKeyRecord, 'kid' | 'algorithm' | 'privateKey'>;
+
+/** Where Gatehouse kept its generated key before migration 0002 moved it to the signing_keys table. */
 const SIGNING_KEY_SECRET = 'jwt_signing_key';
 const NEW_KEY = 'set 64 random bytes: openssl rand -hex 64';
 /** Published example and placeholder keys (jwt.io's, tutorials'), found anywhere in a key. */
@@ -87,8 +93,8 @@ export async function doctor(io: CliIo, config: Config, now = new Date()): Promi
 
 /**
  * Looks at the database without changing it: a missing file is not created and nothing is migrated.
- * Whether the generated signing key exists is read directly (read-only), because the Store's only way
- * to it, getOrCreateSecret, would create it.
+ * The tables are listed first (read-only), so that the store is only asked about tables that exist; a
+ * key generated before migration 0002 is still in the secrets table until the server next starts.
  */
 export async function gatherFacts(config: Config, now: Date): Promise<DoctorFacts> {
   if (config.database.kind === 'postgres') {
@@ -112,7 +118,11 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
     facts.storedSigningKey = inspected.secrets.has(SIGNING_KEY_SECRET);
     if (!inspected.tables.has('users') || !inspected.tables.has('audit_log'))
       return { ...facts, database: 'no-schema' };
-    return { ...facts, newestTimestamp: await newestTimestamp(config) };
+    return {
+      ...facts,
+      ...(await storedKeys(config, inspected.tables, facts.storedSigningKey)),
+      newestTimestamp: await newestTimestamp(config),
+    };
   }
   const file = config.database.path;
   const facts: DoctorFacts = {
@@ -131,7 +141,31 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
 
   // The Store has no "newest timestamp" query; its listings ordered newest first give the latest user
   // change and the latest audit entry (logins, which touch only last_login, are not seen).
-  return { ...facts, database: 'ready', newestTimestamp: await newestTimestamp(config) };
+  return {
+    ...facts,
+    ...(await storedKeys(config, tables, storedSigningKey)),
+    database: 'ready',
+    newestTimestamp: await newestTimestamp(config),
+  };
+}
+
+/** The signing keys that are not retired, through the store (listing changes nothing). */
+async function storedKeys(
+  config: Config,
+  tables: Set<string>,
+  legacySecret: boolean,
+): Promise<Pick<DoctorFacts, 'storedSigningKey' | 'signingKeys'>> {
+  if (!tables.has('signing_keys')) return { storedSigningKey: legacySecret };
+  const store = openStore(config.database);
+  try {
+    const active = (await store.listSigningKeys()).filter((key) => key.status === 'active');
+    return {
+      storedSigningKey: legacySecret || usableKeys(active, config.jwt.algorithm).length > 0,
+      signingKeys: active.map(({ kid, algorithm, privateKey }) => ({ kid, algorithm, privateKey })),
+    };
+  } finally {
+    await store.close();
+  }
 }
 
 async function newestTimestamp(config: Config): Promise<Date | undefined> {
@@ -219,18 +253,38 @@ function signingKey(config: Config, facts: DoctorFacts): Finding {
     }
     return { level: 'OK', check, message: `GATEHOUSE_SIGNING_KEY set (${Buffer.byteLength(key)} bytes)` };
   }
+  const kek = config.jwt.keyEncryptionKey;
+  const algorithm = keyAlgorithmOf(config.jwt.algorithm);
+  for (const stored of facts.signingKeys ?? []) {
+    if (stored.algorithm !== algorithm) continue;
+    const opened = openStoredKey(stored, kek);
+    if (!opened.ok) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `${openProblem(stored.kid, opened, kek)}: the server refuses to start`,
+        fix: 'set GATEHOUSE_KEY_ENCRYPTION_KEY to the key the signing keys were encrypted with',
+      };
+    }
+  }
   if (facts.database === 'memory') {
     return { level: 'OK', check, message: 'generated at each start (in-memory database)' };
   }
+  const sealed = kek === undefined ? '' : ', encrypted with GATEHOUSE_KEY_ENCRYPTION_KEY';
+  const generated = isHmacAlgorithm(config.jwt.algorithm)
+    ? '64 random bytes are'
+    : `an ${config.jwt.algorithm} key pair is`;
   const where = facts.storedSigningKey
-    ? `generated and stored in ${facts.databasePath} (secret ${SIGNING_KEY_SECRET})`
-    : `not generated yet: 64 random bytes are stored in ${facts.databasePath} on first start`;
-  if (!config.production) return { level: 'OK', check, message: where };
+    ? `generated and stored in ${facts.databasePath} (table signing_keys${sealed})`
+    : `not generated yet: ${generated} stored in ${facts.databasePath} on first start${sealed}`;
+  if (!config.production || kek !== undefined) return { level: 'OK', check, message: where };
   return {
     level: 'WARN',
     check,
     message: `${where}, next to the data: a copy or dump of the database leaks it`,
-    fix: 'set GATEHOUSE_SIGNING_KEY from a secret manager (openssl rand -hex 64; existing tokens stop working)',
+    fix:
+      'set GATEHOUSE_KEY_ENCRYPTION_KEY (openssl rand -base64 32, from a secret manager) to keep it encrypted, ' +
+      'or GATEHOUSE_SIGNING_KEY (openssl rand -hex 64; existing tokens stop working)',
   };
 }
 

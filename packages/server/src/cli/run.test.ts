@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { openKeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
-import { ARGON2_FLOOR } from '../config.js';
+import { ARGON2_FLOOR, parseConfig } from '../config.js';
 import { openStore } from '../store/open-store.js';
 import type { Store, User } from '../store/store.js';
 import { HELP, runCli } from './run.js';
@@ -120,14 +121,14 @@ describe('help and usage', () => {
 
   test('bad configuration exits 2 and lists every problem', async () => {
     const run = await cli(['migrate'], {
-      env: { GATEHOUSE_ACCESS_TOKEN_LIFETIME: 'abc', GATEHOUSE_ALGORITHM: 'RS256' },
+      env: { GATEHOUSE_ACCESS_TOKEN_LIFETIME: 'abc', GATEHOUSE_ALGORITHM: 'RS512' },
     });
     expect(run).toEqual({
       code: 2,
       stdout: '',
       stderr:
         'gatehouse: Invalid configuration:\n' +
-        '  - GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512 (got "RS256")\n' +
+        '  - GATEHOUSE_ALGORITHM: must be one of HS256, HS384, HS512, EdDSA, ES256, RS256 (got "RS512")\n' +
         '  - GATEHOUSE_ACCESS_TOKEN_LIFETIME="abc": expected seconds (300) or a duration (5m, 12h, 1d)\n',
     });
     expect(fs.existsSync(dbPath)).toBe(false);
@@ -135,8 +136,12 @@ describe('help and usage', () => {
 });
 
 describe('migrate', () => {
-  test('applies 0001_initial once; a second run has nothing to do', async () => {
-    expect(await cli(['migrate'])).toEqual({ code: 0, stdout: 'Applied 0001_initial\n', stderr: '' });
+  test('applies the migrations once; a second run has nothing to do', async () => {
+    expect(await cli(['migrate'])).toEqual({
+      code: 0,
+      stdout: 'Applied 0001_initial\nApplied 0002_signing_keys\n',
+      stderr: '',
+    });
     expect(fs.existsSync(dbPath)).toBe(true);
     expect(await cli(['migrate'])).toEqual({ code: 0, stdout: 'No migrations to apply.\n', stderr: '' });
   });
@@ -448,5 +453,161 @@ describe('flushexpiredtokens', () => {
     expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 1 expired refresh token.\n');
     expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 0 expired refresh tokens.\n');
     expect(await db.isRefreshTokenRevoked('live')).toBe(false);
+  });
+});
+
+describe('keys', () => {
+  const KEK = Buffer.alloc(32, 3).toString('base64');
+  const EDDSA = { GATEHOUSE_ALGORITHM: 'EdDSA', GATEHOUSE_KEY_ENCRYPTION_KEY: KEK };
+  const ISO = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+  /** `keys list` as [kid, algorithm, status] rows. */
+  const listed = async (env: Record<string, string> = {}) => {
+    const run = await cli(['keys', 'list'], { env });
+    expect(run.code).toBe(0);
+    return run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'))
+      .map(([kid, algorithm, status, created, retired]) => {
+        expect(created).toMatch(new RegExp(`^${ISO}$`));
+        expect(retired).toMatch(new RegExp(`^(-|${ISO})$`));
+        return [kid, algorithm, status];
+      });
+  };
+  /** What a server's first start does: the first key. */
+  const firstStart = async (env: Record<string, string> = {}) => {
+    await cli(['migrate'], { env });
+    const config = parseConfig({ DATABASE_URL: `sqlite:${dbPath}`, ...env });
+    const ring = await openKeyRing({ jwt: config.jwt, store: store() });
+    return ring.signer(Math.floor(Date.now() / 1000)).kid as string;
+  };
+
+  test('list: none before the first start, then the one that signs', async () => {
+    expect(await cli(['keys', 'list'])).toEqual({
+      code: 0,
+      stdout: 'No signing keys yet: the server creates one on first start.\n',
+      stderr: '',
+    });
+    const first = await firstStart();
+    expect(await listed()).toEqual([[first, 'HMAC', 'signing']]);
+  });
+
+  test('rotate adds a key that signs after the activation delay; retire refuses the newest', async () => {
+    const first = await firstStart(EDDSA);
+    const rotated = await cli(['keys', 'rotate'], { env: EDDSA });
+    expect(rotated.code).toBe(0);
+    expect(rotated.stderr).toBe('');
+    const match = new RegExp(
+      `^Added EdDSA key ([\\w-]{43}): published now, it signs new tokens from (${ISO}) \\(once every server ` +
+        'has loaded it\\)\\. Tokens signed with older keys stay valid until you retire those keys ' +
+        '\\(gatehouse keys retire <kid>\\)\\.\\n$',
+    ).exec(rotated.stdout);
+    expect(match).not.toBeNull();
+    const [, second, from] = match as unknown as [string, string, string];
+    expect(Date.parse(from) - Date.now()).toBeGreaterThan(110_000);
+    expect(await listed(EDDSA)).toEqual([
+      [second, 'EdDSA', 'active'],
+      [first, 'EdDSA', 'signing'],
+    ]);
+
+    expect(await cli(['keys', 'retire', second], { env: EDDSA })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `${second} is the newest active EdDSA key, the one that signs (or is about to): ` +
+        'add a new one with gatehouse keys rotate first.\n',
+    });
+    expect(await cli(['keys', 'retire', first], { env: EDDSA })).toEqual({
+      code: 0,
+      stdout:
+        `Retired ${first}: tokens signed with it are refused, by every server within a minute and by ` +
+        'services using @gatehouse/verify once their cached JWKS expires (5 minutes).\n',
+      stderr: '',
+    });
+    // The only key left signs at once, published or not.
+    expect(await listed(EDDSA)).toEqual([
+      [second, 'EdDSA', 'signing'],
+      [first, 'EdDSA', 'retired'],
+    ]);
+    expect(await cli(['keys', 'retire', first], { env: EDDSA })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${first} is already retired.\n`,
+    });
+    expect(await cli(['keys', 'retire', 'nope'], { env: EDDSA })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'No signing key nope (gatehouse keys list shows them).\n',
+    });
+    // A kid may start with '-' (base64url): it is still the kid, not an option.
+    expect(await cli(['keys', 'retire', '-nope'], { env: EDDSA })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'No signing key -nope (gatehouse keys list shows them).\n',
+    });
+  });
+
+  test('retire needs exactly one kid', async () => {
+    for (const argv of [
+      ['keys', 'retire'],
+      ['keys', 'retire', 'a', 'b'],
+    ]) {
+      expect(await cli(argv)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `gatehouse: keys retire needs one kid (gatehouse keys list)\n\n${HELP}\n`,
+      });
+    }
+    expect((await cli(['keys'])).code).toBe(2);
+    expect((await cli(['keys', 'delete', 'x'])).stderr).toMatch(
+      /^gatehouse: unknown command "keys delete x"/,
+    );
+  });
+
+  test('HMAC keys without a key-encryption key: rotated with a warning', async () => {
+    await firstStart();
+    const run = await cli(['keys', 'rotate']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Added HMAC key [\w-]{16}: published now/);
+    expect(run.stderr).toBe(
+      'Warning: the secret is stored unencrypted, next to the data; set GATEHOUSE_KEY_ENCRYPTION_KEY ' +
+        '(openssl rand -base64 32) and the servers encrypt it at their next start.\n',
+    );
+    expect((await listed()).map(([, algorithm, status]) => `${algorithm} ${status}`)).toEqual([
+      'HMAC active',
+      'HMAC signing',
+    ]);
+  });
+
+  test('with GATEHOUSE_SIGNING_KEY, rotation is changing that variable', async () => {
+    const env = { GATEHOUSE_SIGNING_KEY: 'cli-test-signing-key-0123456789abcdef' };
+    expect(await cli(['keys', 'rotate'], { env })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'GATEHOUSE_SIGNING_KEY is set: tokens are signed with it, not with the keys in the database. ' +
+        'Rotating it means changing that variable (tokens signed with the old value stop working at once); ' +
+        'unset it to keep keys in the database and rotate them with this command.\n',
+    });
+    expect((await cli(['keys', 'list'], { env })).stdout).toBe(
+      'GATEHOUSE_SIGNING_KEY is set: tokens are signed with it, not with the keys in the database.\n' +
+        'No signing keys yet: the server creates one on first start.\n',
+    );
+  });
+
+  test('rotate with another key-encryption key than the stored keys were sealed with: refused, exit 2', async () => {
+    const first = await firstStart(EDDSA);
+    const other = { ...EDDSA, GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 4).toString('hex') };
+    const run = await cli(['keys', 'rotate'], { env: other });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^gatehouse: Invalid configuration:\\n  - GATEHOUSE_KEY_ENCRYPTION_KEY: is not the key signing key ` +
+          `${first} was encrypted with \\(key-encryption key id [\\w-]{11}; this one is [\\w-]{11}\\): set the ` +
+          'key it was encrypted with\\n$',
+      ),
+    );
+    expect(await listed(EDDSA)).toEqual([[first, 'EdDSA', 'signing']]);
   });
 });

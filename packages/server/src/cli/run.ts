@@ -3,7 +3,17 @@ import { createPasswordHasher } from '../auth/passwords.js';
 import { ConfigError, parseConfig } from '../config.js';
 import { openStore } from '../store/open-store.js';
 import { createUsersService } from '../users/users-service.js';
-import { createUser, demo, flushExpiredTokens, listUsers, migrate, type CommandContext } from './commands.js';
+import {
+  createUser,
+  demo,
+  flushExpiredTokens,
+  listKeys,
+  listUsers,
+  migrate,
+  retireKey,
+  rotateKeys,
+  type CommandContext,
+} from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
 import { doctor } from './doctor.js';
 import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
@@ -20,6 +30,9 @@ Commands:
       [--first-name F] [--last-name L] [--staff] [--superuser]
   users list                  One line per user: id, username, email, flags.
   flushexpiredtokens          Delete refresh token records past their expiry.
+  keys list                   One line per signing key: kid, algorithm, status, created, retired.
+  keys rotate                 Add a signing key; it signs after 2 minutes, older keys verify until retired.
+  keys retire <kid>           Retire a key: tokens signed with it are refused (never the one signing).
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
   doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
@@ -32,6 +45,9 @@ const COMMANDS = [
   'users create',
   'users list',
   'flushexpiredtokens',
+  'keys list',
+  'keys rotate',
+  'keys retire',
   'demo',
   'doctor',
 ];
@@ -50,21 +66,36 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * A kid is base64url and may start with `-` (`keys retire -Qx3…`): the word after `keys retire` is
+ * always the kid, never an option.
+ */
+function kidAsPositional(argv: readonly string[]): string[] {
+  const at = argv.findIndex((arg, i) => arg === 'retire' && argv[i - 1] === 'keys');
+  const kid = argv[at + 1];
+  if (at === -1 || kid === undefined || !kid.startsWith('-') || kid.startsWith('--')) return [...argv];
+  return [...argv.slice(0, at + 1), ...argv.slice(at + 2), '--', kid];
+}
+
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
-      args: [...argv],
+      args: kidAsPositional(argv),
       options: OPTIONS,
       allowPositionals: true,
       strict: true,
     });
-    const command = positionals.join(' ');
+    // `keys retire <kid>` is the one command with an argument.
+    const retiring = positionals[0] === 'keys' && positionals[1] === 'retire';
+    const command = retiring ? 'keys retire' : positionals.join(' ');
+    const kid = retiring ? positionals.slice(2) : [];
     if (values.help || command === '' || command === 'help') {
       writeLine(io.stdout, HELP);
       return 0;
     }
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+    if (retiring && kid.length !== 1) throw new UsageError('keys retire needs one kid (gatehouse keys list)');
     const config = parseConfig(io.env);
     // Doctor only looks: it opens the database itself, read-only, and neither creates nor migrates it.
     if (command === 'doctor') return await doctor(io, config);
@@ -76,7 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const hasher = createPasswordHasher(config.passwordHash);
       const { passwordMinLength } = config;
       const users = createUsersService({ store, hasher, clock, updateLastLogin: false, passwordMinLength });
-      const ctx: CommandContext = { io, store, users, clock, passwordMinLength };
+      const ctx: CommandContext = { io, store, users, clock, passwordMinLength, jwt: config.jwt };
       const commands: Record<string, () => Promise<void>> = {
         migrate: () => migrate(ctx),
         createsuperuser: () =>
@@ -103,6 +134,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'users list': () => listUsers(ctx),
         flushexpiredtokens: () => flushExpiredTokens(ctx),
         demo: () => demo(ctx),
+        'keys list': () => listKeys(ctx),
+        'keys rotate': () => rotateKeys(ctx),
+        'keys retire': () => retireKey(ctx, kid[0] as string),
       };
       await commands[command]?.();
       return 0;

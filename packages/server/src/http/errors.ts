@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenRejection } from '../auth/tokens.js';
+import { isTransientDatabaseError } from '../store/database-errors.js';
 import type { SignInFailure } from '../users/accounts-service.js';
 import { toFieldErrors } from './validation.js';
 
@@ -34,6 +35,18 @@ export const throttled = (retryAfter: number) =>
       detail: `Request was throttled. Expected available in ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`,
     },
     { 'retry-after': String(retryAfter) },
+  );
+
+/** Seconds a client is told to wait when the database is out of reach (a restart takes a few). */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+
+/** The database is out of reach for now (restarting, failing over, overloaded): try again shortly. */
+export const serviceUnavailable = () =>
+  new HttpError(
+    503,
+    'service_unavailable',
+    { detail: Messages.serviceUnavailable, code: 'service_unavailable' },
+    { 'retry-after': String(UNAVAILABLE_RETRY_AFTER) },
   );
 
 /** A refused login: throttled, or simplejwt's one answer for unknown user, wrong password and inactive account. */
@@ -82,13 +95,18 @@ export function authenticationError(reason: TokenRejection): HttpError {
 
 /**
  * One error handler: expected errors keep their status and body; framework errors below 500 get a
- * short generic body; anything else is logged with the request id and answered as a bare 500, so no
- * stack trace or internal message ever reaches a client.
+ * short generic body; a database out of reach is a 503 with Retry-After; anything else is logged with
+ * the request id and answered as a bare 500, so no stack trace or internal message ever reaches a client.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError)
       return reply.code(error.statusCode).headers(error.headers).send(error.body);
+    if (isTransientDatabaseError(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      const unavailable = serviceUnavailable();
+      return reply.code(unavailable.statusCode).headers(unavailable.headers).send(unavailable.body);
+    }
     if (error.validation) {
       const schema = request.routeOptions.schema?.body as { properties?: object } | undefined;
       return reply.code(400).send(toFieldErrors(error.validation, schema, request.body));

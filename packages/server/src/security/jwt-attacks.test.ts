@@ -797,7 +797,8 @@ describe('over a real socket', () => {
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
         resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
       });
-      socket.end(bytes);
+      // Not end(): a half-closed connection lets the server drop its answer (Connection: close ends it).
+      socket.write(bytes);
     });
   }
   const request = (...headerLines: (string | Buffer)[]) =>

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Database, SessionsTable } from './schema.js';
 import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
 import { toUser, USER_COLUMNS } from './user-rows.js';
@@ -42,6 +42,7 @@ async function inTransaction<T>(
 }
 
 export function kyselySessions(db: Kysely<Database>): SessionMethods {
+  const lockUser = userLock(db);
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {
@@ -128,15 +129,18 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
       return numUpdatedRows > 0n;
     },
 
-    async revokeUserSessions(userId, reason, now, except) {
-      let query = db
-        .updateTable('sessions')
-        .set({ revoked_at: now.toISOString(), revoke_reason: reason })
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null);
-      if (except !== undefined) query = query.where('id', '!=', except);
-      const { numUpdatedRows } = await query.executeTakeFirst();
-      return Number(numUpdatedRows);
+    revokeUserSessions(userId, reason, now, except) {
+      return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
+        let query = trx
+          .updateTable('sessions')
+          .set({ revoked_at: now.toISOString(), revoke_reason: reason })
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null);
+        if (except !== undefined) query = query.where('id', '!=', except);
+        const { numUpdatedRows } = await query.executeTakeFirst();
+        return Number(numUpdatedRows);
+      });
     },
 
     async recordRefreshToken(token) {
@@ -166,8 +170,9 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
       const { graceSeconds, absoluteLifetime, idleTimeout } = policy;
       return inTransaction(db, async (trx): Promise<RotateResult> => {
         const stamp = now.toISOString();
-        // The write comes first: it takes the write lock at once, and the conditional update is the
-        // compare-and-set that lets exactly one of several concurrent rotations win.
+        await lockUser(trx, userId);
+        // The write comes first (SQLite: it takes the write lock at once), and the conditional update is
+        // the compare-and-set that lets exactly one of several concurrent rotations win.
         let sessionId: string;
         if (revoke) {
           const spent = await trx
@@ -243,6 +248,7 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
     revokeRefreshToken(jti, userId, now) {
       return inTransaction(db, async (trx) => {
         const stamp = now.toISOString();
+        await lockUser(trx, userId);
         const spent = await trx
           .updateTable('refresh_tokens')
           .set({ revoked_at: stamp })
@@ -283,6 +289,21 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
       await db.deleteFrom('sessions').where('expires_at', '<=', stamp).execute();
       return Number(numDeletedRows);
     },
+  };
+}
+
+/**
+ * PostgreSQL: locks the user row against deletion (FOR KEY SHARE: other rotations and updates of the
+ * user's fields go on), before any of the user's sessions or tokens. A deletion locks the user row first,
+ * then its cascade the sessions and tokens; a transaction that locked a token or session first and then
+ * needed the user row (a new token's foreign key does) would deadlock with it. One lock order, user first.
+ * SQLite needs none: a write transaction has the whole database, and a read first would lose its
+ * snapshot to another process's write (SQLITE_BUSY) instead of waiting.
+ */
+function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: number) => Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return async () => {};
+  return async (trx, userId) => {
+    await trx.selectFrom('users').select('id').where('id', '=', userId).forKeyShare().execute();
   };
 }
 

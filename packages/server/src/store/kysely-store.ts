@@ -2,6 +2,7 @@ import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyAudit } from './kysely-audit.js';
 import { kyselyLimits } from './kysely-limits.js';
 import { kyselySessions } from './kysely-sessions.js';
+import { kyselySigningKeys } from './kysely-signing-keys.js';
 import { kyselyUsers } from './kysely-users.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { Database } from './schema.js';
@@ -18,6 +19,7 @@ export function createKyselyStore(db: Kysely<Database>): Store {
     ...kyselySessions(db),
     ...kyselyAudit(db),
     ...kyselyLimits(db),
+    ...kyselySigningKeys(db),
 
     async getOrCreateSecret(name, create, now) {
       const read = () => db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirst();
@@ -30,6 +32,10 @@ export function createKyselyStore(db: Kysely<Database>): Store {
         .onConflict((oc) => oc.column('name').doNothing())
         .execute();
       return (await read())?.value ?? '';
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db);
     },
 
     async migrate() {

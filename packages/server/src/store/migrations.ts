@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   sql,
   type ColumnDefinitionBuilder,
@@ -143,8 +144,42 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+
+    '0002_signing_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('signing_keys')
+          .addColumn('id', 'integer', generatedKey)
+          .addColumn('kid', 'text', (col) => col.notNull().unique())
+          .addColumn('algorithm', 'text', (col) => col.notNull())
+          .addColumn('public_key', 'text')
+          .addColumn('private_key', 'text', (col) => col.notNull())
+          .addColumn('status', 'text', (col) => col.notNull().defaultTo('active'))
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addColumn('retired_at', 'text')
+          .execute();
+        // The secret 0001 generated on first start becomes the first key, so that the tokens signed with it
+        // (they carry no kid) stay valid; the key ring seals it when a key-encryption key is configured.
+        const { rows } = await sql<{ value: string; created: string }>`
+          select value, created from secrets where name = ${LEGACY_SECRET}`.execute(db);
+        const legacy = rows[0];
+        if (legacy) {
+          const kid = randomBytes(12).toString('base64url');
+          const sealed = `plaintext:${Buffer.from(legacy.value, 'utf8').toString('base64url')}`;
+          await sql`insert into signing_keys (kid, algorithm, public_key, private_key, status, created_at)
+            values (${kid}, 'HMAC', null, ${sealed}, 'active', ${legacy.created})`.execute(db);
+          await sql`delete from secrets where name = ${LEGACY_SECRET}`.execute(db);
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists signing_keys`.execute(db);
+      },
+    },
   };
 }
+
+/** Where 0001-era Gatehouse kept its generated HMAC secret. */
+const LEGACY_SECRET = 'jwt_signing_key';
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations = migrationsFor(dialect);

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool } from 'kysely';
 import { Client, Pool } from 'pg';
 import { redactDatabaseUrl, type DatabaseConfig } from '../config.js';
+import { DatabaseUnavailableError } from './database-errors.js';
 import { createKyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -51,7 +52,7 @@ export async function inspectPostgres(url: string): Promise<{ tables: Set<string
   }
 }
 
-function openPostgresPool(connectionString: string, max: number) {
+function openPostgresPool(connectionString: string, max: number): PostgresPool {
   const pool = new Pool({
     connectionString,
     max,
@@ -66,7 +67,18 @@ function openPostgresPool(connectionString: string, max: number) {
   // connection and the next query opens a new one; a query in flight gets its own error. The store has
   // no logger, so the event is only absorbed.
   pool.on('error', () => {});
-  return pool;
+  // The same for a connection in use: between two queries of a transaction it has no pool listener. The
+  // query in flight, or the next one, fails on its own, and the pool drops the connection on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return {
+    // Every failure to get a connection (refused, reset, timed out, turned away) is the database being
+    // out of reach, which requests report as 503: told apart here, where it is known.
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        throw new DatabaseUnavailableError(error);
+      }),
+    end: () => pool.end(),
+  };
 }
 
 /** Most statements a connection keeps prepared; the store's query shapes are far fewer. */

@@ -89,6 +89,20 @@ export interface SecretsTable {
   created: string;
 }
 
+/** Token-signing keys shared by every instance (store.ts's SigningKeyRecord). */
+export interface SigningKeysTable {
+  /** Orders keys: the highest active id is the newest. */
+  id: Generated<number>;
+  kid: string;
+  algorithm: string;
+  /** JWK JSON; null for HMAC secrets. */
+  public_key: string | null;
+  private_key: string;
+  status: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -97,4 +111,5 @@ export interface Database {
   login_failures: LoginFailuresTable;
   rate_limits: RateLimitsTable;
   secrets: SecretsTable;
+  signing_keys: SigningKeysTable;
 }

@@ -1,15 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Client, Pool } from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { redactDatabaseUrl } from '../config.js';
+import { Client } from 'pg';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { usePostgres, type TestPostgres } from '../testing/postgres.js';
 import { inspectPostgres, openStore } from './open-store.js';
-import type { NewAuditEntry, NewUser, Page, Session, SessionPolicy, Store, User } from './store.js';
+import type {
+  NewAuditEntry,
+  NewSigningKey,
+  NewUser,
+  Page,
+  Session,
+  SessionPolicy,
+  Store,
+  User,
+} from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
+const MIGRATIONS = ['0001_initial', '0002_signing_keys'];
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_KEYS = [
@@ -81,6 +90,10 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         expect(firstMigration.length).toBeGreaterThan(0);
         expect(await store.migrate()).toEqual([]);
         expect(await store.migrate()).toEqual([]);
+      });
+
+      test('ping answers (a database out of reach: postgres-outage.process.test.ts)', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
       });
     });
 
@@ -1006,6 +1019,29 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         expect(again.id).not.toBe(alice.id);
       });
 
+      test('deleting a user while its tokens rotate and its sessions end: every call settles, no deadlock', async () => {
+        // PostgreSQL: a rotation locks its token and session rows, then its new token's foreign key takes a
+        // share lock on the user row; a deletion locks the user row, then its cascade the sessions and
+        // tokens. Unless a rotation takes the user row first, the two wait for each other.
+        for (let round = 0; round < 6; round++) {
+          const user = await create(`racer${round}`);
+          const jtis = Array.from({ length: 8 }, (_, i) => `r${round}-${i}`);
+          for (const jti of jtis) await issue(jti, user.id);
+          const settled = await Promise.allSettled([
+            ...jtis.slice(2).map((jti) => rotate(jti, user.id, true, `${jti}-child`)),
+            store.revokeRefreshToken(jtis[0] as string, user.id, at(10)),
+            store.revokeUserSessions(user.id, 'password_changed', at(10), `family-${jtis[1]}`),
+            new Promise((resolve) => setTimeout(resolve, round)).then(() => store.deleteUser(user.id)),
+          ]);
+          expect(settled.filter((result) => result.status === 'rejected')).toEqual([]);
+          expect(await store.findUserById(user.id)).toBeUndefined();
+          for (const jti of jtis) {
+            expect(await store.isRefreshTokenRevoked(jti)).toBeUndefined();
+            expect(await store.isRefreshTokenRevoked(`${jti}-child`)).toBeUndefined();
+          }
+        }
+      });
+
       test('recordLogin with a throttle sets lastLogin when unset or older than the window, never updated', async () => {
         const alice = await create('alice');
         const lastLogin = async () => (await store.findUserById(alice.id))?.lastLogin;
@@ -1509,6 +1545,89 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         expect(await store.getOrCreateSecret('signing-key', () => 'late', at(1))).toBe(first);
       });
     });
+
+    describe('signing keys', () => {
+      const key = (kid: string, overrides: Partial<NewSigningKey> = {}): NewSigningKey => ({
+        kid,
+        algorithm: 'EdDSA',
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `x-of-${kid}` },
+        privateKey: `sealed-${kid}`,
+        createdAt: T0,
+        ...overrides,
+      });
+
+      test('added keys are listed newest first, as they were stored', async () => {
+        expect(await store.listSigningKeys()).toEqual([]);
+        expect(await store.addSigningKey(key('k1'))).toBe(true);
+        await store.addSigningKey(key('k2', { algorithm: 'HMAC', publicJwk: null, createdAt: at(5) }));
+        expect(await store.listSigningKeys()).toStrictEqual([
+          {
+            kid: 'k2',
+            algorithm: 'HMAC',
+            publicJwk: null,
+            privateKey: 'sealed-k2',
+            status: 'active',
+            createdAt: at(5),
+            retiredAt: null,
+          },
+          { ...key('k1'), status: 'active', retiredAt: null },
+        ]);
+        await expect(store.addSigningKey(key('k1', { privateKey: 'other' }))).rejects.toThrow();
+      });
+
+      test('onlyIfNoneActive adds a key only while its algorithm has no active one', async () => {
+        expect(await store.addSigningKey(key('k1'), { onlyIfNoneActive: true })).toBe(true);
+        expect(await store.addSigningKey(key('k2'), { onlyIfNoneActive: true })).toBe(false);
+        expect(await store.addSigningKey(key('h1', { algorithm: 'HMAC' }), { onlyIfNoneActive: true })).toBe(
+          true,
+        );
+        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(['h1', 'k1']);
+      });
+
+      test('concurrent first starts add exactly one key', async () => {
+        const added = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.addSigningKey(key(`k${i}`), { onlyIfNoneActive: true })),
+        );
+        expect(added.filter(Boolean)).toHaveLength(1);
+        expect(await store.listSigningKeys()).toHaveLength(1);
+      });
+
+      test('retiring: never the newest active key of the protected algorithm', async () => {
+        await store.addSigningKey(key('old'));
+        await store.addSigningKey(key('new'));
+        await store.addSigningKey(key('hmac', { algorithm: 'HMAC' }));
+        expect(await store.retireSigningKey('new', 'EdDSA', at(10))).toBe('newest');
+        expect(await store.retireSigningKey('old', 'EdDSA', at(10))).toBe('retired');
+        expect(await store.retireSigningKey('old', 'EdDSA', at(11))).toBe('already_retired');
+        expect(await store.retireSigningKey('nope', 'EdDSA', at(11))).toBe('unknown');
+        // Keys of another algorithm do not sign: any of them can go.
+        expect(await store.retireSigningKey('hmac', 'EdDSA', at(12))).toBe('retired');
+        // Now the only active EdDSA key.
+        expect(await store.retireSigningKey('new', 'EdDSA', at(13))).toBe('newest');
+        const listed = await store.listSigningKeys();
+        expect(listed.map((k) => [k.kid, k.status, k.retiredAt])).toEqual([
+          ['hmac', 'retired', at(12)],
+          ['new', 'active', null],
+          ['old', 'retired', at(10)],
+        ]);
+      });
+
+      test('concurrent retirements of the two oldest of three keys: both go, the newest stays', async () => {
+        for (const kid of ['a', 'b', 'c']) await store.addSigningKey(key(kid));
+        const outcomes = await Promise.all(
+          ['a', 'b', 'c'].map((kid) => store.retireSigningKey(kid, 'EdDSA', T0)),
+        );
+        expect(outcomes).toEqual(['retired', 'retired', 'newest']);
+      });
+
+      test('replaceSigningKeySecret is a compare-and-set', async () => {
+        await store.addSigningKey(key('k1'));
+        expect(await store.replaceSigningKeySecret('k1', 'stale', 'x')).toBe(false);
+        expect(await store.replaceSigningKeySecret('k1', 'sealed-k1', 'resealed')).toBe(true);
+        expect(await store.replaceSigningKeySecret('k1', 'sealed-k1', 'again')).toBe(false);
+        expect((await store.listSigningKeys())[0]?.privateKey).toBe('resealed');
+      });
+    });
   });
 }
 
@@ -1542,36 +1661,21 @@ describeRawRows('SQLite (a file)', async () => {
 });
 
 /**
- * PostgreSQL at GATEHOUSE_TEST_POSTGRES_URL. Each run creates a database of its own (dropped at the end),
- * so that parallel runs never meet, and every store in it a schema of its own (its search_path set
- * through the URL's `options`), dropped when the store is closed. Unreachable, the PostgreSQL tests are
- * skipped, saying so; on CI (CI=true) they fail instead: CI must never pass without them.
+ * PostgreSQL (testing/postgres.ts says where): every store a schema of its own, in a database of this
+ * file's own, dropped when the store is closed. Unreachable, the PostgreSQL tests are skipped, saying so;
+ * on CI (CI=true) they fail instead.
  */
-const POSTGRES_URL =
-  process.env['GATEHOUSE_TEST_POSTGRES_URL']?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
-const postgres = await reachPostgres(POSTGRES_URL);
-if (postgres.ok) {
-  describeStoreContract('PostgreSQL', async () => (await postgres.open()).store);
-  describeRawRows('PostgreSQL', () => postgres.open());
-  describePostgresOnly(postgres.open);
+const postgres = await usePostgres('the PostgreSQL store tests');
+if (postgres) {
+  const open = openPostgres(postgres);
+  describeStoreContract('PostgreSQL', async () => (await open()).store);
+  describeRawRows('PostgreSQL', () => open());
+  describePostgresOnly(open);
 } else {
-  const message =
-    `PostgreSQL not reachable at ${redactDatabaseUrl(POSTGRES_URL)}: the PostgreSQL store tests are skipped ` +
-    `(set GATEHOUSE_TEST_POSTGRES_URL or start PostgreSQL to run them) [${postgres.reason}]`;
-  const ci = process.env['CI'];
-  if (ci !== undefined && !/^(|0|false)$/i.test(ci.trim())) {
-    describe('Store contract: PostgreSQL', () => {
-      test('PostgreSQL is reachable (on CI the PostgreSQL store tests must run, not be skipped)', () => {
-        throw new Error(message.replace('are skipped', 'cannot run'));
-      });
-    });
-  } else {
-    console.warn(message);
-    const unreachable = () => Promise.reject(new Error(message));
-    describeStoreContract('PostgreSQL (not reachable: skipped)', unreachable, true);
-    describeRawRows('PostgreSQL (not reachable: skipped)', unreachable, true);
-    describePostgresOnly(unreachable, true);
-  }
+  const unreachable = () => Promise.reject(new Error('PostgreSQL is not reachable'));
+  describeStoreContract('PostgreSQL (not reachable: skipped)', unreachable, true);
+  describeRawRows('PostgreSQL (not reachable: skipped)', unreachable, true);
+  describePostgresOnly(unreachable, true);
 }
 
 interface PostgresTestDatabase extends RawDatabase {
@@ -1584,84 +1688,38 @@ interface PostgresTestDatabase extends RawDatabase {
 }
 type OpenPostgres = (poolSize?: number) => Promise<PostgresTestDatabase>;
 
-async function reachPostgres(
-  url: string,
-): Promise<{ ok: true; open: OpenPostgres } | { ok: false; reason: string }> {
-  const server = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000 });
-  server.on('error', () => {});
-  try {
-    await server.query('select 1');
-  } catch (error) {
-    await server.end();
-    return { ok: false, reason: error instanceof Error ? error.message || error.name : String(error) };
-  }
-  // A database of this run's own: Kysely's migrator lists the tables of every schema in the database,
-  // and a schema another run drops meanwhile makes that listing fail. Without the right to create
-  // databases, the schemas go in the given database (parallel runs may then disturb each other).
-  const run = `gatehouse_test_${randomBytes(5).toString('hex')}`;
-  let runUrl = url;
-  let ownDatabase = false;
-  try {
-    await server.query(`create database ${run}`);
-    const database = new URL(url);
-    database.pathname = `/${run}`;
-    runUrl = database.toString();
-    ownDatabase = true;
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== '42501') throw error;
-  }
-  const admin = new Pool({ connectionString: runUrl, max: 2 });
-  admin.on('error', () => {});
-  const live = new Set<string>();
-  afterAll(async () => {
-    for (const schema of live) await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-    if (ownDatabase) await server.query(`drop database if exists ${run} with (force)`);
-    await server.end();
-  });
-  let count = 0;
+function openPostgres(postgres: TestPostgres): OpenPostgres {
+  // The schema's name is also its connections' application_name, which finds them in pg_stat_activity.
   const countOf = async (query: string, name: string) =>
-    (await admin.query<{ n: number }>(query, [name])).rows[0]?.n ?? 0;
-
-  return {
-    ok: true,
-    async open(poolSize = 10) {
-      // Also the connections' application_name, which finds them in pg_stat_activity.
-      const schema = `${run}_${++count}`;
-      await admin.query(`create schema ${schema}`);
-      live.add(schema);
-      const schemaUrl = new URL(runUrl);
-      const options = schemaUrl.searchParams.get('options');
-      schemaUrl.searchParams.set('options', `${options ? `${options} ` : ''}-c search_path=${schema}`);
-      schemaUrl.searchParams.set('application_name', schema);
-      const store = openStore({ kind: 'postgres', url: schemaUrl.toString(), poolSize });
-      const close = async () => {
-        await store.close();
-        await admin.query(`drop schema ${schema} cascade`);
-        live.delete(schema);
-      };
-      return {
-        store: { ...store, close },
-        async rows(query) {
-          const client = new Client({ connectionString: schemaUrl.toString() });
-          await client.connect();
-          try {
-            return (await client.query(query)).rows;
-          } finally {
-            await client.end();
-          }
-        },
-        close,
-        url: schemaUrl.toString(),
-        terminateConnections: () =>
-          countOf(
-            'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1',
-            schema,
-          ),
-        connections: () =>
-          countOf('select count(*)::int as n from pg_stat_activity where application_name = $1', schema),
-      };
-    },
+    (await postgres.query<{ n: number }>(query, [name]))[0]?.n ?? 0;
+  return async (poolSize = 10) => {
+    const schema = await postgres.createSchema();
+    const store = openStore({ kind: 'postgres', url: schema.url, poolSize });
+    const close = async () => {
+      await store.close();
+      await schema.drop();
+    };
+    return {
+      store: { ...store, close },
+      async rows(query) {
+        const client = new Client({ connectionString: schema.url });
+        await client.connect();
+        try {
+          return (await client.query(query)).rows;
+        } finally {
+          await client.end();
+        }
+      },
+      close,
+      url: schema.url,
+      terminateConnections: () =>
+        countOf(
+          'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1',
+          schema.name,
+        ),
+      connections: () =>
+        countOf('select count(*)::int as n from pg_stat_activity where application_name = $1', schema.name),
+    };
   };
 }
 
@@ -1706,8 +1764,8 @@ function describePostgresOnly(open: OpenPostgres, skip = false) {
     test("another schema's Kysely tables do not confuse the migrations of this one", async () => {
       const first = await openOne();
       const second = await openOne();
-      expect(await first.store.migrate()).toEqual(['0001_initial']);
-      expect(await second.store.migrate()).toEqual(['0001_initial']);
+      expect(await first.store.migrate()).toEqual(MIGRATIONS);
+      expect(await second.store.migrate()).toEqual(MIGRATIONS);
       expect(await second.store.migrate()).toEqual([]);
       expect((await second.store.createUser(newUser('alice'), T0)).ok).toBe(true);
       expect(await first.store.listUsers()).toEqual([]);
@@ -1728,6 +1786,7 @@ function describePostgresOnly(open: OpenPostgres, skip = false) {
           'login_failures',
           'rate_limits',
           'secrets',
+          'signing_keys',
           'kysely_migration',
           'kysely_migration_lock',
         ]),
@@ -1783,7 +1842,7 @@ function describeRawRows(name: string, open: () => Promise<RawDatabase>, skip = 
     });
 
     test('migrate applies the initial migration by name', async () => {
-      expect(await store.migrate()).toEqual(['0001_initial']);
+      expect(await store.migrate()).toEqual(MIGRATIONS);
       expect(await store.migrate()).toEqual([]);
     });
 

@@ -143,6 +143,26 @@ export interface AuditEntry {
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
 /**
+ * A token-signing key. `algorithm` is `HMAC` for a shared secret (used with whichever of HS256/384/512 is
+ * configured) or the JWS algorithm of a key pair. The private half is kept sealed (auth/key-encryption.ts).
+ */
+export interface SigningKeyRecord {
+  kid: string;
+  algorithm: string;
+  /** The public key as a JWK; null for HMAC secrets, which are never published. */
+  publicJwk: Record<string, string> | null;
+  /** The private key (PKCS#8 PEM) or secret, sealed. */
+  privateKey: string;
+  status: 'active' | 'retired';
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+export type NewSigningKey = Omit<SigningKeyRecord, 'status' | 'retiredAt'>;
+
+export type RetireKeyResult = 'retired' | 'unknown' | 'already_retired' | 'newest';
+
+/**
  * Everything Gatehouse keeps. Every method is atomic on its own; what must not race (rotation,
  * uniqueness) is decided by the database, never in process memory, so several server processes can
  * share one store. One contract test suite (store.contract.test.ts) runs against every implementation.
@@ -211,6 +231,20 @@ export interface Store {
   /** The named secret, created by `create` on first use; concurrent first uses agree on one value. */
   getOrCreateSecret(name: string, create: () => string, now: Date): Promise<string>;
 
+  /** Every signing key, retired ones included, newest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Adds an active key. With `onlyIfNoneActive`, only when no active key of its algorithm exists (the
+   * first start of several instances at once creates one key); false when it did not add it.
+   */
+  addSigningKey(key: NewSigningKey, options?: { onlyIfNoneActive?: boolean }): Promise<boolean>;
+  /** Retires a key, unless it is the newest active key of `protectedAlgorithm` (the one signing). */
+  retireSigningKey(kid: string, protectedAlgorithm: string, now: Date): Promise<RetireKeyResult>;
+  /** Compare-and-set of a key's sealed private half (to seal it with a new key-encryption key). */
+  replaceSigningKeySecret(kid: string, from: string, to: string): Promise<boolean>;
+
+  /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
+  ping(): Promise<void>;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 }

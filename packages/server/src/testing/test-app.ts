@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { Client } from 'pg';
 import { createApp } from '../app.js';
 import { createJwtCodec, type JwtClaims } from '../auth/jwt.js';
+import { keyRingFor, type KeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { parseConfig, type Config } from '../config.js';
 import { openStore } from '../store/open-store.js';
 import type { Store, User } from '../store/store.js';
 import { createUsersService, type NewAccount } from '../users/users-service.js';
+import { HTTP_TESTS_ON_POSTGRES, requirePostgres, type TestSchema } from './postgres.js';
 
 export const TEST_SIGNING_KEY = 'gatehouse-test-signing-key-0123456789abcdef';
+/** GATEHOUSE_KEY_ENCRYPTION_KEY unless a test sets another (or '' for none). */
+export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** A clock tests can move. */
 export function testClock(start = new Date()) {
@@ -24,6 +27,8 @@ export interface TestContext {
   app: FastifyInstance;
   store: Store;
   config: Config;
+  /** The app's signing keys: a fixed one (GATEHOUSE_SIGNING_KEY) or the database's. */
+  keys: KeyRing;
   clock: ReturnType<typeof testClock>;
   /** Creates an account directly (policy bypassed unless said otherwise). */
   createUser(account: Partial<NewAccount> & { username: string }): Promise<User>;
@@ -34,39 +39,47 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-/** A fresh app over its own in-memory database. `env` is read as the server reads process.env. */
+/**
+ * In-memory SQLite; with GATEHOUSE_TEST_DATABASE_URL=postgres://…, a PostgreSQL schema of its own for
+ * each open test context (emptied when it closes, for the next), in a database of the test file's own,
+ * dropped after the file; PostgreSQL unreachable, the tests fail.
+ */
+const postgres = HTTP_TESTS_ON_POSTGRES ? await requirePostgres('the HTTP tests') : undefined;
+/** Schemas migrated by earlier contexts of this test file, emptied when those closed: reused, not remade. */
+const idleSchemas: TestSchema[] = [];
+
+/** A fresh app over a database of its own (see above). `env` is read as the server reads process.env. */
 export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
-  const pgUrl = process.env['GATEHOUSE_TEST_DATABASE_URL'];
-  let schema: string | undefined;
-  let databaseUrl = 'sqlite::memory:';
-  if (pgUrl) {
-    schema = `gh_app_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-    const admin = new Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const u = new URL(pgUrl);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = u.toString();
-  }
+  // A test that names its own database (a SQLite file) gets it.
+  const ownDatabase = env['DATABASE_URL'] !== undefined;
+  const reused = ownDatabase ? undefined : idleSchemas.pop();
+  const schema = reused ?? (ownDatabase ? undefined : await postgres?.createSchema());
+  const databaseUrl = schema?.url ?? 'sqlite::memory:';
   const config = parseConfig({
-    GATEHOUSE_SIGNING_KEY: TEST_SIGNING_KEY,
+    // A fixed HMAC key unless the test chooses an asymmetric algorithm (or sets '' for the database's keys).
+    ...(!['EdDSA', 'ES256', 'RS256'].includes(env['GATEHOUSE_ALGORITHM'] ?? '') && {
+      GATEHOUSE_SIGNING_KEY: TEST_SIGNING_KEY,
+    }),
+    GATEHOUSE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     DATABASE_URL: databaseUrl,
     GATEHOUSE_DATABASE_POOL_SIZE: '4',
+    // API tests do not depend on whether apps/web was built; web-app.test.ts gives its own directory.
+    GATEHOUSE_WEB_ROOT: '',
     ...env,
   });
   const store = openStore(config.database);
-  await store.migrate();
+  if (!reused) await store.migrate();
   const clock = testClock();
   const hasher = createPasswordHasher(config.passwordHash);
-  const signingKey = config.jwt.signingKey ?? TEST_SIGNING_KEY;
-  const app = await createApp({ config, store, hasher, signingKey, clock });
+  const keys = await keyRingFor(config.jwt, store, { clock });
+  const app = await createApp({ config, store, hasher, keys, clock });
   const users = createUsersService({ store, hasher, clock, updateLastLogin: false });
 
   return {
     app,
     store,
     config,
+    keys,
     clock,
     async createUser(account) {
       const result = await users.createAccount({
@@ -87,17 +100,17 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
         throw new Error(`login failed: ${response.statusCode} ${response.body}`);
       return response.json();
     },
-    mint(claims, key = signingKey) {
-      return createJwtCodec({ algorithm: 'HS256', key, leeway: 0 }).sign(claims);
+    mint(claims, key = config.jwt.signingKey) {
+      if (key !== undefined) return createJwtCodec({ algorithm: 'HS256', key, leeway: 0 }).sign(claims);
+      const now = Math.floor(clock().getTime() / 1000);
+      return createJwtCodec({ algorithm: config.jwt.algorithm, keys, leeway: 0 }).sign(claims, now);
     },
     async close() {
       await app.close();
       await store.close();
-      if (pgUrl && schema) {
-        const admin = new Client({ connectionString: pgUrl });
-        await admin.connect();
-        await admin.query(`drop schema ${schema} cascade`);
-        await admin.end();
+      if (schema) {
+        await schema.empty();
+        idleSchemas.push(schema);
       }
     },
   };

@@ -4,6 +4,7 @@ import type { AccountsService } from '../../users/accounts-service.js';
 import type { AdminService } from '../../users/admin-service.js';
 import type { Guards } from '../guards.js';
 import type { RateLimiter } from '../rate-limit.js';
+import type { ReadinessCheck } from '../readiness.js';
 
 /** What route modules are given; they reach nothing else. */
 export interface RouteDeps {
@@ -13,4 +14,5 @@ export interface RouteDeps {
   admin: AdminService;
   guards: Guards;
   rateLimit: RateLimiter;
+  ready: ReadinessCheck;
 }
