@@ -112,6 +112,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         credentials: listed,
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
         allowedHeaders: ['accept', 'authorization', 'content-type', 'x-requested-with', COOKIE_MODE_HEADER],
+        // A client on a listed origin reads how long a 429 or 503 asks it to wait.
+        exposedHeaders: listed ? ['retry-after'] : [],
         maxAge: 86400,
       };
     },

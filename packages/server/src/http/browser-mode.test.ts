@@ -182,5 +182,12 @@ describe('CSRF: every cookie-authenticated request', () => {
     const other = await preflight('https://evil.example');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     expect(other.headers['access-control-allow-credentials']).toBeUndefined();
+
+    // A listed origin's script may read Retry-After (a 429's wait); another origin learns nothing.
+    const simple = (origin: string) => ctx.app.inject({ method: 'GET', url: '/api/', headers: { origin } });
+    expect((await simple('http://localhost:5173')).headers['access-control-expose-headers']).toBe(
+      'retry-after',
+    );
+    expect((await simple('https://evil.example')).headers['access-control-expose-headers']).toBeUndefined();
   });
 });
