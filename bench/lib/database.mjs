@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { redactUrl } from './postgres.mjs';
 
 /** A demo account (`gatehouse demo`): user1/password1, profile Sam Smith. */
 export const BENCH_USER = { username: 'user1', password: 'password1' };
@@ -61,10 +62,12 @@ export function knowsSetting(gh, env, name, value) {
 }
 
 /**
- * What the output says about PostgreSQL: whether this build of Gatehouse accepts a postgres:// URL at all.
+ * What the output says about PostgreSQL: whether this build of Gatehouse accepts a postgres:// URL at all,
+ * and whether this run measures it (on `serverUrl`, from --postgres or DATABASE_URL).
  * @param {Gatehouse} gh
+ * @param {string | undefined} [serverUrl]
  */
-export function postgresNote(gh) {
+export function postgresNote(gh, serverUrl) {
   try {
     gh.parseConfig({ DATABASE_URL: 'postgres://127.0.0.1:5432/gatehouse' });
   } catch (error) {
@@ -72,7 +75,16 @@ export function postgresNote(gh) {
       return 'PostgreSQL: not measured, Gatehouse does not support it yet (embedded SQLite only).';
     }
   }
-  return 'PostgreSQL: not measured; this bench drives the embedded SQLite database only.';
+  if (serverUrl !== undefined) {
+    return (
+      `PostgreSQL: measured too, on ${redactUrl(serverUrl)} in a database of its own (dropped at the end): ` +
+      'the raw commit rate, profile reads and refreshes on one instance and on two.'
+    );
+  }
+  return (
+    'PostgreSQL: not measured; this run drove the embedded SQLite database only ' +
+    '(DATABASE_URL=postgres://… or --postgres [URL] measures PostgreSQL too).'
+  );
 }
 
 /**

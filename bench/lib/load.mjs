@@ -34,6 +34,43 @@ import { HOST } from './processes.mjs';
  * @returns {Promise<LoadResult>}
  */
 export async function runLoad(spec) {
+  return summarize([await drive(spec)]);
+}
+
+/**
+ * The same load spread over several servers, as behind a load balancer that assigns connections: the
+ * connections shared out between the ports (10 over 2: 5 each), one autocannon per port, all at once in
+ * this process, each for the same duration; 2xx answers summed over the longest wall time, latencies
+ * merged before the percentiles are taken. Also what each server answered.
+ * @param {number[]} ports
+ * @param {Omit<LoadSpec, 'port'>} spec
+ * @returns {Promise<LoadResult & { instances: { port: number, connections: number, ok: number, rps: number }[] }>}
+ */
+export async function runSpreadLoad(ports, spec) {
+  if (spec.connections < ports.length)
+    throw new Error(`${spec.connections} connections cannot reach ${ports.length} servers`);
+  const shares = ports.map(
+    (_, i) => Math.floor(spec.connections / ports.length) + (i < spec.connections % ports.length ? 1 : 0),
+  );
+  const parts = await Promise.all(
+    ports.map((port, i) => drive({ ...spec, port, connections: shares[i] ?? 0 })),
+  );
+  return {
+    ...summarize(parts),
+    instances: parts.map((part, i) => ({
+      port: ports[i] ?? 0,
+      connections: shares[i] ?? 0,
+      ok: part.latencies.length,
+      rps: part.latencies.length / part.seconds,
+    })),
+  };
+}
+
+/**
+ * One autocannon run: what it answered, every 2xx latency kept.
+ * @param {LoadSpec} spec
+ */
+async function drive(spec) {
   const method = spec.method ?? 'GET';
   const headers = {
     ...(spec.body !== undefined || spec.nextBody ? { 'content-type': 'application/json' } : {}),
@@ -65,9 +102,29 @@ export async function runLoad(spec) {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
   });
   const result = await instance;
-  const seconds = (performance.now() - started) / 1000;
+  return {
+    seconds: (performance.now() - started) / 1000,
+    latencies,
+    non2xx: result.non2xx,
+    statusCodes,
+    errors: result.errors, // timeouts included
+  };
+}
 
-  latencies.sort((a, b) => a - b);
+/**
+ * One result from one or more runs at once: exact percentiles of all their 2xx latencies.
+ * @param {Awaited<ReturnType<typeof drive>>[]} parts
+ * @returns {LoadResult}
+ */
+function summarize(parts) {
+  const latencies = parts.flatMap((part) => part.latencies).sort((a, b) => a - b);
+  const seconds = Math.max(...parts.map((part) => part.seconds));
+  /** @type {Record<string, number>} */
+  const statusCodes = {};
+  for (const part of parts) {
+    for (const [code, count] of Object.entries(part.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
   const at = (/** @type {number} */ q) =>
     latencies.length === 0
       ? NaN
@@ -77,9 +134,9 @@ export async function runLoad(spec) {
     seconds,
     ok: latencies.length,
     rps: latencies.length / seconds,
-    non2xx: result.non2xx,
+    non2xx: parts.reduce((n, part) => n + part.non2xx, 0),
     statusCodes,
-    errors: result.errors, // timeouts included
+    errors: parts.reduce((n, part) => n + part.errors, 0),
     latencyMs: {
       mean: latencies.length === 0 ? NaN : sum / latencies.length,
       p50: at(0.5),
