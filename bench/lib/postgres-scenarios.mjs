@@ -78,6 +78,11 @@ export async function measurePostgres(bench) {
     if (config.database.kind !== 'postgres')
       throw new Error('this build of Gatehouse does not take PostgreSQL');
     results.poolSize = config.database.poolSize;
+    results.gatehouseEnvironment = Object.fromEntries(
+      Object.entries(env).filter(([name]) => name.startsWith('GATEHOUSE_')),
+    );
+    results.signingKey = 'HMAC key kept in the database, loaded by each instance';
+    results.twoInstanceLoad = `${connections} connections split between the instances, one autocannon each`;
     say(
       `\nGatehouse on PostgreSQL (${settings.version.split(' on ')[0]}, synchronous_commit=${settings.synchronous_commit}, ` +
         `fsync=${settings.fsync}, wal_sync_method=${settings.wal_sync_method}), database ${redactUrl(database.url)}:`,

@@ -117,7 +117,7 @@ export function dropDatabasesSync() {
 
 /**
  * The server's version and the settings a commit's durability depends on; rejects, saying so, when the
- * server cannot be reached (run.mjs asks first, before the SQLite part, so that a wrong URL fails at once).
+ * server cannot be used (run.mjs asks first, before the SQLite part, so that a wrong URL fails at once).
  * @param {string} url
  */
 export async function serverSettings(url) {
@@ -127,7 +127,7 @@ export async function serverSettings(url) {
             current_setting('fsync') as fsync, current_setting('wal_sync_method') as wal_sync_method,
             current_setting('commit_delay') as commit_delay, current_setting('max_connections') as max_connections`,
   ).catch((/** @type {unknown} */ error) => {
-    throw new Error(`PostgreSQL at ${redactUrl(url)} cannot be reached: ${error}`);
+    throw new Error(`the bench cannot use PostgreSQL at ${redactUrl(url)}: ${error}`);
   });
   return /** @type {Record<string, string>} */ (rows[0]);
 }
@@ -167,10 +167,11 @@ export async function databaseKeyTokenService(gh, config, store, clock = () => n
 }
 
 /**
- * `count` sessions of `user` from the token service's issuePair, as logins would open them. The tokens are Gatehouse's; their rows are written in bulk, a thousand sessions per transaction
- * (issuePair's own transaction costs four round trips each: minutes for the tens of thousands a refresh
- * load needs), with the columns `startSession` (packages/server/src/store/kysely-sessions.ts) writes.
- * Should those drift, the refreshes answer 401 and the run fails.
+ * `count` sessions of `user` from the token service's issuePair, as logins would open them. The tokens
+ * are Gatehouse's; their rows are written in bulk, a thousand sessions per transaction (through the store,
+ * issuePair costs four round trips each: minutes for the tens of thousands a refresh load needs), with the
+ * columns `startSession` (packages/server/src/store/kysely-sessions.ts) writes. Should those drift, the
+ * refreshes answer 401 and the run fails (and so does bench/postgres-check.test.mjs).
  * @param {import('./database.mjs').Gatehouse} gh
  * @param {any} config
  * @param {{ db: import('kysely').Kysely<any>, store: any }} on  a store on a fast pool (openPostgresStore)
