@@ -1,11 +1,9 @@
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
 import { createJwtCodec } from './auth/jwt.js';
@@ -17,12 +15,12 @@ import type { Config } from './config.js';
 import { createAuthenticate } from './http/authenticate.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/errors.js';
 import { createGuards } from './http/guards.js';
 import { registerNullCharacterCheck } from './http/null-characters.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createReadinessCheck } from './http/readiness.js';
-import { COOKIE_MODE_HEADER } from './http/refresh-cookie.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { apiRootRoutes } from './http/routes/api-root.js';
@@ -40,6 +38,9 @@ import type { Store } from './store/store.js';
 import { createAccountsService } from './users/accounts-service.js';
 import { createAdminService } from './users/admin-service.js';
 import { createUsersService } from './users/users-service.js';
+
+/** pino's levels that include `info`. */
+const LEVELS_WITH_REQUEST_LINES = new Set(['trace', 'debug', 'info']);
 
 export interface AppDeps {
   config: Config;
@@ -88,36 +89,23 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   registerNullCharacterCheck(app);
   registerSecurityHeaders(app);
   registerErrorHandling(app);
-  // One line per request, without query string, headers or body: nothing secret reaches the log.
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: reply.elapsedTime,
-      },
-      'request',
-    );
-  });
-  // Same origin only unless origins are listed; an arbitrary Origin is never reflected, and only a
-  // listed origin is told it may send credentials (browser mode's refresh cookie).
-  const allowedOrigins = new Set(config.corsAllowedOrigins);
-  await app.register(cors, {
-    hook: 'onRequest',
-    delegator: async (request: FastifyRequest) => {
-      const listed = allowedOrigins.has(request.headers.origin ?? '');
-      return {
-        origin: listed,
-        credentials: listed,
-        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['accept', 'authorization', 'content-type', 'x-requested-with', COOKIE_MODE_HEADER],
-        // A client on a listed origin reads how long a 429 or 503 asks it to wait.
-        exposedHeaders: listed ? ['retry-after'] : [],
-        maxAge: 86400,
-      };
-    },
-  });
+  // One line per request, without query string, headers or body: nothing secret reaches the log. Not
+  // registered at all when the level leaves it out (production's warn): a hook costs on every request.
+  if (LEVELS_WITH_REQUEST_LINES.has(app.log.level)) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          path: request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
+        'request',
+      );
+      done();
+    });
+  }
+  registerCors(app, config.corsAllowedOrigins);
 
   const keys =
     deps.keys ??

@@ -31,8 +31,9 @@ async function main(): Promise<void> {
   let closing = false;
   // Requests in flight at SIGTERM finish; their keep-alive connections then close rather than idle until
   // their timeout (72 s), which would hold the shutdown that long.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TokenRejection } from '../auth/tokens.js';
 import { isTransientDatabaseError } from '../store/database-errors.js';
 import type { SignInFailure } from '../users/accounts-service.js';
+import { CHALLENGE } from './security-headers.js';
 import { toFieldErrors } from './validation.js';
 
 /** The one error type routes throw for an expected failure: its body is sent as it is. */
@@ -100,8 +101,10 @@ export function authenticationError(reason: TokenRejection): HttpError {
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof HttpError)
+    if (error instanceof HttpError) {
+      if (error.statusCode === 401) reply.header('www-authenticate', CHALLENGE);
       return reply.code(error.statusCode).headers(error.headers).send(error.body);
+    }
     if (isTransientDatabaseError(error)) {
       request.log.warn({ err: error }, 'database unavailable');
       const unavailable = serviceUnavailable();

@@ -62,3 +62,50 @@ test('CORS: a listed origin is allowed, on errors too, and preflights succeed; o
     expect(refused.headers['access-control-allow-origin'], origin).toBeUndefined();
   }
 });
+
+test('CORS: a preflight is answered before authentication, on any path; a plain OPTIONS reaches the route', async () => {
+  ctx = await createTestContext({ GATEHOUSE_CORS_ALLOWED_ORIGINS: 'https://app.example.com' });
+  for (const url of ['/api/profile/', '/api/admin/users/', '/api/nowhere/']) {
+    const preflight = await ctx.app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.statusCode, url).toBe(204);
+    expect(preflight.body).toBe('');
+    expect(preflight.headers, url).toMatchObject({
+      'access-control-allow-origin': 'https://app.example.com',
+      'access-control-allow-credentials': 'true',
+      'access-control-max-age': '86400',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+  }
+  const plain = await ctx.app.inject({
+    method: 'OPTIONS',
+    url: '/api/profile/',
+    headers: { origin: 'https://app.example.com' },
+  });
+  expect(plain.statusCode).toBe(204);
+  expect(plain.headers.allow).toBe('GET, PATCH, HEAD, OPTIONS');
+  expect(plain.headers['access-control-allow-methods']).toBeUndefined();
+  // Another origin's preflight gets no CORS header at all: the browser refuses the request.
+  const refused = await ctx.app.inject({
+    method: 'OPTIONS',
+    url: '/api/profile/',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+  });
+  expect(Object.keys(refused.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  expect(refused.headers.vary).toMatch(/Origin/);
+});
+
+test('CORS: without listed origins, no answer varies by Origin', async () => {
+  ctx = await createTestContext();
+  const response = await ctx.app.inject({
+    method: 'OPTIONS',
+    url: '/api/token/',
+    headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+  });
+  expect(response.headers.vary).toBeUndefined();
+  expect(response.headers['access-control-allow-origin']).toBeUndefined();
+});

@@ -1,7 +1,8 @@
 import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
+import { precompile } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
 import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
-import { toUser, USER_COLUMNS } from './user-rows.js';
+import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
 
 type SessionMethods = Pick<
   Store,
@@ -43,6 +44,7 @@ async function inTransaction<T>(
 
 export function kyselySessions(db: Kysely<Database>): SessionMethods {
   const lockUser = userLock(db);
+  const hot = hotQueries(db);
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {
@@ -72,25 +74,13 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
     },
 
     async findAccessSubject(userId, sessionId) {
-      const row = await db
-        .selectFrom('users')
-        .leftJoin('sessions', (join) =>
-          join.onRef('sessions.user_id', '=', 'users.id').on('sessions.id', '=', sessionId),
-        )
-        .select(USER_COLUMNS)
-        .select(['sessions.id as session_id', 'sessions.revoked_at as session_revoked_at'])
-        .where('users.id', '=', userId)
-        .executeTakeFirst();
+      const [row] = (await hot.accessSubject(db, { userId, sessionId })).rows;
       if (!row) return undefined;
       return { user: toUser(row), sessionActive: row.session_id !== null && row.session_revoked_at === null };
     },
 
     async isSessionActive(sessionId) {
-      const row = await db
-        .selectFrom('sessions')
-        .select('revoked_at')
-        .where('id', '=', sessionId)
-        .executeTakeFirst();
+      const [row] = (await hot.sessionRevokedAt(db, { sessionId })).rows;
       return row !== undefined && row.revoked_at === null;
     },
 
@@ -175,14 +165,8 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
         // the compare-and-set that lets exactly one of several concurrent rotations win.
         let sessionId: string;
         if (revoke) {
-          const spent = await trx
-            .updateTable('refresh_tokens')
-            .set({ revoked_at: stamp, replaced_by: child?.jti ?? null })
-            .where('jti', '=', jti)
-            .where('user_id', '=', userId)
-            .where('revoked_at', 'is', null)
-            .returning('family_id')
-            .executeTakeFirst();
+          const [spent] = (await hot.spendToken(trx, { stamp, replacedBy: child?.jti ?? null, jti, userId }))
+            .rows;
           if (!spent) return spentTokenPresented(trx, jti, userId, now, graceSeconds);
           sessionId = spent.family_id;
         } else {
@@ -197,30 +181,20 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
           sessionId = current.family_id;
         }
         // A deactivated account is told so, before anything about its (also ended) sessions.
-        const user = await activeUser(trx, userId);
+        const user = activeUser((await hot.user(trx, { userId })).rows[0]);
         if (!user.ok) throw new Rollback<RotateResult>(user);
         // A token of an ended session (logout, logout everywhere, password change) is as good as revoked;
         // one of a session past its absolute lifetime or idle timeout is expired.
-        const { numUpdatedRows } = await trx
-          .updateTable('sessions')
-          .set((eb) => ({
-            last_used_at: stamp,
-            // Only ever later: another live token of the session may expire after the new one.
-            ...(child && {
-              expires_at: eb
-                .case()
-                .when('expires_at', '<', child.expiresAt.toISOString())
-                .then(child.expiresAt.toISOString())
-                .else(eb.ref('expires_at'))
-                .end(),
-            }),
-          }))
-          .where('id', '=', sessionId)
-          .where('revoked_at', 'is', null)
-          .where('created_at', '>', secondsBefore(now, absoluteLifetime))
-          .where('last_used_at', '>', secondsBefore(now, idleTimeout))
-          .executeTakeFirst();
-        if (numUpdatedRows === 0n) {
+        const use = {
+          stamp,
+          sessionId,
+          createdAfter: secondsBefore(now, absoluteLifetime),
+          usedAfter: secondsBefore(now, idleTimeout),
+        };
+        const { numAffectedRows } = child
+          ? await hot.useSessionUntil(trx, { ...use, expiresAt: child.expiresAt.toISOString() })
+          : await hot.useSession(trx, use);
+        if (!numAffectedRows) {
           const session = await trx
             .selectFrom('sessions')
             .select('revoked_at')
@@ -230,16 +204,13 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
           throw new Rollback<RotateResult>({ ok: false, reason });
         }
         if (child) {
-          await trx
-            .insertInto('refresh_tokens')
-            .values({
-              jti: child.jti,
-              user_id: child.userId,
-              family_id: sessionId,
-              issued_at: child.issuedAt.toISOString(),
-              expires_at: child.expiresAt.toISOString(),
-            })
-            .execute();
+          await hot.insertToken(trx, {
+            jti: child.jti,
+            userId: child.userId,
+            familyId: sessionId,
+            issuedAt: child.issuedAt.toISOString(),
+            expiresAt: child.expiresAt.toISOString(),
+          });
         }
         return { ok: true, user: user.user, sessionId };
       });
@@ -270,12 +241,7 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
     },
 
     async isRefreshTokenRevoked(jti) {
-      const row = await db
-        .selectFrom('refresh_tokens')
-        .innerJoin('sessions', 'sessions.id', 'refresh_tokens.family_id')
-        .select(['refresh_tokens.revoked_at', 'sessions.revoked_at as session_revoked_at'])
-        .where('jti', '=', jti)
-        .executeTakeFirst();
+      const [row] = (await hot.tokenRevokedAt(db, { jti })).rows;
       return row && (row.revoked_at !== null || row.session_revoked_at !== null);
     },
 
@@ -302,10 +268,118 @@ export function kyselySessions(db: Kysely<Database>): SessionMethods {
  */
 function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: number) => Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return async () => {};
+  const lock = precompile<{ userId: number }, unknown>(['userId'], ({ userId }) =>
+    db.selectFrom('users').select('id').where('id', '=', userId).forKeyShare(),
+  );
   return async (trx, userId) => {
-    await trx.selectFrom('users').select('id').where('id', '=', userId).forKeyShare().execute();
+    await lock(trx, { userId });
   };
 }
+
+/**
+ * The statements of a protected request (its session and user), of verify, and of a rotation: built and
+ * compiled once (precompiled.ts). The rest of the store builds its queries as it runs them.
+ */
+function hotQueries(db: Kysely<Database>) {
+  return {
+    accessSubject: precompile<{ userId: number; sessionId: string }, AccessSubjectRow>(
+      ['userId', 'sessionId'],
+      ({ userId, sessionId }) =>
+        db
+          .selectFrom('users')
+          .leftJoin('sessions', (join) =>
+            join.onRef('sessions.user_id', '=', 'users.id').on('sessions.id', '=', sessionId),
+          )
+          .select(USER_COLUMNS)
+          .select(['sessions.id as session_id', 'sessions.revoked_at as session_revoked_at'])
+          .where('users.id', '=', userId),
+    ),
+    sessionRevokedAt: precompile<{ sessionId: string }, { revoked_at: string | null }>(
+      ['sessionId'],
+      ({ sessionId }) => db.selectFrom('sessions').select('revoked_at').where('id', '=', sessionId),
+    ),
+    tokenRevokedAt: precompile<
+      { jti: string },
+      { revoked_at: string | null; session_revoked_at: string | null }
+    >(['jti'], ({ jti }) =>
+      db
+        .selectFrom('refresh_tokens')
+        .innerJoin('sessions', 'sessions.id', 'refresh_tokens.family_id')
+        .select(['refresh_tokens.revoked_at', 'sessions.revoked_at as session_revoked_at'])
+        .where('jti', '=', jti),
+    ),
+    user: precompile<{ userId: number }, UserRow>(['userId'], ({ userId }) =>
+      db.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId),
+    ),
+    spendToken: precompile<
+      { stamp: string; replacedBy: string | null; jti: string; userId: number },
+      { family_id: string }
+    >(['stamp', 'replacedBy', 'jti', 'userId'], ({ stamp, replacedBy, jti, userId }) =>
+      db
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: stamp, replaced_by: replacedBy })
+        .where('jti', '=', jti)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .returning('family_id'),
+    ),
+    useSession: precompile<SessionUse, unknown>(
+      SESSION_USE,
+      ({ stamp, sessionId, createdAfter, usedAfter }) =>
+        db
+          .updateTable('sessions')
+          .set({ last_used_at: stamp })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .where('created_at', '>', createdAfter)
+          .where('last_used_at', '>', usedAfter),
+    ),
+    useSessionUntil: precompile<SessionUse & { expiresAt: string }, unknown>(
+      [...SESSION_USE, 'expiresAt'],
+      ({ stamp, sessionId, createdAfter, usedAfter, expiresAt }) =>
+        db
+          .updateTable('sessions')
+          .set((eb) => ({
+            last_used_at: stamp,
+            // Only ever later: another live token of the session may expire after the new one.
+            expires_at: eb
+              .case()
+              .when('expires_at', '<', expiresAt)
+              .then(expiresAt)
+              .else(eb.ref('expires_at'))
+              .end(),
+          }))
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .where('created_at', '>', createdAfter)
+          .where('last_used_at', '>', usedAfter),
+    ),
+    insertToken: precompile<
+      { jti: string; userId: number; familyId: string; issuedAt: string; expiresAt: string },
+      unknown
+    >(
+      ['jti', 'userId', 'familyId', 'issuedAt', 'expiresAt'],
+      ({ jti, userId, familyId, issuedAt, expiresAt }) =>
+        db.insertInto('refresh_tokens').values({
+          jti,
+          user_id: userId,
+          family_id: familyId,
+          issued_at: issuedAt,
+          expires_at: expiresAt,
+        }),
+    ),
+  };
+}
+
+interface SessionUse {
+  stamp: string;
+  sessionId: string;
+  createdAfter: string;
+  usedAfter: string;
+}
+const SESSION_USE = ['stamp', 'sessionId', 'createdAfter', 'usedAfter'] as const;
+
+type AccessSubjectRow = UserRow & { session_id: string | null; session_revoked_at: string | null };
 
 /**
  * A rotated token came back. Its successor, still unused, is sent again within the grace period (the
@@ -343,7 +417,9 @@ async function spentTokenPresented(
   const withinGrace =
     graceSeconds > 0 && now.getTime() - new Date(token.revoked_at).getTime() <= graceSeconds * 1000;
   if (withinGrace && successor && successor.revoked_at === null && successor.session_revoked_at === null) {
-    const user = await activeUser(trx, userId);
+    const user = activeUser(
+      await trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst(),
+    );
     if (!user.ok) return user;
     const replay = {
       jti: successor.jti,
@@ -364,11 +440,9 @@ async function spentTokenPresented(
     : { ok: false, reason: 'revoked' };
 }
 
-async function activeUser(
-  trx: Kysely<Database>,
-  userId: number,
-): Promise<{ ok: true; user: User } | { ok: false; reason: 'user_missing' | 'user_inactive' }> {
-  const row = await trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst();
+function activeUser(
+  row: UserRow | undefined,
+): { ok: true; user: User } | { ok: false; reason: 'user_missing' | 'user_inactive' } {
   if (!row) return { ok: false, reason: 'user_missing' };
   if (!row.is_active) return { ok: false, reason: 'user_inactive' };
   return { ok: true, user: toUser(row) };

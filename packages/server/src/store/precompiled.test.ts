@@ -1,0 +1,71 @@
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { precompile } from './precompiled.js';
+import type { Database } from './schema.js';
+
+describe('precompile', () => {
+  let db: Kysely<Database>;
+  beforeEach(async () => {
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+    await db.schema
+      .createTable('secrets')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text')
+      .addColumn('created', 'text')
+      .execute();
+    await db
+      .insertInto('secrets')
+      .values([
+        { name: 'a', value: 'one', created: '2026-01-01' },
+        { name: 'b', value: 'two', created: '2026-01-02' },
+      ])
+      .execute();
+  });
+  afterEach(() => db.destroy());
+
+  const byName = (kysely: Kysely<Database>) =>
+    precompile<{ name: string }, { value: string }>(['name'], ({ name }) =>
+      kysely.selectFrom('secrets').select('value').where('name', '=', name),
+    );
+
+  it('runs the same SQL with each call’s values, fixed values kept where they were', async () => {
+    const newer = precompile<{ name: string }, { value: string }>(['name'], ({ name }) =>
+      db.selectFrom('secrets').select('value').where('created', '>', '2026-01-01').where('name', '=', name),
+    );
+    expect((await byName(db)(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+    expect((await byName(db)(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
+    expect((await newer(db, { name: 'a' })).rows).toEqual([]);
+    expect((await newer(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
+  });
+
+  it('binds values as parameters, never as SQL', async () => {
+    const { rows } = await byName(db)(db, { name: "a' or '1'='1" });
+    expect(rows).toEqual([]);
+  });
+
+  it('runs inside the transaction it is given', async () => {
+    const rename = precompile<{ name: string; value: string }, unknown>(
+      ['name', 'value'],
+      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
+    );
+    const read = byName(db);
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        await rename(trx, { name: 'a', value: 'changed' });
+        expect((await read(trx, { name: 'a' })).rows).toEqual([{ value: 'changed' }]);
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+  });
+
+  it('refuses a query that does not bind every parameter', () => {
+    expect(() =>
+      precompile<{ name: string; unused: string }, unknown>(['name', 'unused'], ({ name }) =>
+        db.selectFrom('secrets').select('value').where('name', '=', name),
+      ),
+    ).toThrow(/unused is not bound/);
+  });
+});
