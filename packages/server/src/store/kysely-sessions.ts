@@ -1,5 +1,5 @@
-import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
-import { precompile } from './precompiled.js';
+import { PostgresAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { precompile, type DirectSqlite, type Precompiled } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
 import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
 import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
@@ -42,9 +42,10 @@ async function inTransaction<T>(
   }
 }
 
-export function kyselySessions(db: Kysely<Database>): SessionMethods {
+/** `direct`: the SQLite connection under `db`, for the hot queries (precompiled.ts). */
+export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): SessionMethods {
   const lockUser = userLock(db);
-  const hot = hotQueries(db);
+  const hot = hotQueries(db, direct);
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {
@@ -280,9 +281,13 @@ function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: number)
  * The statements of a protected request (its session and user), of verify, and of a rotation: built and
  * compiled once (precompiled.ts). The rest of the store builds its queries as it runs them.
  */
-function hotQueries(db: Kysely<Database>) {
+function hotQueries(db: Kysely<Database>, direct: DirectSqlite | undefined) {
+  const compile = <P extends object, R>(
+    names: readonly (keyof P & string)[],
+    build: (slots: P) => Compilable<R>,
+  ): Precompiled<P, R> => precompile(names, build, direct);
   return {
-    accessSubject: precompile<{ userId: number; sessionId: string }, AccessSubjectRow>(
+    accessSubject: compile<{ userId: number; sessionId: string }, AccessSubjectRow>(
       ['userId', 'sessionId'],
       ({ userId, sessionId }) =>
         db
@@ -294,11 +299,11 @@ function hotQueries(db: Kysely<Database>) {
           .select(['sessions.id as session_id', 'sessions.revoked_at as session_revoked_at'])
           .where('users.id', '=', userId),
     ),
-    sessionRevokedAt: precompile<{ sessionId: string }, { revoked_at: string | null }>(
+    sessionRevokedAt: compile<{ sessionId: string }, { revoked_at: string | null }>(
       ['sessionId'],
       ({ sessionId }) => db.selectFrom('sessions').select('revoked_at').where('id', '=', sessionId),
     ),
-    tokenRevokedAt: precompile<
+    tokenRevokedAt: compile<
       { jti: string },
       { revoked_at: string | null; session_revoked_at: string | null }
     >(['jti'], ({ jti }) =>
@@ -308,10 +313,10 @@ function hotQueries(db: Kysely<Database>) {
         .select(['refresh_tokens.revoked_at', 'sessions.revoked_at as session_revoked_at'])
         .where('jti', '=', jti),
     ),
-    user: precompile<{ userId: number }, UserRow>(['userId'], ({ userId }) =>
+    user: compile<{ userId: number }, UserRow>(['userId'], ({ userId }) =>
       db.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId),
     ),
-    spendToken: precompile<
+    spendToken: compile<
       { stamp: string; replacedBy: string | null; jti: string; userId: number },
       { family_id: string }
     >(['stamp', 'replacedBy', 'jti', 'userId'], ({ stamp, replacedBy, jti, userId }) =>
@@ -323,18 +328,16 @@ function hotQueries(db: Kysely<Database>) {
         .where('revoked_at', 'is', null)
         .returning('family_id'),
     ),
-    useSession: precompile<SessionUse, unknown>(
-      SESSION_USE,
-      ({ stamp, sessionId, createdAfter, usedAfter }) =>
-        db
-          .updateTable('sessions')
-          .set({ last_used_at: stamp })
-          .where('id', '=', sessionId)
-          .where('revoked_at', 'is', null)
-          .where('created_at', '>', createdAfter)
-          .where('last_used_at', '>', usedAfter),
+    useSession: compile<SessionUse, unknown>(SESSION_USE, ({ stamp, sessionId, createdAfter, usedAfter }) =>
+      db
+        .updateTable('sessions')
+        .set({ last_used_at: stamp })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .where('created_at', '>', createdAfter)
+        .where('last_used_at', '>', usedAfter),
     ),
-    useSessionUntil: precompile<SessionUse & { expiresAt: string }, unknown>(
+    useSessionUntil: compile<SessionUse & { expiresAt: string }, unknown>(
       [...SESSION_USE, 'expiresAt'],
       ({ stamp, sessionId, createdAfter, usedAfter, expiresAt }) =>
         db
@@ -354,7 +357,7 @@ function hotQueries(db: Kysely<Database>) {
           .where('created_at', '>', createdAfter)
           .where('last_used_at', '>', usedAfter),
     ),
-    insertToken: precompile<
+    insertToken: compile<
       { jti: string; userId: number; familyId: string; issuedAt: string; expiresAt: string },
       unknown
     >(

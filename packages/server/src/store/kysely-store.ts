@@ -5,18 +5,22 @@ import { kyselySessions } from './kysely-sessions.js';
 import { kyselySigningKeys } from './kysely-signing-keys.js';
 import { kyselyUsers } from './kysely-users.js';
 import { migrationProvider, type Dialect } from './migrations.js';
+import type { DirectSqlite } from './precompiled.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
 /** PostgreSQL's invalid_schema_name, undefined_table and undefined_column. */
 const DROPPED_MEANWHILE = new Set(['3F000', '42P01', '42703']);
 
-/** The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. */
-export function createKyselyStore(db: Kysely<Database>): Store {
+/**
+ * The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. `direct`: the SQLite
+ * connection under `db`, which the hottest queries then run on synchronously (precompiled.ts).
+ */
+export function createKyselyStore(db: Kysely<Database>, direct?: DirectSqlite): Store {
   const dialect: Dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
   return {
     ...kyselyUsers(db),
-    ...kyselySessions(db),
+    ...kyselySessions(db, direct),
     ...kyselyAudit(db),
     ...kyselyLimits(db),
     ...kyselySigningKeys(db),

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool } from 'kysely';
-import { Client, Pool } from 'pg';
+import type * as NodePostgres from 'pg';
 import { redactDatabaseUrl, type DatabaseConfig } from '../config.js';
 import { DatabaseUnavailableError } from './database-errors.js';
 import { createKyselyStore } from './kysely-store.js';
+import type { DirectSqlite } from './precompiled.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -15,11 +17,25 @@ import type { Store } from './store.js';
  * shows at the first `migrate()` or request.
  */
 export function openStore(config: DatabaseConfig): Store {
-  const dialect =
-    config.kind === 'postgres'
-      ? new PostgresDialect({ pool: openPostgresPool(config.url, config.poolSize) })
-      : new SqliteDialect({ database: withStatementCache(openSqlite(config.path)) });
-  return createKyselyStore(new Kysely<Database>({ dialect }));
+  if (config.kind === 'postgres') {
+    const dialect = new PostgresDialect({ pool: openPostgresPool(config.url, config.poolSize) });
+    return createKyselyStore(new Kysely<Database>({ dialect }));
+  }
+  const sqlite = withStatementCache(openSqlite(config.path));
+  return createKyselyStore(
+    new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    sqlite,
+  );
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * node-postgres, loaded when PostgreSQL is first used: a server on the embedded database never needs it,
+ * and loading it costs about 40 ms of start-up and some megabytes of memory.
+ */
+function nodePostgres(): typeof NodePostgres {
+  return requireFromHere('pg') as typeof NodePostgres;
 }
 
 /** What the store is opened on, for logs: the SQLite file, or the PostgreSQL URL without its password. */
@@ -33,7 +49,7 @@ export function describeDatabase(config: DatabaseConfig): string {
  * cannot be reached or refuses the connection.
  */
 export async function inspectPostgres(url: string): Promise<{ tables: Set<string>; secrets: Set<string> }> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = new (nodePostgres().Client)({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -53,7 +69,7 @@ export async function inspectPostgres(url: string): Promise<{ tables: Set<string
 }
 
 function openPostgresPool(connectionString: string, max: number): PostgresPool {
-  const pool = new Pool({
+  const pool = new (nodePostgres().Pool)({
     connectionString,
     max,
     // A query waits at most this long for a connection (a full pool, a server that does not answer)
@@ -88,9 +104,12 @@ const STATEMENT_CACHE_SIZE = 256;
  * Kysely's SQLite driver prepares every statement anew, which was a tenth of a protected request's CPU.
  * Statements are reusable, and the store issues a small, fixed set of SQL texts, so each is prepared once.
  */
-function withStatementCache(database: SqliteDatabase.Database) {
+function withStatementCache(database: SqliteDatabase.Database): DirectSqlite & { close(): void } {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
+    get inTransaction() {
+      return database.inTransaction;
+    },
     close: () => database.close(),
     prepare(sql: string) {
       let statement = statements.get(sql);

@@ -1,13 +1,19 @@
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { precompile } from './precompiled.js';
+import { precompile, type DirectSqlite } from './precompiled.js';
 import type { Database } from './schema.js';
 
-describe('precompile', () => {
+describe.each([
+  ['through Kysely', false],
+  ['directly on the SQLite connection', true],
+])('precompile, %s', (_name, withDirect) => {
   let db: Kysely<Database>;
+  let direct: DirectSqlite | undefined;
   beforeEach(async () => {
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(':memory:') }) });
+    const sqlite = new SqliteDatabase(':memory:');
+    direct = withDirect ? sqlite : undefined;
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await db.schema
       .createTable('secrets')
       .addColumn('name', 'text', (c) => c.primaryKey())
@@ -25,13 +31,18 @@ describe('precompile', () => {
   afterEach(() => db.destroy());
 
   const byName = (kysely: Kysely<Database>) =>
-    precompile<{ name: string }, { value: string }>(['name'], ({ name }) =>
-      kysely.selectFrom('secrets').select('value').where('name', '=', name),
+    precompile<{ name: string }, { value: string }>(
+      ['name'],
+      ({ name }) => kysely.selectFrom('secrets').select('value').where('name', '=', name),
+      direct,
     );
 
   it('runs the same SQL with each call’s values, fixed values kept where they were', async () => {
-    const newer = precompile<{ name: string }, { value: string }>(['name'], ({ name }) =>
-      db.selectFrom('secrets').select('value').where('created', '>', '2026-01-01').where('name', '=', name),
+    const newer = precompile<{ name: string }, { value: string }>(
+      ['name'],
+      ({ name }) =>
+        db.selectFrom('secrets').select('value').where('created', '>', '2026-01-01').where('name', '=', name),
+      direct,
     );
     expect((await byName(db)(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
     expect((await byName(db)(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
@@ -59,6 +70,55 @@ describe('precompile', () => {
       })
       .catch(() => {});
     expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+  });
+
+  it('reports changed rows as Kysely does', async () => {
+    const rename = precompile<{ value: string }, unknown>(
+      ['value'],
+      ({ value }) => db.updateTable('secrets').set({ value }),
+      direct,
+    );
+    const result = await rename(db, { value: 'x' });
+    expect(result.numAffectedRows).toBe(2n);
+    expect(result.rows).toEqual([]);
+  });
+
+  it('never reads what another caller’s open transaction wrote and has not committed', async () => {
+    const rename = precompile<{ name: string; value: string }, unknown>(
+      ['name', 'value'],
+      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
+      direct,
+    );
+    const read = byName(db);
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const other = db
+      .transaction()
+      .execute(async (trx) => {
+        await rename(trx, { name: 'a', value: 'uncommitted' });
+        written();
+        await finished;
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await wrote;
+    // The read waits for the transaction (one SQLite connection), which then rolls back.
+    const reading = read(db, { name: 'a' });
+    finish();
+    expect((await reading).rows).toEqual([{ value: 'one' }]);
+    await other;
+  });
+
+  it('fails with a rejected promise, never a thrown error', async () => {
+    const broken = precompile<{ name: string }, unknown>(
+      ['name'],
+      ({ name }) => db.insertInto('secrets').values({ name, value: 'v', created: 'now' }),
+      direct,
+    );
+    const result = broken(db, { name: 'a' });
+    await expect(result).rejects.toThrow(/UNIQUE/);
   });
 
   it('refuses a query that does not bind every parameter', () => {

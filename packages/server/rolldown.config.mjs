@@ -1,0 +1,20 @@
+import { defineConfig } from 'rolldown';
+
+/**
+ * The server that `dist/server.js` starts is one file, `dist/serve.bundle.js`: tsc's output (dist/serve.js
+ * and the modules it imports) with the packages whose hundreds of small ES modules Node would otherwise resolve, read and
+ * link one by one at every start (typebox, kysely, the contract). Start-up took about 1.1 s that way and
+ * 0.7 s bundled, and the idle process is about 20 MB smaller. Every other package stays an import from
+ * node_modules: native addons (better-sqlite3, argon2), pino's transports and node-postgres load files
+ * by path at run time, and CommonJS packages load fast as they are.
+ */
+const BUNDLED = /^(typebox|kysely|@gatehouse\/contract)(\/|$)/;
+
+export default defineConfig({
+  input: 'dist/serve.js',
+  platform: 'node',
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !BUNDLED.test(id),
+  // Stack traces name the modules as tsc emitted them (node --enable-source-maps maps them back).
+  output: { file: 'dist/serve.bundle.js', format: 'esm', sourcemap: true },
+  logLevel: 'warn',
+});
