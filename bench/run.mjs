@@ -447,6 +447,14 @@ async function main() {
   const gatehouse = /** @type {Record<string, any>} */ ({});
   results.gatehouse = gatehouse;
   if (selected.has('profile')) {
+    // The API root: no token, no database. What Gatehouse's HTTP stack (its hooks, headers and error
+    // handling) costs over the baseline, before any authentication or SQL.
+    gatehouse.apiRoot = await measure('GET /api/ (no token, no database)', server.pid, {
+      port,
+      path: '/api/',
+      connections,
+      seconds,
+    });
     gatehouse.profile = await measure('GET /api/profile/', server.pid, {
       port,
       path: '/api/profile/',
@@ -636,6 +644,7 @@ function report(results) {
     httpRow('baseline: bare Fastify GET /', results.baseline.get),
     httpRow('baseline: bare Fastify POST / (JSON)', results.baseline.post),
   ];
+  if (g.apiRoot) rows.push(httpRow('GET /api/ (no token, no database)', g.apiRoot));
   if (g.profile) rows.push(httpRow('GET /api/profile/', g.profile));
   if (g.verify) rows.push(httpRow('POST /api/token/verify/ (access)', g.verify));
   if (g.verifyRefresh) rows.push(httpRow('POST /api/token/verify/ (refresh)', g.verifyRefresh));

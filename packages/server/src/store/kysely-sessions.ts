@@ -1,6 +1,7 @@
-import { PostgresAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { PostgresAdapter, SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
 import { precompile, type DirectSqlite, type Precompiled } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
+import { eachInTransaction, groupCommit, Rollback } from './transactions.js';
 import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
 import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
 
@@ -23,29 +24,14 @@ type SessionMethods = Pick<
 const CENTURY = 100 * 365 * 86400;
 const NO_LIMITS: SessionPolicy = { graceSeconds: 0, absoluteLifetime: CENTURY, idleTimeout: CENTURY };
 
-/** Aborts a transaction with an expected outcome instead of an error. */
-class Rollback<T> extends Error {
-  constructor(readonly result: T) {
-    super('rollback');
-  }
-}
-
-async function inTransaction<T>(
-  db: Kysely<Database>,
-  work: (trx: Kysely<Database>) => Promise<T>,
-): Promise<T> {
-  try {
-    return await db.transaction().execute(work);
-  } catch (error) {
-    if (error instanceof Rollback) return error.result as T;
-    throw error;
-  }
-}
-
 /** `direct`: the SQLite connection under `db`, for the hot queries (precompiled.ts). */
 export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): SessionMethods {
   const lockUser = userLock(db);
   const hot = hotQueries(db, direct);
+  const inTransaction = eachInTransaction(db);
+  // Rotations are the writes that come in bursts (every client refreshes, often several tabs at once).
+  const isSqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  const rotationTransaction = isSqlite ? groupCommit(db) : inTransaction;
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {
@@ -159,7 +145,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): Ses
 
     rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS }) {
       const { graceSeconds, absoluteLifetime, idleTimeout } = policy;
-      return inTransaction(db, async (trx): Promise<RotateResult> => {
+      return rotationTransaction(async (trx): Promise<RotateResult> => {
         const stamp = now.toISOString();
         await lockUser(trx, userId);
         // The write comes first (SQLite: it takes the write lock at once), and the conditional update is
@@ -218,7 +204,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): Ses
     },
 
     revokeRefreshToken(jti, userId, now) {
-      return inTransaction(db, async (trx) => {
+      return inTransaction(async (trx) => {
         const stamp = now.toISOString();
         await lockUser(trx, userId);
         const spent = await trx
