@@ -37,6 +37,7 @@ test('npm run bench -- --quick measures every scenario without a failed request'
     const loads = {
       'baseline GET': results.baseline.get,
       'baseline POST': results.baseline.post,
+      'API root': results.gatehouse.apiRoot,
       profile: results.gatehouse.profile,
       verify: results.gatehouse.verify,
       'verify (refresh token)': results.gatehouse.verifyRefresh,

@@ -292,6 +292,8 @@ export async function rawPostgresRotationRate(gh, config, database, user, second
       [expiresIso, EXPIRES],
       [seedClaims.sid, SESSION],
     ]);
+    // A rotation that is one statement runs without BEGIN (its own transaction): replayed the same way.
+    const inTransaction = captured.some((query) => /^\s*begin\b/i.test(query.sql));
     const statements = captured
       .filter((query) => !/^\s*(begin|commit|rollback|savepoint|release)\b/i.test(query.sql))
       .map((query, i) => {
@@ -306,7 +308,8 @@ export async function rawPostgresRotationRate(gh, config, database, user, second
       });
     const uses = (/** @type {symbol} */ s) =>
       statements.some((statement) => statement.parameters.includes(s));
-    if (!uses(CURRENT) || !uses(NEXT) || !uses(SESSION)) {
+    // The session may be named, or found through the token's row (the one-statement rotation).
+    if (!uses(CURRENT) || !uses(NEXT)) {
       throw new Error(`unexpected rotation statements: ${statements.map((s) => s.sql).join('; ')}`);
     }
 
@@ -338,14 +341,14 @@ export async function rawPostgresRotationRate(gh, config, database, user, second
             [EXPIRES, new Date(at.getTime() + config.jwt.refreshTokenLifetime * 1000).toISOString()],
             [SESSION, session],
           ]);
-          await client.query('begin');
+          if (inTransaction) await client.query('begin');
           for (const { name, sql, parameters, chained } of statements) {
             const args = parameters.map((p) => (typeof p === 'symbol' ? values.get(p) : p));
             const result = await client.query({ name, text: sql, values: args });
             if (chained && result.rowCount === 0)
               throw new Error(`a rotation statement found no row: ${sql}`);
           }
-          await client.query('commit');
+          if (inTransaction) await client.query('commit');
           current = next;
           commits++;
         }
@@ -359,6 +362,7 @@ export async function rawPostgresRotationRate(gh, config, database, user, second
       chains,
       postgresCpuSeconds: postgres.stop(),
       statements: statements.map((s) => s.sql),
+      inTransaction,
     };
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => {})));

@@ -1,4 +1,5 @@
 import { PostgresAdapter, SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { postgresRotation } from './postgres-rotation.js';
 import { precompile, type DirectSqlite, type Precompiled } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
 import { eachInTransaction, groupCommit, Rollback } from './transactions.js';
@@ -32,6 +33,8 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): Ses
   // Rotations are the writes that come in bursts (every client refreshes, often several tabs at once).
   const isSqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   const rotationTransaction = isSqlite ? groupCommit(db) : inTransaction;
+  // PostgreSQL: the common rotation in one statement, the full transaction for everything else.
+  const rotateFast = isSqlite ? undefined : postgresRotation(db);
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {
@@ -143,8 +146,23 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): Ses
       });
     },
 
-    rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS }) {
+    async rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS }) {
       const { graceSeconds, absoluteLifetime, idleTimeout } = policy;
+      const createdAfter = secondsBefore(now, absoluteLifetime);
+      const usedAfter = secondsBefore(now, idleTimeout);
+      // Only with the default settings (a child, the parent revoked): the fast path spends the token, and
+      // anything it did not do is left to the transaction below, which also explains a refusal.
+      if (rotateFast && revoke && child) {
+        const rotated = await rotateFast({
+          jti,
+          userId,
+          stamp: now.toISOString(),
+          createdAfter,
+          usedAfter,
+          child,
+        });
+        if (rotated) return rotated;
+      }
       return rotationTransaction(async (trx): Promise<RotateResult> => {
         const stamp = now.toISOString();
         await lockUser(trx, userId);
@@ -172,12 +190,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): Ses
         if (!user.ok) throw new Rollback<RotateResult>(user);
         // A token of an ended session (logout, logout everywhere, password change) is as good as revoked;
         // one of a session past its absolute lifetime or idle timeout is expired.
-        const use = {
-          stamp,
-          sessionId,
-          createdAfter: secondsBefore(now, absoluteLifetime),
-          usedAfter: secondsBefore(now, idleTimeout),
-        };
+        const use = { stamp, sessionId, createdAfter, usedAfter };
         const { numAffectedRows } = child
           ? await hot.useSessionUntil(trx, { ...use, expiresAt: child.expiresAt.toISOString() })
           : await hot.useSession(trx, use);
