@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { ARGON2_FLOOR } from '../config.js';
-import { createPasswordHasher } from './passwords.js';
+import argon2 from 'argon2';
+import { createPasswordHasher, unknownUserHash } from './passwords.js';
 
 const hasher = createPasswordHasher(ARGON2_FLOOR);
 
@@ -28,4 +29,16 @@ test('flags hashes weaker than the configured parameters', async () => {
   const stronger = createPasswordHasher({ ...ARGON2_FLOOR, timeCost: 3 });
   const weak = await hasher.hash('pw-pw-pw-pw');
   expect(await stronger.verify(weak, 'pw-pw-pw-pw')).toEqual({ ok: true, needsRehash: true });
+});
+
+test('an unknown user is verified against a hash no password matches, in the configured parameters', async () => {
+  const dummy = unknownUserHash(ARGON2_FLOOR);
+  // The format argon2 writes, with the same parameters and lengths: a verification costs the same.
+  const real = await hasher.hash('correct horse');
+  const shape = (encoded: string) => encoded.replace(/\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, '');
+  expect(shape(dummy)).toBe(shape(real));
+  expect(dummy.split('$').map((part) => part.length)).toEqual(real.split('$').map((part) => part.length));
+  expect(argon2.needsRehash(dummy, ARGON2_FLOOR)).toBe(false);
+  expect(await argon2.verify(dummy, 'correct horse')).toBe(false);
+  expect(unknownUserHash(ARGON2_FLOOR)).not.toBe(dummy);
 });

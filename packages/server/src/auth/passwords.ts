@@ -27,15 +27,12 @@ export function createPasswordHasher(
 ): PasswordHasher {
   const options = { type: argon2.argon2id, ...params } as const;
   const limit = limitConcurrency(maxConcurrent);
-  // A hash of a random secret with the same parameters: verifying against it costs what a real user costs,
-  // so response time does not tell which accounts exist. Made at once so that the first unknown-user
-  // login does not pay for it.
-  const dummy = limit(() => argon2.hash(randomBytes(32).toString('hex'), options));
+  const dummy = unknownUserHash(params);
 
   return {
     hash: (password) => limit(() => argon2.hash(password, options)),
     async verify(hash, password) {
-      const target = hash ?? (await dummy);
+      const target = hash ?? dummy;
       let ok: boolean;
       try {
         ok = await limit(() => argon2.verify(target, password));
@@ -47,4 +44,17 @@ export function createPasswordHasher(
       return { ok, needsRehash: ok && argon2.needsRehash(target, params) };
     },
   };
+}
+
+/**
+ * What an unknown user's login is verified against, so that it costs what a real user's does and the
+ * response time does not tell which accounts exist. A verification costs the same whatever the hash: it
+ * recomputes the hash from the parameters, salt and length written in the string, then compares. So this
+ * is a random salt and a random hash under the configured parameters, which no password matches, made
+ * without hashing anything: no argon2 run (and its 19 MiB buffer, and libuv's threads) at start-up.
+ */
+export function unknownUserHash(params: PasswordHashConfig): string {
+  const base64 = (bytes: number) => randomBytes(bytes).toString('base64').replace(/=+$/, '');
+  const { memoryCost: m, parallelism: p, timeCost: t } = params;
+  return `$argon2id$v=19$m=${m},p=${p},t=${t}$${base64(16)}$${base64(32)}`;
 }
