@@ -1,6 +1,6 @@
 import { PostgresAdapter, SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
 import { postgresRotation } from './postgres-rotation.js';
-import { precompile, type DirectSqlite, type Precompiled } from './precompiled.js';
+import { precompile, type DirectConnection, type Precompiled } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
 import { eachInTransaction, groupCommit, Rollback } from './transactions.js';
 import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
@@ -25,8 +25,8 @@ type SessionMethods = Pick<
 const CENTURY = 100 * 365 * 86400;
 const NO_LIMITS: SessionPolicy = { graceSeconds: 0, absoluteLifetime: CENTURY, idleTimeout: CENTURY };
 
-/** `direct`: the SQLite connection under `db`, for the hot queries (precompiled.ts). */
-export function kyselySessions(db: Kysely<Database>, direct?: DirectSqlite): SessionMethods {
+/** `direct`: the connection under `db`, for the hot queries (direct-connections.ts). */
+export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection): SessionMethods {
   const lockUser = userLock(db);
   const hot = hotQueries(db, direct);
   const inTransaction = eachInTransaction(db);
@@ -280,7 +280,7 @@ function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: number)
  * The statements of a protected request (its session and user), of verify, and of a rotation: built and
  * compiled once (precompiled.ts). The rest of the store builds its queries as it runs them.
  */
-function hotQueries(db: Kysely<Database>, direct: DirectSqlite | undefined) {
+function hotQueries(db: Kysely<Database>, direct: DirectConnection | undefined) {
   const compile = <P extends object, R>(
     names: readonly (keyof P & string)[],
     build: (slots: P) => Compilable<R>,

@@ -5,7 +5,7 @@ import { kyselySessions } from './kysely-sessions.js';
 import { kyselySigningKeys } from './kysely-signing-keys.js';
 import { kyselyUsers } from './kysely-users.js';
 import { migrationProvider, type Dialect } from './migrations.js';
-import type { DirectSqlite } from './precompiled.js';
+import type { DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -13,10 +13,10 @@ import type { Store } from './store.js';
 const DROPPED_MEANWHILE = new Set(['3F000', '42P01', '42703']);
 
 /**
- * The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. `direct`: the SQLite
- * connection under `db`, which the hottest queries then run on synchronously (precompiled.ts).
+ * The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. `direct`: the
+ * connection under `db`, which the hottest queries then run on without Kysely (direct-connections.ts).
  */
-export function createKyselyStore(db: Kysely<Database>, direct?: DirectSqlite): Store {
+export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnection): Store {
   const dialect: Dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
   return {
     ...kyselyUsers(db),

@@ -7,7 +7,7 @@ import type * as NodePostgres from 'pg';
 import { redactDatabaseUrl, type DatabaseConfig } from '../config.js';
 import { DatabaseUnavailableError } from './database-errors.js';
 import { createKyselyStore } from './kysely-store.js';
-import type { DirectSqlite } from './precompiled.js';
+import { postgresDirect, sqliteDirect, type SqliteConnection } from './direct-connections.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -18,14 +18,13 @@ import type { Store } from './store.js';
  */
 export function openStore(config: DatabaseConfig): Store {
   if (config.kind === 'postgres') {
-    const dialect = new PostgresDialect({ pool: openPostgresPool(config.url, config.poolSize) });
-    return createKyselyStore(new Kysely<Database>({ dialect }));
+    const pool = openPostgresPool(config.url, config.poolSize);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return createKyselyStore(db, postgresDirect(pool.connect));
   }
   const sqlite = withStatementCache(openSqlite(config.path));
-  return createKyselyStore(
-    new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
-    sqlite,
-  );
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return createKyselyStore(db, sqliteDirect(sqlite));
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -68,7 +67,10 @@ export async function inspectPostgres(url: string): Promise<{ tables: Set<string
   }
 }
 
-function openPostgresPool(connectionString: string, max: number): PostgresPool {
+function openPostgresPool(
+  connectionString: string,
+  max: number,
+): PostgresPool & { connect(): Promise<NodePostgres.PoolClient> } {
   const pool = new (nodePostgres().Pool)({
     connectionString,
     max,
@@ -104,7 +106,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * Kysely's SQLite driver prepares every statement anew, which was a tenth of a protected request's CPU.
  * Statements are reusable, and the store issues a small, fixed set of SQL texts, so each is prepared once.
  */
-function withStatementCache(database: SqliteDatabase.Database): DirectSqlite & { close(): void } {
+function withStatementCache(database: SqliteDatabase.Database): SqliteConnection & { close(): void } {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
     get inTransaction() {

@@ -1,7 +1,10 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { precompile, type DirectSqlite } from './precompiled.js';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Pool } from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { usePostgres, type TestSchema } from '../testing/postgres.js';
+import { postgresDirect, sqliteDirect } from './direct-connections.js';
+import { precompile, type DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
 
 describe.each([
@@ -9,10 +12,10 @@ describe.each([
   ['directly on the SQLite connection', true],
 ])('precompile, %s', (_name, withDirect) => {
   let db: Kysely<Database>;
-  let direct: DirectSqlite | undefined;
+  let direct: DirectConnection | undefined;
   beforeEach(async () => {
     const sqlite = new SqliteDatabase(':memory:');
-    direct = withDirect ? sqlite : undefined;
+    direct = withDirect ? sqliteDirect(sqlite) : undefined;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await db.schema
       .createTable('secrets')
@@ -127,5 +130,94 @@ describe.each([
         db.selectFrom('secrets').select('value').where('name', '=', name),
       ),
     ).toThrow(/unused is not bound/);
+  });
+});
+
+const postgres = await usePostgres('the PostgreSQL direct-statement tests');
+describe.skipIf(!postgres)('precompile, as named statements on PostgreSQL', () => {
+  let schema: TestSchema;
+  let pool: Pool;
+  let db: Kysely<Database>;
+  let direct: DirectConnection;
+  beforeAll(async () => {
+    if (!postgres) return;
+    schema = await postgres.createSchema();
+    // One connection: what the statements prepared on it shows.
+    pool = new Pool({ connectionString: schema.url, max: 1 });
+    pool.on('error', () => {});
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    direct = postgresDirect(() => pool.connect());
+    await db.schema
+      .createTable('secrets')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text')
+      .addColumn('created', 'text')
+      .execute();
+    await db.insertInto('secrets').values({ name: 'a', value: 'one', created: '2026-01-01' }).execute();
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await schema?.drop();
+  });
+
+  const byName = () =>
+    precompile<{ name: string }, { value: string }>(
+      ['name'],
+      ({ name }) => db.selectFrom('secrets').select('value').where('name', '=', name),
+      direct,
+    );
+
+  it('is prepared once on the connection, under a name that is a digest of its SQL', async () => {
+    const read = byName();
+    expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+    expect((await read(db, { name: 'b' })).rows).toEqual([]);
+    const { rows } = await pool.query<{ name: string; statement: string }>(
+      'select name, statement from pg_prepared_statements',
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.name).toMatch(/^gatehouse_[0-9a-f]{32}$/);
+    expect(rows[0]?.statement).toContain('"secrets"');
+    // A second precompiled copy of the same query shares the prepared statement.
+    await byName()(db, { name: 'a' });
+    expect((await pool.query('select name from pg_prepared_statements')).rows).toHaveLength(1);
+  });
+
+  it('reports changed rows as Kysely does', async () => {
+    const rename = precompile<{ name: string; value: string }, unknown>(
+      ['name', 'value'],
+      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
+      direct,
+    );
+    expect((await rename(db, { name: 'a', value: 'one' })).numAffectedRows).toBe(1n);
+    expect((await rename(db, { name: 'nobody', value: 'x' })).numAffectedRows).toBe(0n);
+  });
+
+  it('in a transaction, runs on the transaction’s own connection', async () => {
+    const rename = precompile<{ name: string; value: string }, unknown>(
+      ['name', 'value'],
+      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
+      direct,
+    );
+    const read = byName();
+    // With one pooled connection, a statement sent to another connection would wait for ever.
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        await rename(trx, { name: 'a', value: 'uncommitted' });
+        expect((await read(trx, { name: 'a' })).rows).toEqual([{ value: 'uncommitted' }]);
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+  });
+
+  it('fails with the database’s error, and gives its connection back', async () => {
+    const broken = precompile<{ name: string }, unknown>(
+      ['name'],
+      ({ name }) => db.insertInto('secrets').values({ name, value: 'v', created: 'now' }),
+      direct,
+    );
+    await expect(broken(db, { name: 'a' })).rejects.toThrow(/duplicate key/);
+    expect((await byName()(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
   });
 });

@@ -1,4 +1,3 @@
-import type SqliteDatabase from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -6,14 +5,15 @@ import type { Database } from './schema.js';
 const SLOT = '\u0000gatehouse-slot:';
 
 /**
- * The SQLite connection under Kysely (better-sqlite3 is synchronous), for the hot queries to run on
- * directly: Kysely's asynchronous layers (its connection mutex, executor and promise chain) cost several
- * times what SQLite takes to answer them.
+ * The connection under Kysely, for the hot queries to run on without Kysely's layers in between
+ * (direct-connections.ts). `run` answers undefined when the query must go through Kysely after all.
  */
-export interface DirectSqlite {
-  /** Whether a transaction is open on the connection (better-sqlite3's own flag). */
-  readonly inTransaction: boolean;
-  prepare(sql: string): SqliteDatabase.Statement;
+export interface DirectConnection {
+  run<R>(
+    executor: Kysely<Database>,
+    sql: string,
+    parameters: readonly unknown[],
+  ): Promise<QueryResult<R>> | undefined;
 }
 
 export type Precompiled<P, R> = (executor: Kysely<Database>, values: P) => Promise<QueryResult<R>>;
@@ -25,15 +25,12 @@ export type Precompiled<P, R> = (executor: Kysely<Database>, values: P) => Promi
  * call then runs the same SQL with the values put in their places, on the connection or transaction
  * given. (Kysely passes a compiled query's `queryId` to plugins only, and this store uses none.)
  *
- * With `direct` (SQLite), the statement runs on the connection itself, synchronously, when that is what
- * Kysely would do: inside the caller's own transaction, or when no transaction is open. While another
- * caller's transaction is open (between two of its awaits) the query goes through Kysely, which waits for
- * it to end: run directly, it would read that transaction's uncommitted writes.
+ * With `direct`, the statement runs on the connection itself when that is safe (direct-connections.ts).
  */
 export function precompile<P extends object, R>(
   names: readonly (keyof P & string)[],
   build: (slots: P) => Compilable<R>,
-  direct?: DirectSqlite,
+  direct?: DirectConnection,
 ): Precompiled<P, R> {
   const slots = Object.fromEntries(names.map((name) => [name, `${SLOT}${name}`])) as unknown as P;
   const compiled = build(slots).compile();
@@ -50,24 +47,9 @@ export function precompile<P extends object, R>(
   const fixed = compiled.parameters;
   return (executor, values) => {
     const parameters = bindings.map((name, index) => (name === undefined ? fixed[index] : values[name]));
-    if (direct && (executor.isTransaction || !direct.inTransaction)) {
-      try {
-        return Promise.resolve(runStatement<R>(direct.prepare(compiled.sql), parameters));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    }
+    const ran = direct?.run<R>(executor, compiled.sql, parameters);
+    if (ran) return ran;
     const query: CompiledQuery<R> = { ...compiled, parameters };
     return executor.executeQuery(query);
   };
-}
-
-/** What Kysely's SQLite driver answers for a statement, so that callers cannot tell the two paths apart. */
-function runStatement<R>(
-  statement: SqliteDatabase.Statement,
-  parameters: readonly unknown[],
-): QueryResult<R> {
-  if (statement.reader) return { rows: statement.all(parameters) as R[] };
-  const { changes, lastInsertRowid } = statement.run(parameters);
-  return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
 }
