@@ -34,7 +34,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
   const isSqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   const rotationTransaction = isSqlite ? groupCommit(db) : inTransaction;
   // PostgreSQL: the common rotation in one statement, the full transaction for everything else.
-  const rotateFast = isSqlite ? undefined : postgresRotation(db);
+  const rotateFast = isSqlite ? undefined : postgresRotation(db, direct);
   return {
     async startSession(session, token) {
       await db.transaction().execute(async (trx) => {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { precompile } from './precompiled.js';
+import { precompile, type DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
 import type { RefreshTokenRecord, User } from './store.js';
 import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
@@ -59,7 +59,8 @@ interface Values {
  * after its lock would see it. The statement is built and compiled once (precompiled.ts): Kysely takes
  * about 30 µs to build and compile it, a tenth of what the rest of a rotation costs Node.
  */
-export function postgresRotation(db: Kysely<Database>): RotateFast {
+/** `direct`: the connection to send it on as a named statement (direct-connections.ts). */
+export function postgresRotation(db: Kysely<Database>, direct?: DirectConnection): RotateFast {
   const rotate = precompile<Values, UserRow & { session_id: string }>(
     [
       'jti',
@@ -73,6 +74,7 @@ export function postgresRotation(db: Kysely<Database>): RotateFast {
       'expiresAt',
     ],
     (v) => ({ compile: () => rotationStatement(v).compile(db) }),
+    direct,
   );
   return async ({ jti, userId, stamp, createdAfter, usedAfter, child }) => {
     const values: Values = {
