@@ -7,6 +7,38 @@ import { postgresDirect, sqliteDirect } from './direct-connections.js';
 import { precompile, type DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
 
+/** The table the tests query, with its rows. */
+async function createSecrets(db: Kysely<Database>, rows: { name: string; value: string; created: string }[]) {
+  await db.schema
+    .createTable('secrets')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text')
+    .addColumn('created', 'text')
+    .execute();
+  await db.insertInto('secrets').values(rows).execute();
+}
+
+/** The queries the tests precompile, run directly when `direct` is given. */
+function secretQueries(db: Kysely<Database>, direct: DirectConnection | undefined) {
+  return {
+    read: precompile<{ name: string }, { value: string }>(
+      ['name'],
+      ({ name }) => db.selectFrom('secrets').select('value').where('name', '=', name),
+      direct,
+    ),
+    rename: precompile<{ name: string; value: string }, unknown>(
+      ['name', 'value'],
+      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
+      direct,
+    ),
+    insert: precompile<{ name: string }, unknown>(
+      ['name'],
+      ({ name }) => db.insertInto('secrets').values({ name, value: 'v', created: 'now' }),
+      direct,
+    ),
+  };
+}
+
 describe.each([
   ['through Kysely', false],
   ['directly on the SQLite connection', true],
@@ -17,28 +49,12 @@ describe.each([
     const sqlite = new SqliteDatabase(':memory:');
     direct = withDirect ? sqliteDirect(sqlite) : undefined;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    await db.schema
-      .createTable('secrets')
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text')
-      .addColumn('created', 'text')
-      .execute();
-    await db
-      .insertInto('secrets')
-      .values([
-        { name: 'a', value: 'one', created: '2026-01-01' },
-        { name: 'b', value: 'two', created: '2026-01-02' },
-      ])
-      .execute();
+    await createSecrets(db, [
+      { name: 'a', value: 'one', created: '2026-01-01' },
+      { name: 'b', value: 'two', created: '2026-01-02' },
+    ]);
   });
   afterEach(() => db.destroy());
-
-  const byName = (kysely: Kysely<Database>) =>
-    precompile<{ name: string }, { value: string }>(
-      ['name'],
-      ({ name }) => kysely.selectFrom('secrets').select('value').where('name', '=', name),
-      direct,
-    );
 
   it('runs the same SQL with each call’s values, fixed values kept where they were', async () => {
     const newer = precompile<{ name: string }, { value: string }>(
@@ -47,23 +63,20 @@ describe.each([
         db.selectFrom('secrets').select('value').where('created', '>', '2026-01-01').where('name', '=', name),
       direct,
     );
-    expect((await byName(db)(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
-    expect((await byName(db)(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
+    const { read } = secretQueries(db, direct);
+    expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+    expect((await read(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
     expect((await newer(db, { name: 'a' })).rows).toEqual([]);
     expect((await newer(db, { name: 'b' })).rows).toEqual([{ value: 'two' }]);
   });
 
   it('binds values as parameters, never as SQL', async () => {
-    const { rows } = await byName(db)(db, { name: "a' or '1'='1" });
+    const { rows } = await secretQueries(db, direct).read(db, { name: "a' or '1'='1" });
     expect(rows).toEqual([]);
   });
 
   it('runs inside the transaction it is given', async () => {
-    const rename = precompile<{ name: string; value: string }, unknown>(
-      ['name', 'value'],
-      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
-    );
-    const read = byName(db);
+    const { read, rename } = secretQueries(db, direct);
     await db
       .transaction()
       .execute(async (trx) => {
@@ -87,12 +100,7 @@ describe.each([
   });
 
   it('never reads what another caller’s open transaction wrote and has not committed', async () => {
-    const rename = precompile<{ name: string; value: string }, unknown>(
-      ['name', 'value'],
-      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
-      direct,
-    );
-    const read = byName(db);
+    const { read, rename } = secretQueries(db, direct);
     let written!: () => void;
     const wrote = new Promise<void>((resolve) => (written = resolve));
     let finish!: () => void;
@@ -115,12 +123,7 @@ describe.each([
   });
 
   it('fails with a rejected promise, never a thrown error', async () => {
-    const broken = precompile<{ name: string }, unknown>(
-      ['name'],
-      ({ name }) => db.insertInto('secrets').values({ name, value: 'v', created: 'now' }),
-      direct,
-    );
-    const result = broken(db, { name: 'a' });
+    const result = secretQueries(db, direct).insert(db, { name: 'a' });
     await expect(result).rejects.toThrow(/UNIQUE/);
   });
 
@@ -147,28 +150,15 @@ describe.skipIf(!postgres)('precompile, as named statements on PostgreSQL', () =
     pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     direct = postgresDirect(() => pool.connect());
-    await db.schema
-      .createTable('secrets')
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text')
-      .addColumn('created', 'text')
-      .execute();
-    await db.insertInto('secrets').values({ name: 'a', value: 'one', created: '2026-01-01' }).execute();
+    await createSecrets(db, [{ name: 'a', value: 'one', created: '2026-01-01' }]);
   });
   afterAll(async () => {
     await db?.destroy();
     await schema?.drop();
   });
 
-  const byName = () =>
-    precompile<{ name: string }, { value: string }>(
-      ['name'],
-      ({ name }) => db.selectFrom('secrets').select('value').where('name', '=', name),
-      direct,
-    );
-
   it('is prepared once on the connection, under a name that is a digest of its SQL', async () => {
-    const read = byName();
+    const { read } = secretQueries(db, direct);
     expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
     expect((await read(db, { name: 'b' })).rows).toEqual([]);
     const { rows } = await pool.query<{ name: string; statement: string }>(
@@ -178,27 +168,18 @@ describe.skipIf(!postgres)('precompile, as named statements on PostgreSQL', () =
     expect(rows[0]?.name).toMatch(/^gatehouse_[0-9a-f]{32}$/);
     expect(rows[0]?.statement).toContain('"secrets"');
     // A second precompiled copy of the same query shares the prepared statement.
-    await byName()(db, { name: 'a' });
+    await secretQueries(db, direct).read(db, { name: 'a' });
     expect((await pool.query('select name from pg_prepared_statements')).rows).toHaveLength(1);
   });
 
   it('reports changed rows as Kysely does', async () => {
-    const rename = precompile<{ name: string; value: string }, unknown>(
-      ['name', 'value'],
-      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
-      direct,
-    );
+    const { rename } = secretQueries(db, direct);
     expect((await rename(db, { name: 'a', value: 'one' })).numAffectedRows).toBe(1n);
     expect((await rename(db, { name: 'nobody', value: 'x' })).numAffectedRows).toBe(0n);
   });
 
   it('in a transaction, runs on the transaction’s own connection', async () => {
-    const rename = precompile<{ name: string; value: string }, unknown>(
-      ['name', 'value'],
-      ({ name, value }) => db.updateTable('secrets').set({ value }).where('name', '=', name),
-      direct,
-    );
-    const read = byName();
+    const { read, rename } = secretQueries(db, direct);
     // With one pooled connection, a statement sent to another connection would wait for ever.
     await db
       .transaction()
@@ -212,12 +193,8 @@ describe.skipIf(!postgres)('precompile, as named statements on PostgreSQL', () =
   });
 
   it('fails with the database’s error, and gives its connection back', async () => {
-    const broken = precompile<{ name: string }, unknown>(
-      ['name'],
-      ({ name }) => db.insertInto('secrets').values({ name, value: 'v', created: 'now' }),
-      direct,
-    );
-    await expect(broken(db, { name: 'a' })).rejects.toThrow(/duplicate key/);
-    expect((await byName()(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
+    const { insert, read } = secretQueries(db, direct);
+    await expect(insert(db, { name: 'a' })).rejects.toThrow(/duplicate key/);
+    expect((await read(db, { name: 'a' })).rows).toEqual([{ value: 'one' }]);
   });
 });
