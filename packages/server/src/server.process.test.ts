@@ -1,39 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { freePort } from './testing/free-port.js';
+import {
+  assertServerBuilt,
+  inheritedEnv,
+  killServers,
+  spawnNode,
+  startServer as startBuiltServer,
+  waitReady,
+  type ServerProcess,
+} from './testing/server-process.js';
 
-/** The built entry points: these tests run the real server and CLI as separate processes. */
-const SERVER_JS = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+/** The built CLI: these tests run it, as the server, as a separate process. */
 const CLI_JS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const READY_TIMEOUT_MS = 15_000;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface ServerProcess {
-  child: ChildProcess;
-  base: string;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once the process has exited and its output is drained. */
-  closed: Promise<Exit>;
-}
-
-const running = new Set<ChildProcess>();
 let dir: string;
 let dbFile: string;
 
 beforeAll(() => {
-  for (const file of [SERVER_JS, CLI_JS]) {
-    if (!fs.existsSync(file)) {
-      throw new Error(`${file} does not exist: run npm run build first (these tests spawn the built server)`);
-    }
+  assertServerBuilt();
+  if (!fs.existsSync(CLI_JS)) {
+    throw new Error(`${CLI_JS} does not exist: run npm run build first (these tests spawn the built CLI)`);
   }
 });
 
@@ -42,94 +31,20 @@ beforeEach(() => {
   dbFile = path.join(dir, 'gatehouse.sqlite3');
 });
 
-async function killAll(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  running.clear();
-}
-
 afterEach(async () => {
-  await killAll();
+  await killServers();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-afterAll(killAll);
+afterAll(killServers);
 
-/** process.env without any GATEHOUSE_* setting (so no signing key), plus this test's settings. */
-function childEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  // Any GATEHOUSE_* setting of the parent (a signing key above all) would change what is tested.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
-  );
-  delete env.GATEHOUSE_SIGNING_KEY;
-  return {
-    ...env,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${dbFile}`,
-    NODE_ENV: 'production',
-    ...extra,
-  };
-}
-
-function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [script, ...args], {
-    cwd: dir,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr, closed };
-}
-
-function startServer(port: number, extra: Record<string, string> = {}): ServerProcess {
-  const spawned = spawnNode(SERVER_JS, [], childEnv(port, extra));
-  spawned.child.stdin?.end();
-  return { ...spawned, base: `http://127.0.0.1:${port}` };
+/** The built server on this test's database, in its directory, with `extra` settings. */
+function startServer(extra: Record<string, string> = {}): Promise<ServerProcess> {
+  return startBuiltServer({ DATABASE_URL: `sqlite:${dbFile}`, ...extra }, { cwd: dir });
 }
 
 async function startReadyServer(): Promise<ServerProcess> {
-  const server = startServer(await freePort());
-  await waitReady(server);
-  return server;
-}
-
-async function waitReady(server: ServerProcess): Promise<void> {
-  let exited: Exit | undefined;
-  void server.closed.then((exit) => (exited = exit));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`server exited (${JSON.stringify(exited)}) before it was ready:\n${server.stderr()}`);
-    }
-    try {
-      const response = await fetch(`${server.base}/api/`);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`server not ready within ${READY_TIMEOUT_MS} ms:\n${server.stdout()}\n${server.stderr()}`);
+  return waitReady(await startServer());
 }
 
 /** Runs the gatehouse CLI bin against this test's database, as an operator would next to the server. */
@@ -137,7 +52,10 @@ async function gatehouse(
   args: string[],
   input = '',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const run = spawnNode(CLI_JS, args, childEnv(0));
+  const run = spawnNode(CLI_JS, args, {
+    env: { ...inheritedEnv(), DATABASE_URL: `sqlite:${dbFile}`, NODE_ENV: 'production' },
+    cwd: dir,
+  });
   run.child.stdin?.end(input);
   const { code } = await run.closed;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
@@ -234,6 +152,7 @@ describe('the built server over real HTTP', () => {
     const server = await startReadyServer();
     await createDemoUsers();
 
+    expect((await fetch(`${server.base}/api/`)).status).toBe(200);
     const pair = await login(server, 'user1', 'password1');
     const wrong = await post(server, '/api/token/', { username: 'user1', password: 'wrongpassword9' });
     expect(wrong.status).toBe(401);
@@ -316,7 +235,7 @@ describe('the built server over real HTTP', () => {
 
 describe('start-up and shutdown', () => {
   test('a GATEHOUSE_SIGNING_KEY shorter than 32 bytes stops the start with exit code 2', async () => {
-    const server = startServer(await freePort(), { GATEHOUSE_SIGNING_KEY: 'short' });
+    const server = await startServer({ GATEHOUSE_SIGNING_KEY: 'short' });
     expect(await server.closed).toEqual({ code: 2, signal: null });
     expect(server.stderr()).toBe(
       'gatehouse: Invalid configuration:\n' +
@@ -332,7 +251,7 @@ describe('start-up and shutdown', () => {
       GATEHOUSE_ALGORITHM: 'EdDSA',
       GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('hex'),
     };
-    const first = startServer(await freePort(), eddsa);
+    const first = await startServer(eddsa);
     await waitReady(first);
     const { keys } = (await (await fetch(`${first.base}/.well-known/jwks.json`)).json()) as {
       keys: { kid: string }[];
@@ -341,7 +260,7 @@ describe('start-up and shutdown', () => {
     first.child.kill('SIGTERM');
     expect(await first.closed).toEqual({ code: 0, signal: null });
 
-    const wrong = startServer(await freePort(), {
+    const wrong = await startServer({
       ...eddsa,
       GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 6).toString('base64'),
     });
@@ -353,7 +272,7 @@ describe('start-up and shutdown', () => {
           'set the key it was encrypted with\\n$',
       ),
     );
-    const unset = startServer(await freePort(), { GATEHOUSE_ALGORITHM: 'EdDSA' });
+    const unset = await startServer({ GATEHOUSE_ALGORITHM: 'EdDSA' });
     expect(await unset.closed).toEqual({ code: 2, signal: null });
     expect(unset.stderr()).toMatch(/GATEHOUSE_KEY_ENCRYPTION_KEY: required with GATEHOUSE_ALGORITHM=EdDSA/);
   });

@@ -12,13 +12,17 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-export interface ServerProcess {
+/** A Node process a test started: tracked for killServers, its output collected. */
+export interface NodeProcess {
   child: ChildProcess;
-  base: string;
   stdout(): string;
   stderr(): string;
   /** Resolves once the process has exited and its output is drained. */
   closed: Promise<Exit>;
+}
+
+export interface ServerProcess extends NodeProcess {
+  base: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -31,18 +35,21 @@ export function assertServerBuilt(): void {
   }
 }
 
-/**
- * Starts the built server on a free port of loopback with `env` added to process.env less any
- * GATEHOUSE_* setting of the parent's (a signing key above all would change what is tested).
- */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')),
-  );
-  const child = spawn(process.execPath, [SERVER_JS], {
-    env: { ...inherited, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** process.env less any GATEHOUSE_* setting of the parent's (a signing key above all would change what is tested). */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GATEHOUSE_')));
+}
+
+/** Runs `script` (the built server or CLI) in a Node process of its own. */
+export function spawnNode(
+  script: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string },
+): NodeProcess {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: options.env,
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   let stdout = '';
@@ -55,7 +62,24 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       resolve({ code, signal });
     });
   });
-  return { child, base: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, closed };
+  return { child, stdout: () => stdout, stderr: () => stderr, closed };
+}
+
+/**
+ * Starts the built server on loopback (`port`, or a free one) with `env` added to inheritedEnv(). Its
+ * standard input is closed at once.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  options: { port?: number; cwd?: string } = {},
+): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
+  const spawned = spawnNode(SERVER_JS, [], {
+    env: { ...inheritedEnv(), HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production', ...env },
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+  });
+  spawned.child.stdin?.end();
+  return { ...spawned, base: `http://127.0.0.1:${port}` };
 }
 
 /** Waits until the server answers its readiness check (its database included). */
