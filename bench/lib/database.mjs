@@ -22,12 +22,13 @@ export const BENCH_USER = { username: 'user1', password: 'password1' };
  */
 export async function loadGatehouse(distDir) {
   const load = (/** @type {string} */ file) => import(pathToFileURL(path.join(distDir, file)).href);
-  const [config, openStore, kyselyStore, jwt, tokens, passwords, users] = await Promise.all([
+  const [config, openStore, kyselyStore, jwt, tokens, issuer, passwords, users] = await Promise.all([
     load('config.js'),
     load('store/open-store.js'),
     load('store/kysely-store.js'),
     load('auth/jwt.js'),
-    load('auth/tokens.js'),
+    load('core/tokens.js'),
+    load('core/session-issuer.js'),
     load('auth/passwords.js'),
     load('users/users-service.js'),
   ]);
@@ -37,7 +38,20 @@ export async function loadGatehouse(distDir) {
     openStore: openStore.openStore,
     createKyselyStore: kyselyStore.createKyselyStore,
     createJwtCodec: jwt.createJwtCodec,
-    createTokenService: tokens.createTokenService,
+    /**
+     * The token service as app.ts builds it, with `issuePair`: a password login's session, started by the
+     * session issuer (the only code that starts sessions).
+     * @param {any} deps  the config's sections (jwt, sessions, ...) by name, the codec, store and clock
+     */
+    createTokenService(deps) {
+      const sessions = issuer.createSessionIssuer(deps);
+      const service = tokens.createTokenService({ ...deps, issuer: sessions });
+      return {
+        ...service,
+        /** @param {any} user @param {any} [client] */
+        issuePair: async (user, client) => (await sessions.issue(user, { methods: ['pwd'], client })).tokens,
+      };
+    },
     createPasswordHasher: passwords.createPasswordHasher,
     createUsersService: users.createUsersService,
   };

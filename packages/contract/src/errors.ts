@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'throttled'
   | 'csrf_failed'
   | 'server_error'
-  | 'service_unavailable';
+  | 'service_unavailable'
+  | 'mfa_required'
+  | 'reauthentication_required';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
@@ -46,6 +48,8 @@ export const Messages = {
   serverError: 'A server error occurred.',
   serviceUnavailable: 'Service temporarily unavailable, try again shortly.',
   bodyTooLarge: 'Request body is too large.',
+  secondFactorRequired: 'Second factor required.',
+  reauthenticationRequired: 'Please sign in again to continue.',
 } as const;
 
 /** DRF's validation error body: field name → list of messages (`non_field_errors` for the whole body). */
@@ -56,4 +60,7 @@ export interface ErrorBody {
   detail: string;
   code?: ErrorCode;
   messages?: { token_class: string; token_type: string; message: string }[];
+  /** With `mfa_required`: the challenge to answer with a second factor, and the factors that can. */
+  mfa_token?: string;
+  methods?: string[];
 }

@@ -16,17 +16,20 @@ const Jwt = Type.String({ minLength: 1, maxLength: TOKEN_MAX_LENGTH });
  * it is listed first and is the one named when neither is present.
  */
 export function credentialsSchema(primary: 'username' | 'email') {
-  const secondary = primary === 'username' ? 'email' : 'username';
-  return Type.Object(
-    { [primary]: Type.Optional(Identifier), [secondary]: Type.Optional(Identifier), password: Password },
-    { anyOf: [{ required: [primary] }, { required: [secondary] }] },
-  );
+  const options = {
+    anyOf: [{ required: [primary] }, { required: [primary === 'username' ? 'email' : 'username'] }],
+  };
+  return primary === 'username'
+    ? Type.Object(
+        { username: Type.Optional(Identifier), email: Type.Optional(Identifier), password: Password },
+        options,
+      )
+    : Type.Object(
+        { email: Type.Optional(Identifier), username: Type.Optional(Identifier), password: Password },
+        options,
+      );
 }
-export interface Credentials {
-  username?: string;
-  email?: string;
-  password: string;
-}
+export type Credentials = Static<ReturnType<typeof credentialsSchema>>;
 
 export const RefreshRequest = Type.Object({ refresh: Jwt });
 export type RefreshRequest = Static<typeof RefreshRequest>;

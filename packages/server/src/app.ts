@@ -6,38 +6,19 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { createJwtCodec } from './auth/jwt.js';
 import { keyRingFor, type KeyRing } from './auth/key-ring.js';
-import { createLoginThrottle } from './auth/login-throttle.js';
 import type { PasswordHasher } from './auth/passwords.js';
-import { createTokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
-import { createAuthenticate } from './http/authenticate.js';
+import { createCore } from './core/core.js';
+import { FEATURES } from './features/features.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/errors.js';
-import { createGuards } from './http/guards.js';
 import { registerNullCharacterCheck } from './http/null-characters.js';
-import { createRateLimiter } from './http/rate-limit.js';
-import { createReadinessCheck } from './http/readiness.js';
-import { accountRoutes } from './http/routes/accounts.js';
-import { adminRoutes } from './http/routes/admin.js';
-import { apiRootRoutes } from './http/routes/api-root.js';
-import { docsRoutes } from './http/routes/docs.js';
-import { healthRoutes } from './http/routes/health.js';
-import { jwksRoutes } from './http/routes/jwks.js';
-import { profileRoutes } from './http/routes/profile.js';
-import type { RouteDeps } from './http/routes/route-deps.js';
-import { tokenRoutes } from './http/routes/tokens.js';
-import { tutorialBRoutes } from './http/routes/tutorial-b.js';
-import { tutorialCRoutes } from './http/routes/tutorial-c.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { webApp } from './http/web-app.js';
 import type { Store } from './store/store.js';
-import { createAccountsService } from './users/accounts-service.js';
-import { createAdminService } from './users/admin-service.js';
-import { createUsersService } from './users/users-service.js';
 
 /** pino's levels that include `info`. */
 const LEVELS_WITH_REQUEST_LINES = new Set(['trace', 'debug', 'info']);
@@ -115,37 +96,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       onError: (error) =>
         app.log.error({ err: error }, 'reloading the signing keys failed; keeping the loaded ones'),
     }));
-  const codec = createJwtCodec({
-    algorithm: config.jwt.algorithm,
-    keys,
-    audience: config.jwt.audience,
-    issuer: config.jwt.issuer,
-    leeway: config.jwt.leeway,
-  });
-  const tokens = createTokenService({ jwt: config.jwt, sessions: config.sessions, codec, store, clock });
-  const users = createUsersService({
+  const core = createCore({
+    config,
     store,
     hasher,
+    keys,
     clock,
-    updateLastLogin: config.jwt.updateLastLogin,
-    passwordMinLength: config.passwordMinLength,
+    challenge: async () => {
+      throw new Error('no second factor can be asked for before one-time tokens exist');
+    },
   });
-  const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
-  const routeDeps: RouteDeps = {
-    config,
-    tokens,
-    accounts: createAccountsService({
-      users,
-      throttle: createLoginThrottle(store, clock),
-      tokens,
-      store,
-      clock,
-    }),
-    admin: createAdminService({ store, clock }),
-    guards: createGuards(authenticate),
-    rateLimit: createRateLimiter(store, clock, config.rateLimits),
-    ready: createReadinessCheck(store),
-  };
 
   // Registered before the routes, so that it sees every route's schema.
   await app.register(swagger, {
@@ -161,22 +121,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  apiRootRoutes(app);
-  healthRoutes(app, routeDeps);
-  tokenRoutes(app, routeDeps, {
-    prefix: '/api/token',
-    identifierField: 'username',
-    views: ['obtain', 'refresh', 'verify', 'blacklist'],
-  });
-  // Tutorial C's stock simplejwt views at the root, whose clients send `email`.
-  tokenRoutes(app, routeDeps, { prefix: '/token', identifierField: 'email', views: ['obtain', 'refresh'] });
-  profileRoutes(app, routeDeps);
-  tutorialBRoutes(app, routeDeps);
-  tutorialCRoutes(app, routeDeps);
-  accountRoutes(app, routeDeps);
-  adminRoutes(app, routeDeps);
-  docsRoutes(app);
-  jwksRoutes(app, keys);
+  for (const feature of FEATURES) await app.register(feature, core);
   if (config.webRoot !== undefined) await app.register(webApp, { root: config.webRoot });
 
   return app;

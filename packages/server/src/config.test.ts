@@ -32,7 +32,12 @@ describe('defaults', () => {
       rateLimits: true,
       trustedProxies: [],
       webRoot: DEFAULT_WEB_ROOT,
-      sessions: { rotationGracePeriod: 5, absoluteLifetime: 2592000, idleTimeout: 86400 },
+      sessions: {
+        rotationGracePeriod: 5,
+        absoluteLifetime: 2592000,
+        idleTimeout: 86400,
+        reauthenticationWindow: 900,
+      },
       jwt: {
         accessTokenLifetime: 300,
         refreshTokenLifetime: 86400,

@@ -45,6 +45,11 @@ export interface SessionConfig {
   readonly absoluteLifetime: number;
   /** Seconds without a refresh after which a session ends. */
   readonly idleTimeout: number;
+  /**
+   * Seconds after a sign-in during which sensitive changes guarded by recent authentication (factors,
+   * email) are allowed without proving who you are again.
+   */
+  readonly reauthenticationWindow: number;
 }
 
 export interface PasswordHashConfig {
@@ -198,6 +203,7 @@ export function parseConfig(env: Env): Config {
     rotationGracePeriod: setting(`${PREFIX}ROTATION_GRACE_PERIOD`, 5, (raw) => integer(raw, 0, 60)),
     absoluteLifetime: setting(`${PREFIX}SESSION_ABSOLUTE_LIFETIME`, 30 * 86400, duration),
     idleTimeout: setting(`${PREFIX}SESSION_IDLE_TIMEOUT`, jwt.refreshTokenLifetime, duration),
+    reauthenticationWindow: setting(`${PREFIX}REAUTHENTICATION_WINDOW`, 15 * 60, duration),
   };
 
   const passwordHash: PasswordHashConfig = {

@@ -10,7 +10,7 @@ export const RELOAD_INTERVAL = 60;
 export const REFRESH_COOLDOWN = 5;
 
 /** A public key as GET /.well-known/jwks.json publishes it. */
-export type PublishedJwk = PublicJwk & { kid: string; alg: string; use: 'sig' };
+export type PublishedJwk = PublicJwk & { kty: string; kid: string; alg: string; use: 'sig' };
 
 /** The keys an instance signs and verifies with: the codec's KeySource, plus what the JWKS route needs. */
 export interface KeyRing extends KeySource {
@@ -137,7 +137,17 @@ export async function openKeyRing({
       // A verifier that meets a new kid fetches the JWKS from whichever instance: it must be current.
       if (seconds() - attemptedAt >= RELOAD_INTERVAL) await refresh();
       return snapshot.keys.flatMap(({ key, publicJwk }) =>
-        publicJwk ? [{ ...publicJwk, kid: key.kid as string, alg: key.algorithm, use: 'sig' as const }] : [],
+        publicJwk
+          ? [
+              {
+                ...publicJwk,
+                kty: publicJwk['kty'] ?? '',
+                kid: key.kid as string,
+                alg: key.algorithm,
+                use: 'sig' as const,
+              },
+            ]
+          : [],
       );
     },
   };

@@ -12,8 +12,11 @@ export interface PasswordVerification {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** `hash` undefined (no such user) still costs one full verification. */
-  verify(hash: string | undefined, password: string): Promise<PasswordVerification>;
+  /**
+   * `hash` undefined (no such user) or null (an account without a password) still costs one full
+   * verification, and never matches.
+   */
+  verify(hash: string | null | undefined, password: string): Promise<PasswordVerification>;
 }
 
 /**
@@ -40,7 +43,7 @@ export function createPasswordHasher(
         // A hash in a format argon2 cannot read (e.g. imported from elsewhere) never matches.
         ok = false;
       }
-      ok = ok && hash !== undefined;
+      ok = ok && typeof hash === 'string';
       return { ok, needsRehash: ok && argon2.needsRehash(target, params) };
     },
   };

@@ -139,7 +139,7 @@ describe('migrate', () => {
   test('applies the migrations once; a second run has nothing to do', async () => {
     expect(await cli(['migrate'])).toEqual({
       code: 0,
-      stdout: 'Applied 0001_initial\nApplied 0002_signing_keys\n',
+      stdout: 'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\n',
       stderr: '',
     });
     expect(fs.existsSync(dbPath)).toBe(true);
@@ -428,7 +428,14 @@ describe('flushexpiredtokens', () => {
     // Each token starts a session of its own.
     const issue = (jti: string, expiresInSeconds: number) =>
       db.startSession(
-        { id: `session-${jti}`, userId: carol.id, userAgent: '', ip: '' },
+        {
+          id: `session-${jti}`,
+          userId: carol.id,
+          userAgent: '',
+          ip: '',
+          methods: ['pwd'],
+          authTime: new Date(now - 2 * 86_400_000),
+        },
         {
           jti,
           userId: carol.id,

@@ -1,6 +1,6 @@
 import { Messages } from '@gatehouse/contract';
 import type { FastifyRequest } from 'fastify';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenService } from '../core/tokens.js';
 import type { User } from '../store/store.js';
 import { authenticationError, unauthorized } from './errors.js';
 
@@ -8,6 +8,8 @@ import { authenticationError, unauthorized } from './errors.js';
 export interface Principal {
   user: User;
   sessionId: string;
+  methods: readonly string[];
+  authTime: number | undefined;
 }
 
 export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
@@ -28,6 +30,7 @@ export function createAuthenticate(tokens: TokenService, headerTypes: readonly s
       throw unauthorized('bad_authorization_header', Messages.badAuthorizationHeader, true);
     const result = await tokens.authenticate(parts[1] as string);
     if (!result.ok) throw authenticationError(result.reason);
-    return { user: result.user, sessionId: result.sessionId };
+    const { user, sessionId, methods, authTime } = result;
+    return { user, sessionId, methods, authTime };
   };
 }

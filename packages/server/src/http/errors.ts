@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenRejection } from '../auth/tokens.js';
+import type { SignInFailure } from '../core/sign-in.js';
+import type { TokenRejection } from '../core/tokens.js';
 import { isTransientDatabaseError } from '../store/database-errors.js';
-import type { SignInFailure } from '../users/accounts-service.js';
 import { CHALLENGE } from './security-headers.js';
 import { toFieldErrors } from './validation.js';
 
@@ -50,8 +50,27 @@ export const serviceUnavailable = () =>
     { 'retry-after': String(UNAVAILABLE_RETRY_AFTER) },
   );
 
-/** A refused login: throttled, or simplejwt's one answer for unknown user, wrong password and inactive account. */
+/** A sensitive change asked for a sign-in more recent than the caller's session has. */
+export const reauthenticationRequired = () =>
+  new HttpError(403, 'reauthentication_required', {
+    detail: Messages.reauthenticationRequired,
+    code: 'reauthentication_required',
+  });
+
+/**
+ * A refused login: throttled; simplejwt's one answer for unknown user, wrong password and inactive
+ * account; or a right first factor on an account that asks for a second, answered as a 401 so that the
+ * tutorials' simplejwt clients, which look for `access`, fail closed instead of keeping half a login.
+ */
 export function signInError(failure: SignInFailure): HttpError {
+  if ('next' in failure) {
+    return new HttpError(401, 'mfa_required', {
+      detail: Messages.secondFactorRequired,
+      code: 'mfa_required',
+      mfa_token: failure.challenge,
+      methods: failure.methods,
+    });
+  }
   return failure.code === 'throttled'
     ? throttled(failure.retryAfter)
     : unauthorized('no_active_account', Messages.noActiveAccount);

@@ -1,7 +1,8 @@
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
-import type { Caller } from '../users/accounts-service.js';
+import type { Caller } from '../core/caller.js';
+import { isRecentlyAuthenticated } from '../core/recent-auth.js';
 import type { Authenticate } from './authenticate.js';
-import { forbidden } from './errors.js';
+import { forbidden, reauthenticationRequired } from './errors.js';
 import { clientInfo } from './request-context.js';
 
 /**
@@ -12,15 +13,22 @@ import { clientInfo } from './request-context.js';
 export interface Guards {
   signedIn: preValidationAsyncHookHandler;
   superuser: preValidationAsyncHookHandler;
+  /** Signed in, and recently: for sensitive changes (factors, email), see core/recent-auth.ts. */
+  recentlyAuthenticated: preValidationAsyncHookHandler;
   /** The caller of a guarded route. */
   caller(request: FastifyRequest): Caller;
 }
 
-export function createGuards(authenticate: Authenticate): Guards {
+export interface GuardOptions {
+  clock: () => Date;
+  /** Seconds: how recent a sign-in `recentlyAuthenticated` accepts. */
+  reauthenticationWindow: number;
+}
+
+export function createGuards(authenticate: Authenticate, options: GuardOptions): Guards {
   const callers = new WeakMap<FastifyRequest, Caller>();
   const establish = async (request: FastifyRequest) => {
-    const { user, sessionId } = await authenticate(request);
-    const caller = { user, sessionId, client: clientInfo(request) };
+    const caller: Caller = { ...(await authenticate(request)), client: clientInfo(request) };
     callers.set(request, caller);
     return caller;
   };
@@ -30,6 +38,12 @@ export function createGuards(authenticate: Authenticate): Guards {
     },
     superuser: async (request) => {
       if (!(await establish(request)).user.isSuperuser) throw forbidden();
+    },
+    recentlyAuthenticated: async (request) => {
+      const caller = await establish(request);
+      if (!isRecentlyAuthenticated(caller, options.clock(), options.reauthenticationWindow)) {
+        throw reauthenticationRequired();
+      }
     },
     caller(request) {
       const caller = callers.get(request);

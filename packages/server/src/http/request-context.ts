@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../auth/tokens.js';
+import type { ClientInfo } from '../core/session-issuer.js';
 
 /** Where a request comes from, as a sessions list shows it. */
 export function clientInfo(request: FastifyRequest): ClientInfo {

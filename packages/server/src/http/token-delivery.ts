@@ -1,6 +1,6 @@
 import { Messages } from '@gatehouse/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenPair } from '../auth/tokens.js';
+import type { TokenPair } from '../core/session-issuer.js';
 import type { Config } from '../config.js';
 import { invalidFields } from './errors.js';
 import {

@@ -21,7 +21,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createJwtCodec } from '../auth/jwt.js';
-import { createTokenService, type TokenPair, type TokenService } from '../auth/tokens.js';
+import { createSessionIssuer, type SessionIssuer, type TokenPair } from '../core/session-issuer.js';
 import type { User } from '../store/store.js';
 import { createTestContext, decodePayload, TEST_SIGNING_KEY, type TestContext } from '../testing/test-app.js';
 import { usernameKey } from '../users/canonical.js';
@@ -36,7 +36,7 @@ const GROUP_TIMEOUT = 240_000;
 // The app and its two actors
 
 let ctx: TestContext;
-let tokens: TokenService;
+let issuer: SessionIssuer;
 let passwordHash: string;
 const prototypesBefore = new Map<object, string[]>();
 const PROTOTYPES: [string, object][] = [
@@ -97,7 +97,9 @@ async function ready(actor: Actor): Promise<{ user: User; pair: TokenPair; sessi
     actor.user?.id !== user.id ||
     !(await ctx.store.isSessionActive(actor.sessionId))
   ) {
-    actor.pair = await tokens.issuePair(user, { userAgent: 'fuzz', ip: '127.0.0.1' });
+    actor.pair = (
+      await issuer.issue(user, { methods: ['pwd'], client: { userAgent: 'fuzz', ip: '127.0.0.1' } })
+    ).tokens;
     actor.sessionId = decodePayload(actor.pair.access).sid as string;
   }
   actor.user = user;
@@ -112,9 +114,9 @@ beforeAll(async () => {
   ctx.app.addHook('onResponse', async (request) => {
     answeredBy = `${request.method} ${request.routeOptions.url}`;
   });
-  const { jwt, sessions } = ctx.config;
+  const { jwt } = ctx.config;
   const codec = createJwtCodec({ algorithm: jwt.algorithm, key: TEST_SIGNING_KEY, leeway: jwt.leeway });
-  tokens = createTokenService({ jwt, sessions, codec, store: ctx.store, clock: ctx.clock });
+  issuer = createSessionIssuer({ jwt, codec, store: ctx.store, clock: ctx.clock });
   const user = await ctx.createUser({ username: victim.username, email: victim.email, password: PASSWORD });
   passwordHash = (await ctx.store.findPasswordHash(user.id)) as string;
   await ready(victim);

@@ -1,24 +1,35 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { Store } from './store.js';
+import type { NewAuditEntry, Store } from './store.js';
+
+/**
+ * Writes an audit entry on `db`, which may be the transaction of the change it records: the change and
+ * its entry commit together or not at all.
+ */
+export async function insertAudit(db: Kysely<Database>, entry: NewAuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      at: entry.at.toISOString(),
+      actor_id: entry.actorId,
+      actor: entry.actor,
+      action: entry.action,
+      target_id: entry.targetId,
+      target: entry.target,
+      detail: JSON.stringify(entry.detail),
+      ip: entry.ip,
+    })
+    .execute();
+}
+
+/** `detail` with the count of sessions a change ended. */
+export function withSessionsEnded(entry: NewAuditEntry, ended: number): NewAuditEntry {
+  return { ...entry, detail: { ...entry.detail, sessions_ended: ended } };
+}
 
 export function kyselyAudit(db: Kysely<Database>): Pick<Store, 'recordAudit' | 'listAudit'> {
   return {
-    async recordAudit(entry) {
-      await db
-        .insertInto('audit_log')
-        .values({
-          at: entry.at.toISOString(),
-          actor_id: entry.actorId,
-          actor: entry.actor,
-          action: entry.action,
-          target_id: entry.targetId,
-          target: entry.target,
-          detail: JSON.stringify(entry.detail),
-          ip: entry.ip,
-        })
-        .execute();
-    },
+    recordAudit: (entry) => insertAudit(db, entry),
 
     async listAudit(offset, limit, targetId) {
       let counting = db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number | string>().as('count'));

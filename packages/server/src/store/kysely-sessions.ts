@@ -1,5 +1,7 @@
-import { PostgresAdapter, SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { insertAudit, withSessionsEnded } from './kysely-audit.js';
 import { postgresRotation } from './postgres-rotation.js';
+import { endSessions, userLock } from './session-ends.js';
 import { precompile, type DirectConnection, type Precompiled } from './precompiled.js';
 import type { Database, SessionsTable } from './schema.js';
 import { eachInTransaction, groupCommit, Rollback } from './transactions.js';
@@ -48,6 +50,8 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
             expires_at: token.expiresAt.toISOString(),
             user_agent: session.userAgent,
             ip: session.ip,
+            amr: JSON.stringify(session.methods),
+            auth_time: session.authTime.toISOString(),
           })
           .execute();
         await trx
@@ -98,28 +102,31 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
       return rows.map(toSession);
     },
 
-    async revokeSession(sessionId, userId, reason, now) {
-      const { numUpdatedRows } = await db
-        .updateTable('sessions')
-        .set({ revoked_at: now.toISOString(), revoke_reason: reason })
-        .where('id', '=', sessionId)
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return numUpdatedRows > 0n;
-    },
-
-    revokeUserSessions(userId, reason, now, except) {
-      return db.transaction().execute(async (trx) => {
-        await lockUser(trx, userId);
-        let query = trx
+    async revokeSession(sessionId, userId, reason, now, audit) {
+      const end = async (executor: Kysely<Database>) => {
+        const { numUpdatedRows } = await executor
           .updateTable('sessions')
           .set({ revoked_at: now.toISOString(), revoke_reason: reason })
+          .where('id', '=', sessionId)
           .where('user_id', '=', userId)
-          .where('revoked_at', 'is', null);
-        if (except !== undefined) query = query.where('id', '!=', except);
-        const { numUpdatedRows } = await query.executeTakeFirst();
-        return Number(numUpdatedRows);
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        return numUpdatedRows > 0n;
+      };
+      if (audit === undefined) return end(db);
+      return db.transaction().execute(async (trx) => {
+        const ended = await end(trx);
+        if (ended) await insertAudit(trx, audit);
+        return ended;
+      });
+    },
+
+    revokeUserSessions(userId, reason, now, except, audit) {
+      return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
+        const ended = await endSessions(trx, userId, reason, now.toISOString(), except);
+        if (audit !== undefined) await insertAudit(trx, withSessionsEnded(audit, ended));
+        return ended;
       });
     },
 
@@ -255,24 +262,6 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
       await db.deleteFrom('sessions').where('expires_at', '<=', stamp).execute();
       return Number(numDeletedRows);
     },
-  };
-}
-
-/**
- * PostgreSQL: locks the user row against deletion (FOR KEY SHARE: other rotations and updates of the
- * user's fields go on), before any of the user's sessions or tokens. A deletion locks the user row first,
- * then its cascade the sessions and tokens; a transaction that locked a token or session first and then
- * needed the user row (a new token's foreign key does) would deadlock with it. One lock order, user first.
- * SQLite needs none: a write transaction has the whole database, and a read first would lose its
- * snapshot to another process's write (SQLITE_BUSY) instead of waiting.
- */
-function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: number) => Promise<void> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return async () => {};
-  const lock = precompile<{ userId: number }, unknown>(['userId'], ({ userId }) =>
-    db.selectFrom('users').select('id').where('id', '=', userId).forKeyShare(),
-  );
-  return async (trx, userId) => {
-    await lock(trx, { userId });
   };
 }
 
@@ -437,9 +426,20 @@ async function spentTokenPresented(
     .where('id', '=', token.family_id)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  return numUpdatedRows > 0n
-    ? { ok: false, reason: 'reused', sessionId: token.family_id }
-    : { ok: false, reason: 'revoked' };
+  if (numUpdatedRows === 0n) return { ok: false, reason: 'revoked' };
+  // Shown to the user among their security events, and to administrators: committed with the revocation.
+  const owner = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst();
+  await insertAudit(trx, {
+    at: now,
+    actorId: null,
+    actor: '',
+    action: 'session.refresh_token_reused',
+    targetId: userId,
+    target: owner?.username ?? '',
+    detail: { session: token.family_id, message: 'A refresh token was reused; this session was ended.' },
+    ip: '',
+  });
+  return { ok: false, reason: 'reused', sessionId: token.family_id };
 }
 
 function activeUser(
@@ -475,5 +475,12 @@ function toSession(row: Selectable<SessionsTable>): Session {
     revokeReason: row.revoke_reason,
     userAgent: row.user_agent,
     ip: row.ip,
+    methods: parseMethods(row.amr),
+    authTime: row.auth_time === null ? null : new Date(row.auth_time),
   };
+}
+
+function parseMethods(amr: string): string[] {
+  const parsed: unknown = JSON.parse(amr);
+  return Array.isArray(parsed) ? parsed.filter((method): method is string => typeof method === 'string') : [];
 }

@@ -1,6 +1,9 @@
 import { sql, type ExpressionBuilder, type Kysely, type Updateable } from 'kysely';
 import type { Database, UsersTable } from './schema.js';
-import type { CreateUserResult, Store, UniqueField } from './store.js';
+import { insertAudit, withSessionsEnded } from './kysely-audit.js';
+import { endSessions, userLock } from './session-ends.js';
+import type { CreateUserResult, Store, UniqueField, User, UserChanges } from './store.js';
+import { eachInTransaction, Rollback } from './transactions.js';
 import { toUser, USER_COLUMNS } from './user-rows.js';
 
 type UserMethods = Pick<
@@ -12,6 +15,7 @@ type UserMethods = Pick<
   | 'findLoginCandidate'
   | 'findPasswordHash'
   | 'updatePasswordHash'
+  | 'changePassword'
   | 'updateUser'
   | 'recordLogin'
   | 'deleteUser'
@@ -21,6 +25,8 @@ type UserMethods = Pick<
 
 export function kyselyUsers(db: Kysely<Database>): UserMethods {
   const users = () => db.selectFrom('users').select(USER_COLUMNS);
+  const lockUser = userLock(db);
+  const inTransaction = eachInTransaction(db);
 
   return {
     async createUser(input, now) {
@@ -99,22 +105,34 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
         .execute();
     },
 
-    async updateUser(userId, changes, now) {
-      const set: Updateable<UsersTable> = { updated: now.toISOString() };
-      if (changes.firstName !== undefined) set.first_name = changes.firstName;
-      if (changes.lastName !== undefined) set.last_name = changes.lastName;
-      if (changes.profileEmail !== undefined) set.profile_email = changes.profileEmail;
-      if (changes.name !== undefined) set.name = changes.name;
-      if (changes.isActive !== undefined) set.is_active = Number(changes.isActive);
-      if (changes.isStaff !== undefined) set.is_staff = Number(changes.isStaff);
-      if (changes.isSuperuser !== undefined) set.is_superuser = Number(changes.isSuperuser);
-      const row = await db
-        .updateTable('users')
-        .set(set)
-        .where('id', '=', userId)
-        .returning(USER_COLUMNS)
-        .executeTakeFirst();
-      return row && toUser(row);
+    async changePassword({ userId, passwordHash, now, keepSession, audit }) {
+      return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
+        const stamp = now.toISOString();
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, updated: stamp })
+          .where('id', '=', userId)
+          .execute();
+        const ended = await endSessions(trx, userId, 'password_changed', stamp, keepSession);
+        await insertAudit(trx, withSessionsEnded(audit, ended));
+        return ended;
+      });
+    },
+
+    async updateUser(userId, changes, now, effects) {
+      if (effects === undefined) return updateUserRow(db, userId, changes, now);
+      return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
+        const user = await updateUserRow(trx, userId, changes, now);
+        if (!user) return undefined;
+        const ended =
+          effects.endSessions === undefined
+            ? 0
+            : await endSessions(trx, userId, effects.endSessions, now.toISOString());
+        for (const entry of effects.audit?.(ended) ?? []) await insertAudit(trx, entry);
+        return user;
+      });
     },
 
     async recordLogin(userId, now, throttleSeconds = 0) {
@@ -128,9 +146,18 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
       return numUpdatedRows > 0n;
     },
 
-    async deleteUser(userId) {
-      const { numDeletedRows } = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
-      return numDeletedRows > 0n;
+    async deleteUser(userId, audit) {
+      if (audit === undefined) {
+        const { numDeletedRows } = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+        return numDeletedRows > 0n;
+      }
+      return inTransaction(async (trx) => {
+        // The entry first: its reference to the user is set to null by the deletion, its names stay.
+        await insertAudit(trx, audit);
+        const { numDeletedRows } = await trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+        if (numDeletedRows === 0n) throw new Rollback(false);
+        return true;
+      });
     },
 
     async listUsers() {
@@ -168,6 +195,29 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
       return { count: Number(counted.count), items: rows.map(toUser) };
     },
   };
+}
+
+async function updateUserRow(
+  db: Kysely<Database>,
+  userId: number,
+  changes: UserChanges,
+  now: Date,
+): Promise<User | undefined> {
+  const set: Updateable<UsersTable> = { updated: now.toISOString() };
+  if (changes.firstName !== undefined) set.first_name = changes.firstName;
+  if (changes.lastName !== undefined) set.last_name = changes.lastName;
+  if (changes.profileEmail !== undefined) set.profile_email = changes.profileEmail;
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.isActive !== undefined) set.is_active = Number(changes.isActive);
+  if (changes.isStaff !== undefined) set.is_staff = Number(changes.isStaff);
+  if (changes.isSuperuser !== undefined) set.is_superuser = Number(changes.isSuperuser);
+  const row = await db
+    .updateTable('users')
+    .set(set)
+    .where('id', '=', userId)
+    .returning(USER_COLUMNS)
+    .executeTakeFirst();
+  return row && toUser(row);
 }
 
 async function findConflicts(db: Kysely<Database>, usernameKey: string, email: string | null) {

@@ -175,7 +175,85 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await sql`drop table if exists signing_keys`.execute(db);
       },
     },
+
+    // Sign-in methods as features: a session records how its user proved who they are (RFC 8176 `amr`
+    // values, JSON) and when; an account created by a social login or a passkey has no password.
+    '0003_session_methods': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('amr', 'text', (col) => col.notNull().defaultTo('["pwd"]'))
+          .execute();
+        await db.schema.alterTable('sessions').addColumn('auth_time', 'text').execute();
+        // Every session so far began with a password, at its creation.
+        await sql`update sessions set auth_time = created_at`.execute(db);
+        if (dialect === 'postgres') {
+          await sql`alter table users alter column password_hash drop not null`.execute(db);
+        } else {
+          await rebuildSqliteUsers(db);
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('sessions').dropColumn('auth_time').execute();
+        await db.schema.alterTable('sessions').dropColumn('amr').execute();
+      },
+    },
   };
+}
+
+/**
+ * SQLite cannot drop a NOT NULL constraint: the users table is rebuilt (SQLite's documented procedure,
+ * "Making Other Kinds Of Table Schema Changes"), with foreign keys off so that dropping the old table
+ * neither cascades into sessions nor fails; the other tables' references name `users` and so point at
+ * the new table once it is renamed. Kysely runs SQLite migrations outside a transaction: this one opens
+ * its own, so a crash half-way leaves the old table as it was.
+ */
+async function rebuildSqliteUsers(db: Kysely<unknown>): Promise<void> {
+  await sql`pragma foreign_keys = off`.execute(db);
+  try {
+    await sql`begin immediate`.execute(db);
+    try {
+      await sql`create table users_new (
+        id integer primary key autoincrement,
+        public_id text not null unique,
+        username text not null,
+        username_key text not null unique,
+        email text unique,
+        first_name text not null default '',
+        last_name text not null default '',
+        profile_email text not null default '',
+        name text not null default '',
+        password_hash text,
+        is_active integer not null default 1,
+        is_staff integer not null default 0,
+        is_superuser integer not null default 0,
+        last_login text,
+        created text not null,
+        updated text not null
+      )`.execute(db);
+      await sql`insert into users_new (id, public_id, username, username_key, email, first_name, last_name,
+          profile_email, name, password_hash, is_active, is_staff, is_superuser, last_login, created, updated)
+        select id, public_id, username, username_key, email, first_name, last_name,
+          profile_email, name, password_hash, is_active, is_staff, is_superuser, last_login, created, updated
+        from users`.execute(db);
+      // AUTOINCREMENT never reuses an id, not even that of a user deleted before the rebuild.
+      await sql`delete from sqlite_sequence where name = 'users_new'`.execute(db);
+      await sql`insert into sqlite_sequence (name, seq)
+        select 'users_new', seq from sqlite_sequence where name = 'users'`.execute(db);
+      await sql`drop table users`.execute(db);
+      await sql`alter table users_new rename to users`.execute(db);
+      await sql`create index users_updated_idx on users (updated)`.execute(db);
+      const { rows } = await sql`pragma foreign_key_check`.execute(db);
+      if (rows.length > 0)
+        throw new Error(`0003: foreign keys broken by the users rebuild: ${JSON.stringify(rows)}`);
+      await sql`commit`.execute(db);
+    } catch (error) {
+      await sql`rollback`.execute(db);
+      throw error;
+    }
+  } finally {
+    await sql`pragma foreign_keys = on`.execute(db);
+  }
 }
 
 /** Where 0001-era Gatehouse kept its generated HMAC secret. */

@@ -63,7 +63,7 @@ describe.skipIf(!postgres)('PostgreSQL: rotation in one statement', () => {
 
   const startSession = (id: string, jti: string, userId = alice.id) =>
     store.startSession(
-      { id, userId, userAgent: '', ip: '' },
+      { id, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
       { jti, userId, issuedAt: T0, expiresAt: at(3600) },
     );
 

@@ -19,7 +19,8 @@ export interface UsersTable {
   profile_email: string;
   /** Tutorial C's display name. */
   name: string;
-  password_hash: string;
+  /** Null: an account without a password (created by a social login or a passkey). */
+  password_hash: string | null;
   is_active: number;
   is_staff: number;
   is_superuser: number;
@@ -40,6 +41,10 @@ export interface SessionsTable {
   revoke_reason: string | null;
   user_agent: string;
   ip: string;
+  /** How the user proved who they are: RFC 8176 values, a JSON array. */
+  amr: Generated<string>;
+  /** When they did; null only for sessions started before it was recorded. */
+  auth_time: string | null;
 }
 
 export interface AuditLogTable {

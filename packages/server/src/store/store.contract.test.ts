@@ -18,7 +18,7 @@ import type {
 } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
-const MIGRATIONS = ['0001_initial', '0002_signing_keys'];
+const MIGRATIONS = ['0001_initial', '0002_signing_keys', '0003_session_methods'];
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_KEYS = [
@@ -78,7 +78,10 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
       const token = { jti, userId, issuedAt: T0, expiresAt: at(expiresIn) };
       if (sessions.has(familyId)) return store.recordRefreshToken({ ...token, familyId });
       sessions.add(familyId);
-      return store.startSession({ id: familyId, userId, userAgent: '', ip: '' }, token);
+      return store.startSession(
+        { id: familyId, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
+        token,
+      );
     }
 
     const child = (jti: string, userId: number) => ({ jti, userId, issuedAt: at(10), expiresAt: at(3610) });
@@ -550,7 +553,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
       ) {
         sessions.add(id);
         await store.startSession(
-          { id, userId, userAgent: `agent-${id}`, ip: `ip-${id}` },
+          { id, userId, userAgent: `agent-${id}`, ip: `ip-${id}`, methods: ['pwd'], authTime: issuedAt },
           { jti, userId, issuedAt, expiresAt },
         );
       }
@@ -566,6 +569,8 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         revokeReason: null,
         userAgent: `agent-${id}`,
         ip: `ip-${id}`,
+        methods: ['pwd'],
+        authTime: createdAt,
       });
 
       const listedIds = async (userId: number, now = at(1)) =>
@@ -573,7 +578,14 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
 
       test('startSession records an open session and its first token', async () => {
         await store.startSession(
-          { id: 's1', userId: alice.id, userAgent: 'Firefox/128.0', ip: '203.0.113.7' },
+          {
+            id: 's1',
+            userId: alice.id,
+            userAgent: 'Firefox/128.0',
+            ip: '203.0.113.7',
+            methods: ['pwd', 'otp', 'mfa'],
+            authTime: at(4),
+          },
           { jti: 't1', userId: alice.id, issuedAt: at(5), expiresAt: at(3605) },
         );
         expect(await store.listSessions(alice.id, at(6))).toStrictEqual([
@@ -587,6 +599,8 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
             revokeReason: null,
             userAgent: 'Firefox/128.0',
             ip: '203.0.113.7',
+            methods: ['pwd', 'otp', 'mfa'],
+            authTime: at(4),
           },
         ]);
         expect(await store.isSessionActive('s1')).toBe(true);
@@ -600,13 +614,13 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         await start('s1', alice.id, 't1');
         await expect(
           store.startSession(
-            { id: 's2', userId: alice.id, userAgent: 'ua', ip: 'ip' },
+            { id: 's2', userId: alice.id, userAgent: 'ua', ip: 'ip', methods: ['pwd'], authTime: T0 },
             { jti: 't1', userId: alice.id, issuedAt: at(1), expiresAt: at(3601) },
           ),
         ).rejects.toThrow();
         await expect(
           store.startSession(
-            { id: 'b1', userId: bob.id, userAgent: 'ua', ip: 'ip' },
+            { id: 'b1', userId: bob.id, userAgent: 'ua', ip: 'ip', methods: ['pwd'], authTime: T0 },
             { jti: 't1', userId: bob.id, issuedAt: at(1), expiresAt: at(3601) },
           ),
         ).rejects.toThrow();
@@ -627,7 +641,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         await start('s1', alice.id, 't1');
         await expect(
           store.startSession(
-            { id: 's1', userId: bob.id, userAgent: 'ua', ip: 'ip' },
+            { id: 's1', userId: bob.id, userAgent: 'ua', ip: 'ip', methods: ['pwd'], authTime: T0 },
             { jti: 't2', userId: bob.id, issuedAt: at(1), expiresAt: at(3601) },
           ),
         ).rejects.toThrow();
@@ -1311,7 +1325,7 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         const alice = await create('alice');
         const bob = await create('bob');
         await store.startSession(
-          { id: 's1', userId: alice.id, userAgent: 'ua', ip: '203.0.113.7' },
+          { id: 's1', userId: alice.id, userAgent: 'ua', ip: '203.0.113.7', methods: ['pwd'], authTime: T0 },
           { jti: 't1', userId: alice.id, issuedAt: at(10), expiresAt: at(3610) },
         );
         expect(await store.hasSessionFrom(alice.id, '203.0.113.7', at(9))).toBe(true);
@@ -1852,7 +1866,7 @@ function describeRawRows(name: string, open: () => Promise<RawDatabase>, skip = 
       if (!created.ok) throw new Error('createUser failed');
       const userId = created.user.id;
       await store.startSession(
-        { id: 'fam-1', userId, userAgent: '', ip: '' },
+        { id: 'fam-1', userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
         { jti: 'parent', userId, issuedAt: T0, expiresAt: at(3600) },
       );
       const result = await store.rotateRefreshToken({
@@ -1926,7 +1940,7 @@ function describeRawRows(name: string, open: () => Promise<RawDatabase>, skip = 
         ['by-all', 'a1'],
       ] as const) {
         await store.startSession(
-          { id, userId, userAgent: '', ip: '' },
+          { id, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
           { jti, userId, issuedAt: T0, expiresAt: at(3600) },
         );
       }

@@ -20,7 +20,8 @@ export interface NewUser {
   username: string;
   usernameKey: string;
   email: string | null;
-  passwordHash: string;
+  /** Null: an account that signs in some other way (a social login, a passkey) until it sets one. */
+  passwordHash: string | null;
   firstName?: string;
   lastName?: string;
   profileEmail?: string;
@@ -34,12 +35,18 @@ export type UserChanges = Partial<
   Pick<User, 'firstName' | 'lastName' | 'profileEmail' | 'name' | 'isActive' | 'isStaff' | 'isSuperuser'>
 >;
 
+export interface UserChangeEffects {
+  /** End every session of the user, with this reason (deactivation). */
+  endSessions?: string;
+  audit?: (sessionsEnded: number) => NewAuditEntry[];
+}
+
 export type UniqueField = 'username' | 'email';
 export type CreateUserResult = { ok: true; user: User } | { ok: false; conflicts: UniqueField[] };
 
 export interface LoginCandidate {
   user: User;
-  passwordHash: string;
+  passwordHash: string | null;
 }
 
 /** A login, as its owner sees it in a sessions list. */
@@ -53,9 +60,13 @@ export interface Session {
   revokeReason: string | null;
   userAgent: string;
   ip: string;
+  /** How the user proved who they are at sign-in (RFC 8176 `amr` values). */
+  methods: readonly string[];
+  /** When; null for sessions started before Gatehouse recorded it. */
+  authTime: Date | null;
 }
 
-export type NewSession = Pick<Session, 'id' | 'userId' | 'userAgent' | 'ip'>;
+export type NewSession = Pick<Session, 'id' | 'userId' | 'userAgent' | 'ip' | 'methods'> & { authTime: Date };
 
 export interface RefreshTokenRecord {
   jti: string;
@@ -174,12 +185,34 @@ export interface Store {
   findUserByUsernameKey(usernameKey: string): Promise<User | undefined>;
   /** By email or username key; an email match wins when both match different users. */
   findLoginCandidate(identifier: { usernameKey: string; email: string }): Promise<LoginCandidate | undefined>;
-  findPasswordHash(userId: number): Promise<string | undefined>;
+  /** undefined: no such user; null: the account has no password. */
+  findPasswordHash(userId: number): Promise<string | null | undefined>;
   updatePasswordHash(userId: number, passwordHash: string, now: Date): Promise<void>;
-  updateUser(userId: number, changes: UserChanges, now: Date): Promise<User | undefined>;
+  /**
+   * A new password, chosen by its owner: every session but `keepSession` ends, and `audit` is written
+   * (with `sessions_ended`), in one transaction. Returns how many sessions ended.
+   */
+  changePassword(change: {
+    userId: number;
+    passwordHash: string;
+    now: Date;
+    keepSession?: string;
+    audit: NewAuditEntry;
+  }): Promise<number>;
+  /**
+   * With `effects`, in one transaction: `endSessions` ends every session of the user (that reason), and
+   * the entries `audit` returns, given how many sessions ended, are written.
+   */
+  updateUser(
+    userId: number,
+    changes: UserChanges,
+    now: Date,
+    effects?: UserChangeEffects,
+  ): Promise<User | undefined>;
   /** Sets last_login unless it is already more recent than `throttle` before now; true if it did. */
   recordLogin(userId: number, now: Date, throttleSeconds?: number): Promise<boolean>;
-  deleteUser(userId: number): Promise<boolean>;
+  /** With its audit entry, in one transaction; false (and nothing written) when there is no such user. */
+  deleteUser(userId: number, audit?: NewAuditEntry): Promise<boolean>;
   listUsers(): Promise<User[]>;
   queryUsers(query: UserQuery): Promise<Page<User>>;
 
@@ -191,10 +224,28 @@ export interface Store {
   /** Whether the user has had a session (open or ended) from this IP since `since`. */
   hasSessionFrom(userId: number, ip: string, since: Date): Promise<boolean>;
   listSessions(userId: number, now: Date): Promise<Session[]>;
-  /** Ends a session: its refresh tokens and access tokens stop working. False if none was open. */
-  revokeSession(sessionId: string, userId: number, reason: string, now: Date): Promise<boolean>;
-  /** Ends every open session of a user but `except`; returns how many. */
-  revokeUserSessions(userId: number, reason: string, now: Date, except?: string): Promise<number>;
+  /**
+   * Ends a session: its refresh tokens and access tokens stop working. False if none was open. `audit` is
+   * written with it, in its transaction, when it ended one.
+   */
+  revokeSession(
+    sessionId: string,
+    userId: number,
+    reason: string,
+    now: Date,
+    audit?: NewAuditEntry,
+  ): Promise<boolean>;
+  /**
+   * Ends every open session of a user but `except`; returns how many. `audit` (with `sessions_ended`) is
+   * written in the same transaction.
+   */
+  revokeUserSessions(
+    userId: number,
+    reason: string,
+    now: Date,
+    except?: string,
+    audit?: NewAuditEntry,
+  ): Promise<number>;
 
   recordRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /** Compare-and-set: of any number of concurrent rotations of one token, exactly one succeeds. */

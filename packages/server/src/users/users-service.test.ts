@@ -114,7 +114,7 @@ describe('authenticate', () => {
   });
 
   test('an unknown user still costs one full password verification (dummy hash)', async () => {
-    const seen: (string | undefined)[] = [];
+    const seen: (string | null | undefined)[] = [];
     const spying: PasswordHasher = {
       hash: hasher.hash,
       verify: (hash, password) => {

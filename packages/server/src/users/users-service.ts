@@ -34,8 +34,12 @@ export interface UsersService {
   authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
   /** The current password of a signed-in user; a wrong one is a field error on `field`. */
   checkPassword(user: User, password: string, field: string, message: string): Promise<CheckResult>;
-  /** Sets a new password under the policy; a field error on `field` when refused. */
-  setPassword(user: User, password: string, field: string): Promise<CheckResult>;
+  /** A new password checked against the policy and hashed (not stored); a field error on `field` when refused. */
+  hashNewPassword(
+    user: User,
+    password: string,
+    field: string,
+  ): Promise<{ ok: true; hash: string } | { ok: false; errors: FieldErrors }>;
 }
 
 export interface UsersServiceDeps {
@@ -115,11 +119,10 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       return ok ? { ok: true } : { ok: false, errors: { [field]: [message] } };
     },
 
-    async setPassword(user, password, field) {
+    async hashNewPassword(user, password, field) {
       const problems = passwordProblems(password, { username: user.username, email: user.email }, policy);
       if (problems.length > 0) return { ok: false, errors: { [field]: problems } };
-      await store.updatePasswordHash(user.id, await hasher.hash(password), clock());
-      return { ok: true };
+      return { ok: true, hash: await hasher.hash(password) };
     },
   };
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { REFRESH_COOLDOWN } from '../../auth/key-ring.js';
 import { ACTIVATION_DELAY, newSigningKey } from '../../auth/signing-keys.js';
 import { createTestContext, decodeHeader, type TestContext } from '../../testing/test-app.js';
-import { JWKS_PATHS } from './jwks.js';
+import { JWKS_PATHS } from './plugin.js';
 
 let ctx: TestContext;
 afterEach(() => ctx.close());

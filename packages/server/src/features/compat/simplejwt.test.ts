@@ -28,7 +28,17 @@ describe('POST /api/token/', () => {
 
     const access = decodePayload(body.access);
     expect(decodeHeader(body.access)).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(Object.keys(access)).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id', 'username', 'sid']);
+    expect(Object.keys(access)).toEqual([
+      'token_type',
+      'exp',
+      'iat',
+      'jti',
+      'user_id',
+      'username',
+      'sid',
+      'amr',
+      'auth_time',
+    ]);
     // Both tokens name the same session.
     expect(access.sid).toMatch(/^[0-9a-f-]{36}$/);
     expect(decodePayload(body.refresh).sid).toBe(access.sid);

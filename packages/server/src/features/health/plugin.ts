@@ -1,14 +1,13 @@
 import { HealthResponse, NotReadyResponse, ReadyResponse } from '@gatehouse/contract';
-import type { FastifyInstance } from 'fastify';
-import { UNAVAILABLE_RETRY_AFTER } from '../errors.js';
-import { allowOnly } from '../method-not-allowed.js';
-import type { RouteDeps } from './route-deps.js';
+import type { Feature } from '../../core/core.js';
+import { UNAVAILABLE_RETRY_AFTER } from '../../http/errors.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
 
 /**
  * Liveness and readiness, for load balancers and orchestrators. Polled every few seconds, so a success is
  * not logged (the route's log level is warn) and neither is rate-limited.
  */
-export function healthRoutes(app: FastifyInstance, { ready }: Pick<RouteDeps, 'ready'>): void {
+export const healthFeature: Feature = async (app, { ready }) => {
   const quiet = { logLevel: 'warn' } as const;
 
   // The process answers; the database is not asked, so its outage never gets a live process restarted.
@@ -32,4 +31,4 @@ export function healthRoutes(app: FastifyInstance, { ready }: Pick<RouteDeps, 'r
     },
   );
   allowOnly(app, '/api/ready', ['GET']);
-}
+};

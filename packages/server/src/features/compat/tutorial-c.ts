@@ -4,24 +4,33 @@ import {
   TutorialCLogoutRequest,
   TutorialCRegisterRequest,
   TutorialCRegisterResponse,
-  type Credentials,
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import { invalidFields, signInError, unauthorized } from '../errors.js';
-import { allowOnly } from '../method-not-allowed.js';
-import { RATE_LIMITS } from '../rate-limit.js';
-import { clientInfo } from '../request-context.js';
-import type { RouteDeps } from './route-deps.js';
+import type { Feature } from '../../core/core.js';
+import { invalidFields, signInError, unauthorized } from '../../http/errors.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
+import { RATE_LIMITS } from '../../http/rate-limit.js';
+import { clientInfo } from '../../http/request-context.js';
+import { identifierOf, passwordService } from '../password/plugin.js';
+import { registerByEmail } from './register-by-email.js';
+import { simplejwtViews } from './simplejwt.js';
 
 const tags = ['tutorial C'];
 const LOGGED_OUT = 'Logout Successful';
 
 /**
- * Tutorial C's routes (no trailing slash in the tutorial; both forms answer here). Fixed holes: login
- * no longer says whether the account exists, and it refuses inactive accounts.
+ * Tutorial C's routes (no trailing slash in the tutorial; both forms answer here), and simplejwt's stock
+ * views at the root, whose clients send `email`. Fixed holes: login no longer says whether the account
+ * exists, and it refuses inactive accounts.
  */
-export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLimit }: RouteDeps): void {
+export const tutorialC: Feature = async (app, core) => {
+  const { tokens, rateLimit, users } = core;
+  const passwords = passwordService(core);
+  await app.register(simplejwtViews, {
+    core,
+    views: { prefix: '/token', identifierField: 'email', views: ['obtain', 'refresh'] },
+  });
+
   app.post(
     '/user/register',
     {
@@ -34,8 +43,8 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLi
       onRequest: rateLimit(RATE_LIMITS.register),
     },
     async (request) => {
-      const { name, email, password } = request.body as TutorialCRegisterRequest;
-      const result = await accounts.registerByEmail(name, email, password);
+      const { name, email, password } = request.body;
+      const result = await registerByEmail(users, name, email, password);
       if (!result.ok) throw invalidFields(result.errors);
       return { id: result.user.id, name: result.user.name, email: result.user.email ?? '' };
     },
@@ -53,10 +62,11 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLi
       },
     },
     async (request) => {
-      const { username, email, password } = request.body as Credentials;
-      const result = await accounts.signIn((email ?? username) as string, password, clientInfo(request));
+      const { body } = request;
+      const result = await passwords.signIn(identifierOf(body, 'email'), body.password, clientInfo(request));
       if (!result.ok) throw signInError(result);
-      return { access_token: result.tokens.access, refresh_token: result.tokens.refresh };
+      const { tokens: issued } = result.session;
+      return { access_token: issued.access, refresh_token: issued.refresh };
     },
   );
   allowOnly(app, '/user/login', ['POST']);
@@ -72,7 +82,7 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLi
       },
     },
     async (request, reply) => {
-      const { refresh_token } = request.body as TutorialCLogoutRequest;
+      const { refresh_token } = request.body;
       // As the tutorial: an empty token has nothing to blacklist and still succeeds.
       if (refresh_token !== '') {
         const result = await tokens.blacklist(refresh_token);
@@ -83,4 +93,4 @@ export function tutorialCRoutes(app: FastifyInstance, { accounts, tokens, rateLi
     },
   );
   allowOnly(app, '/user/logout', ['POST']);
-}
+};

@@ -7,20 +7,25 @@ import {
   Paginated,
   UserListQuery,
 } from '@gatehouse/contract';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError, notFound } from '../errors.js';
-import { allowOnly } from '../method-not-allowed.js';
-import { presentAccount, presentAdminUser, presentAuditEntry } from '../presenters.js';
-import { pageOf, paginated } from '../request-context.js';
-import type { RouteDeps } from './route-deps.js';
+import { Type } from 'typebox';
+import type { Feature } from '../../core/core.js';
+import { HttpError, notFound } from '../../http/errors.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
+import { presentAccount, presentAdminUser, presentAuditEntry } from '../../http/presenters.js';
+import { pageOf, paginated } from '../../http/request-context.js';
+import { createAdminService } from './service.js';
 
 const tags = ['administration'];
 const self = () =>
   new HttpError(400, 'invalid', { detail: 'You cannot deactivate, demote or delete your own account.' });
 
+/** Any string: an unknown id is a 404 from the lookup, as before these routes had a schema. */
+const UserParams = Type.Object({ publicId: Type.String() });
+const UserSessionParams = Type.Object({ publicId: Type.String(), sessionId: Type.String() });
+
 /** The superuser administration API. Every change is in the audit log. */
-export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps): void {
-  const target = (request: FastifyRequest) => (request.params as { publicId: string }).publicId;
+export const adminFeature: Feature = async (app, { store, clock, guards }) => {
+  const admin = createAdminService({ store, clock });
 
   app.get(
     '/api/users/',
@@ -34,7 +39,7 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
       },
     },
     async (request) => {
-      const query = request.query as UserListQuery;
+      const { query } = request;
       const page = pageOf(query);
       const found = await admin.listUsers({
         search: query.search,
@@ -45,7 +50,7 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
       return paginated(request, page, found.count, found.items.map(presentAccount));
     },
   );
-  // POST /api/users/ (registration) is in accounts.ts.
+  // POST /api/users/ (registration) is in the password feature.
   allowOnly(app, '/api/users/', ['GET', 'POST']);
 
   app.get(
@@ -55,11 +60,12 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
       schema: {
         tags,
         summary: 'One user with their open sessions (superusers)',
+        params: UserParams,
         response: { 200: AdminUserResponse },
       },
     },
     async (request) => {
-      const found = await admin.getUser(target(request));
+      const found = await admin.getUser(request.params.publicId);
       if (!found) throw notFound();
       return presentAdminUser(found.user, found.sessions);
     },
@@ -71,13 +77,14 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
       schema: {
         tags,
         summary: 'Activate, deactivate, grant or revoke staff and superuser',
+        params: UserParams,
         body: AdminUserUpdateRequest,
         response: { 200: AccountResponse },
       },
     },
     async (request) => {
-      const { is_active, is_staff, is_superuser } = request.body as AdminUserUpdateRequest;
-      const result = await admin.updateUser(guards.caller(request), target(request), {
+      const { is_active, is_staff, is_superuser } = request.body;
+      const result = await admin.updateUser(guards.caller(request), request.params.publicId, {
         ...(is_active !== undefined && { isActive: is_active }),
         ...(is_staff !== undefined && { isStaff: is_staff }),
         ...(is_superuser !== undefined && { isSuperuser: is_superuser }),
@@ -88,9 +95,9 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
   );
   app.delete(
     '/api/users/:publicId/',
-    { preValidation: guards.superuser, schema: { tags, summary: 'Delete a user' } },
+    { preValidation: guards.superuser, schema: { tags, summary: 'Delete a user', params: UserParams } },
     async (request, reply) => {
-      const result = await admin.deleteUser(guards.caller(request), target(request));
+      const result = await admin.deleteUser(guards.caller(request), request.params.publicId);
       if (!result.ok) throw result.code === 'self' ? self() : notFound();
       return reply.code(204).send();
     },
@@ -99,10 +106,13 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
 
   app.delete(
     '/api/users/:publicId/sessions/:sessionId/',
-    { preValidation: guards.superuser, schema: { tags, summary: "End one of a user's sessions" } },
+    {
+      preValidation: guards.superuser,
+      schema: { tags, summary: "End one of a user's sessions", params: UserSessionParams },
+    },
     async (request, reply) => {
-      const { sessionId } = request.params as { sessionId: string };
-      const result = await admin.revokeSession(guards.caller(request), target(request), sessionId);
+      const { publicId, sessionId } = request.params;
+      const result = await admin.revokeSession(guards.caller(request), publicId, sessionId);
       if (!result.ok) throw notFound();
       return reply.code(204).send();
     },
@@ -121,10 +131,10 @@ export function adminRoutes(app: FastifyInstance, { admin, guards }: RouteDeps):
       },
     },
     async (request) => {
-      const page = pageOf(request.query as PageQuery, 50);
+      const page = pageOf(request.query, 50);
       const found = await admin.auditLog(page.offset, page.size);
       return paginated(request, page, found.count, found.items.map(presentAuditEntry));
     },
   );
   allowOnly(app, '/api/audit-log/', ['GET']);
-}
+};

@@ -1,7 +1,6 @@
 import { JwksResponse } from '@gatehouse/contract';
-import type { FastifyInstance } from 'fastify';
-import type { KeyRing } from '../../auth/key-ring.js';
-import { allowOnly } from '../method-not-allowed.js';
+import type { Feature } from '../../core/core.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
 
 /** Where verifiers look by convention, at the root and under /api for proxies that pass /api only. */
 export const JWKS_PATHS = ['/.well-known/jwks.json', '/api/.well-known/jwks.json'] as const;
@@ -9,7 +8,7 @@ export const JWKS_PATHS = ['/.well-known/jwks.json', '/api/.well-known/jwks.json
 export const JWKS_MAX_AGE = 300;
 
 /** The public keys that verify Gatehouse's tokens: none under HMAC, whose secrets are never published. */
-export function jwksRoutes(app: FastifyInstance, keys: KeyRing): void {
+export const keysFeature: Feature = async (app, { keys }) => {
   for (const url of JWKS_PATHS) {
     app.get(
       url,
@@ -24,4 +23,4 @@ export function jwksRoutes(app: FastifyInstance, keys: KeyRing): void {
     );
     allowOnly(app, url, ['GET']);
   }
-}
+};

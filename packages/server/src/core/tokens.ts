@@ -1,7 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { JwtConfig, SessionConfig } from '../config.js';
 import type { Store, User } from '../store/store.js';
-import type { JwtClaims, JwtCodec, JwtVerification } from './jwt.js';
+import type { JwtClaims, JwtCodec, JwtVerification } from '../auth/jwt.js';
+import {
+  AMR_CLAIM,
+  AUTH_TIME_CLAIM,
+  newJti,
+  refreshExpiry,
+  SESSION_CLAIM,
+  type SessionFacts,
+  type SessionIssuer,
+} from './session-issuer.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -18,21 +26,13 @@ export type TokenRejection =
 
 export type Rejected = { ok: false; reason: TokenRejection };
 
-export interface TokenPair {
-  refresh: string;
-  access: string;
-}
-
-/** Where a login comes from, shown to the user in their sessions list. */
-export interface ClientInfo {
-  userAgent: string;
-  ip: string;
-}
-
 export interface Authenticated {
   ok: true;
   user: User;
   sessionId: string;
+  /** How and when the user signed in to this session (the access token's `amr` and `auth_time`). */
+  methods: readonly string[];
+  authTime: number | undefined;
 }
 
 export interface RefreshOptions {
@@ -43,12 +43,8 @@ export interface RefreshOptions {
   grace?: boolean;
 }
 
-/** The claim carrying the session id (OpenID Connect's name for it). */
-export const SESSION_CLAIM = 'sid';
-
+/** What happens to tokens after a sign-in; sessions start in the session issuer (session-issuer.ts). */
 export interface TokenService {
-  /** A new session: a refresh token (recorded by its jti) and an access token. */
-  issuePair(user: User, client?: ClientInfo): Promise<TokenPair>;
   /** Rotation: the presented refresh token is spent, a new one issued. `refresh` is absent when rotation is off. */
   refresh(
     token: string,
@@ -68,6 +64,7 @@ export interface TokenServiceDeps {
   codec: JwtCodec;
   store: Store;
   clock: () => Date;
+  issuer: SessionIssuer;
 }
 
 type Decoded =
@@ -78,34 +75,25 @@ type Decoded =
       userId: number | undefined;
       sessionId: string | undefined;
       username: unknown;
+      methods: readonly string[];
+      authTime: number | undefined;
     }
   | Rejected;
 
-const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
+/** Tokens signed before sessions recorded their methods all came from a password login. */
+const LEGACY_METHODS: readonly string[] = ['pwd'];
 
-export function createTokenService({ jwt, sessions, codec, store, clock }: TokenServiceDeps): TokenService {
+export function createTokenService({
+  jwt,
+  sessions,
+  codec,
+  store,
+  clock,
+  issuer,
+}: TokenServiceDeps): TokenService {
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-  /** Claims in simplejwt's order: token_type, exp, iat, jti, user_id, then `username` and the session. */
-  const sign = (type: TokenType, user: User, sessionId: string, now: Date, jti = newJti()): string => {
-    const iat = seconds(now);
-    const lifetime = type === 'access' ? jwt.accessTokenLifetime : jwt.refreshTokenLifetime;
-    return codec.sign(
-      {
-        [jwt.tokenTypeClaim]: type,
-        exp: iat + lifetime,
-        iat,
-        [jwt.jtiClaim]: jti,
-        [jwt.userIdClaim]: user.id,
-        username: user.username,
-        [SESSION_CLAIM]: sessionId,
-        ...(jwt.audience !== undefined && { aud: jwt.audience }),
-        ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
-      },
-      iat,
-    );
-  };
-  const expiry = (now: Date) => new Date(now.getTime() + jwt.refreshTokenLifetime * 1000);
+  const expiry = (now: Date) => refreshExpiry(jwt, now);
 
   /**
    * A kid this instance does not know may be a key another instance has just added: the keys are
@@ -129,6 +117,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
     if (typeof jti !== 'string' || jti === '') return { ok: false, reason: 'no_id' };
     const userId = claims[jwt.userIdClaim];
     const sessionId = claims[SESSION_CLAIM];
+    const methods = claims[AMR_CLAIM];
+    const authTime = claims[AUTH_TIME_CLAIM];
     return {
       ok: true,
       jti,
@@ -136,24 +126,12 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
       userId: Number.isSafeInteger(userId) ? (userId as number) : undefined,
       sessionId: typeof sessionId === 'string' && sessionId !== '' ? sessionId : undefined,
       username: claims.username,
+      methods: isStringArray(methods) ? methods : LEGACY_METHODS,
+      authTime: Number.isSafeInteger(authTime) ? (authTime as number) : undefined,
     };
   };
 
   return {
-    async issuePair(user, client = NO_CLIENT) {
-      const now = clock();
-      const jti = newJti();
-      const sessionId = randomUUID();
-      await store.startSession(
-        { id: sessionId, userId: user.id, userAgent: client.userAgent, ip: client.ip },
-        { jti, userId: user.id, issuedAt: now, expiresAt: expiry(now) },
-      );
-      return {
-        refresh: sign('refresh', user, sessionId, now, jti),
-        access: sign('access', user, sessionId, now),
-      };
-    },
-
     async refresh(token, options = {}) {
       const now = clock();
       const verified = verifyToken(token, now);
@@ -177,21 +155,8 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
       });
       if (!result.ok) {
         switch (result.reason) {
+          // The store ended the session and recorded it in the audit log, in one transaction.
           case 'reused':
-            await store.recordAudit({
-              at: now,
-              actorId: null,
-              actor: '',
-              action: 'session.refresh_token_reused',
-              targetId: decoded.userId,
-              target: typeof decoded.username === 'string' ? decoded.username : '',
-              detail: {
-                session: result.sessionId,
-                message: 'A refresh token was reused; this session was ended.',
-              },
-              ip: '',
-            });
-            return { ok: false, reason: 'blacklisted' };
           case 'revoked':
             return { ok: false, reason: 'blacklisted' };
           // Unknown: a token whose jti the store never issued is as good as forged.
@@ -206,14 +171,17 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
         }
       }
       const { user, sessionId, replay } = result;
-      const access = sign('access', user, sessionId, now);
+      // How and when the user signed in stays what the session's first tokens said: the refresh token
+      // carrying it is signed by this server and was just found valid in the store.
+      const facts: SessionFacts = { sessionId, methods: decoded.methods, authTime: decoded.authTime };
+      const access = issuer.signAccess(user, facts, now);
       if (child === undefined) return { ok: true, access };
       // Within the grace period the successor already issued is signed again: the same token.
       const successor = replay ?? child;
       return {
         ok: true,
         access,
-        refresh: sign('refresh', user, sessionId, successor.issuedAt, successor.jti),
+        refresh: issuer.signRefresh(user, facts, successor.issuedAt, successor.jti),
       };
     },
 
@@ -252,12 +220,17 @@ export function createTokenService({ jwt, sessions, codec, store, clock }: Token
       if (!subject.user.isActive) return { ok: false, reason: 'user_inactive' };
       // Logout, logout everywhere, a password change or an administrator ended the session.
       if (!subject.sessionActive) return { ok: false, reason: 'blacklisted' };
-      return { ok: true, user: subject.user, sessionId: decoded.sessionId };
+      return {
+        ok: true,
+        user: subject.user,
+        sessionId: decoded.sessionId,
+        methods: decoded.methods,
+        authTime: decoded.authTime,
+      };
     },
   };
 }
 
-/** simplejwt's jti: a uuid4 as 32 lowercase hex digits. */
-function newJti(): string {
-  return randomUUID().replaceAll('-', '');
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { createApp } from '../../app.js';
 import { createPasswordHasher } from '../../auth/passwords.js';
 import { createTestContext, TEST_SIGNING_KEY, type TestContext } from '../../testing/test-app.js';
-import { createReadinessCheck } from '../readiness.js';
+import { createReadinessCheck } from '../../http/readiness.js';
 
 let ctx: TestContext;
 beforeEach(async () => {

@@ -7,16 +7,16 @@ import {
   RefreshResponse,
   TokenPairResponse,
   VerifyRequest,
-  type Credentials,
 } from '@gatehouse/contract';
-import type { FastifyInstance } from 'fastify';
-import { HttpError, signInError, tokenEndpointError } from '../errors.js';
-import { allowOnly } from '../method-not-allowed.js';
-import { RATE_LIMITS } from '../rate-limit.js';
-import { clientInfo } from '../request-context.js';
-import type { RouteDeps } from './route-deps.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Core } from '../../core/core.js';
+import { HttpError, signInError, tokenEndpointError } from '../../http/errors.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
+import { RATE_LIMITS } from '../../http/rate-limit.js';
+import { clientInfo } from '../../http/request-context.js';
+import { identifierOf, passwordService } from '../password/plugin.js';
 
-export interface TokenRoutesOptions {
+export interface SimplejwtViews {
   /** Where the four views live: `/api/token` (tutorial A) or `/token` (tutorial C). */
   prefix: string;
   /** The credential field this mount's clients send, named in "This field is required.". */
@@ -25,9 +25,16 @@ export interface TokenRoutesOptions {
   views: readonly ('obtain' | 'refresh' | 'verify' | 'blacklist')[];
 }
 
-/** simplejwt's TokenObtainPair/Refresh/Verify/Blacklist views. */
-export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: TokenRoutesOptions): void {
-  const { tokens, accounts } = deps;
+/**
+ * simplejwt's TokenObtainPair/Refresh/Verify/Blacklist views, mounted where each tutorial's client
+ * expects them: aliases onto the password sign-in and the token service.
+ */
+export const simplejwtViews: FastifyPluginAsyncTypebox<{ core: Core; views: SimplejwtViews }> = async (
+  app,
+  { core, views: options },
+) => {
+  const { tokens, rateLimit } = core;
+  const passwords = passwordService(core);
   const { prefix, views } = options;
   const credentials = credentialsSchema(options.identifierField);
 
@@ -36,10 +43,14 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       `${prefix}/`,
       { schema: { body: credentials, response: { 200: TokenPairResponse } } },
       async (request) => {
-        const { username, email, password } = request.body as Credentials;
-        const result = await accounts.signIn((username ?? email) as string, password, clientInfo(request));
+        const { body } = request;
+        const result = await passwords.signIn(
+          identifierOf(body, 'username'),
+          body.password,
+          clientInfo(request),
+        );
         if (!result.ok) throw signInError(result);
-        return result.tokens;
+        return result.session.tokens;
       },
     );
     allowOnly(app, `${prefix}/`, ['POST']);
@@ -50,10 +61,10 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       `${prefix}/refresh/`,
       {
         schema: { body: RefreshRequest, response: { 200: RefreshResponse } },
-        onRequest: deps.rateLimit(RATE_LIMITS.refresh),
+        onRequest: rateLimit(RATE_LIMITS.refresh),
       },
       async (request) => {
-        const result = await tokens.refresh((request.body as RefreshRequest).refresh);
+        const result = await tokens.refresh(request.body.refresh);
         if (!result.ok) throw tokenEndpointError(result.reason);
         return result.refresh === undefined
           ? { access: result.access }
@@ -68,7 +79,7 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       `${prefix}/verify/`,
       { schema: { body: VerifyRequest, response: { 200: EmptyResponse } } },
       async (request) => {
-        const result = await tokens.verify((request.body as VerifyRequest).token);
+        const result = await tokens.verify(request.body.token);
         if (result.ok) return {};
         // simplejwt raises a ValidationError (400) for a blacklisted token here, not InvalidToken (401).
         if (result.reason === 'blacklisted') {
@@ -85,11 +96,11 @@ export function tokenRoutes(app: FastifyInstance, deps: RouteDeps, options: Toke
       `${prefix}/blacklist/`,
       { schema: { body: BlacklistRequest, response: { 200: EmptyResponse } } },
       async (request) => {
-        const result = await tokens.blacklist((request.body as BlacklistRequest).refresh);
+        const result = await tokens.blacklist(request.body.refresh);
         if (!result.ok) throw tokenEndpointError(result.reason);
         return {};
       },
     );
     allowOnly(app, `${prefix}/blacklist/`, ['POST']);
   }
-}
+};

@@ -1,11 +1,26 @@
 import { ProfileResponse, ProfileUpdateRequest } from '@gatehouse/contract';
-import type { FastifyInstance } from 'fastify';
-import { allowOnly } from '../method-not-allowed.js';
-import { presentProfile } from '../presenters.js';
-import type { RouteDeps } from './route-deps.js';
+import type { Feature } from '../../core/core.js';
+import { allowOnly } from '../../http/method-not-allowed.js';
+import { presentProfile } from '../../http/presenters.js';
+import { createAccountService } from '../account/service.js';
+import { simplejwtViews } from './simplejwt.js';
 
-/** Tutorial A's per-user private data: the caller's own profile, never anyone else's. */
-export function profileRoutes(app: FastifyInstance, { guards, accounts }: RouteDeps): void {
+/**
+ * Tutorial A: simplejwt's four views at /api/token/, and the caller's per-user private data (the
+ * profile), never anyone else's.
+ */
+export const tutorialA: Feature = async (app, core) => {
+  const { guards, users, store, clock } = core;
+  const accounts = createAccountService({ users, store, clock });
+  await app.register(simplejwtViews, {
+    core,
+    views: {
+      prefix: '/api/token',
+      identifierField: 'username',
+      views: ['obtain', 'refresh', 'verify', 'blacklist'],
+    },
+  });
+
   const schema = { tags: ['tutorial A'], response: { 200: ProfileResponse } };
   app.get(
     '/api/profile/',
@@ -21,7 +36,7 @@ export function profileRoutes(app: FastifyInstance, { guards, accounts }: RouteD
     async (request) => {
       const { user } = guards.caller(request);
       // Only these three fields are read: ids, roles, passwords or `user` in the body are never applied.
-      const { first_name, last_name, email } = request.body as ProfileUpdateRequest;
+      const { first_name, last_name, email } = request.body;
       const updated = await accounts.updateProfile(user, {
         ...(first_name !== undefined && { firstName: first_name }),
         ...(last_name !== undefined && { lastName: last_name }),
@@ -31,4 +46,4 @@ export function profileRoutes(app: FastifyInstance, { guards, accounts }: RouteD
     },
   );
   allowOnly(app, '/api/profile/', ['GET', 'PATCH']);
-}
+};

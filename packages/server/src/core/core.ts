@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createJwtCodec } from '../auth/jwt.js';
+import type { KeyRing } from '../auth/key-ring.js';
+import type { PasswordHasher } from '../auth/passwords.js';
+import type { Config } from '../config.js';
+import { createAuthenticate } from '../http/authenticate.js';
+import { createGuards, type Guards } from '../http/guards.js';
+import { createRateLimiter, type RateLimiter } from '../http/rate-limit.js';
+import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js';
+import type { Store } from '../store/store.js';
+import { createUsersService, type UsersService } from '../users/users-service.js';
+import { createSessionIssuer, type SessionIssuer } from './session-issuer.js';
+import { createSignInPipeline, type ChallengeIssuer, type SignInPipeline } from './sign-in.js';
+import { createTokenService, type TokenService } from './tokens.js';
+
+/** What every feature is given: the shared core, built once per app. */
+export interface Core {
+  config: Config;
+  store: Store;
+  hasher: PasswordHasher;
+  clock: () => Date;
+  keys: KeyRing;
+  /** The only code that starts sessions and signs token pairs. */
+  sessions: SessionIssuer;
+  /** Refresh, verify, logout and access-token checks. */
+  tokens: TokenService;
+  /** Where every first factor ends: the policy that decides between a session and a second factor. */
+  signIn: SignInPipeline;
+  users: UsersService;
+  guards: Guards;
+  rateLimit: RateLimiter;
+  ready: ReadinessCheck;
+}
+
+/**
+ * A way of signing in, or another part of the API: an encapsulated Fastify plugin with its routes typed
+ * by their TypeBox schemas, given the core.
+ */
+export type Feature = FastifyPluginAsyncTypebox<Core>;
+
+export interface CoreDeps {
+  config: Config;
+  store: Store;
+  hasher: PasswordHasher;
+  keys: KeyRing;
+  clock: () => Date;
+  challenge: ChallengeIssuer;
+}
+
+export function createCore({ config, store, hasher, keys, clock, challenge }: CoreDeps): Core {
+  const codec = createJwtCodec({
+    algorithm: config.jwt.algorithm,
+    keys,
+    audience: config.jwt.audience,
+    issuer: config.jwt.issuer,
+    leeway: config.jwt.leeway,
+  });
+  const sessions = createSessionIssuer({ jwt: config.jwt, codec, store, clock });
+  const tokens = createTokenService({
+    jwt: config.jwt,
+    sessions: config.sessions,
+    codec,
+    store,
+    clock,
+    issuer: sessions,
+  });
+  const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
+  return {
+    config,
+    store,
+    hasher,
+    clock,
+    keys,
+    sessions,
+    tokens,
+    signIn: createSignInPipeline({ sessions, challenge }),
+    users: createUsersService({
+      store,
+      hasher,
+      clock,
+      updateLastLogin: config.jwt.updateLastLogin,
+      passwordMinLength: config.passwordMinLength,
+    }),
+    guards: createGuards(authenticate, {
+      clock,
+      reauthenticationWindow: config.sessions.reauthenticationWindow,
+    }),
+    rateLimit: createRateLimiter(store, clock, config.rateLimits),
+    ready: createReadinessCheck(store),
+  };
+}

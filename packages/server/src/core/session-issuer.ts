@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { JwtCodec } from '../auth/jwt.js';
+import type { JwtConfig } from '../config.js';
+import type { Store, User } from '../store/store.js';
+
+/**
+ * How a user proved who they are: RFC 8176's registered `amr` values. Gatehouse's features use `pwd`
+ * (password), `otp` (a one-time code), `hwk`/`swk` (a hardware/software-bound key: passkeys), `user`
+ * (user presence or verification at the authenticator), `mfa` (more than one factor), `fed` (a federated
+ * identity provider, OIDC) and `email`-like flows map to `otp`.
+ */
+export const AUTH_METHODS = [
+  'face',
+  'fed',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
+  'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pop',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
+  'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The claim carrying the session id (OpenID Connect's name for it). */
+export const SESSION_CLAIM = 'sid';
+/** OpenID Connect's names for how and when the user authenticated. */
+export const AMR_CLAIM = 'amr';
+export const AUTH_TIME_CLAIM = 'auth_time';
+
+export interface TokenPair {
+  refresh: string;
+  access: string;
+}
+
+/** Where a login comes from, shown to the user in their sessions list. */
+export interface ClientInfo {
+  userAgent: string;
+  ip: string;
+}
+
+/** What every token of a session says about it; a refresh keeps it. */
+export interface SessionFacts {
+  sessionId: string;
+  methods: readonly string[];
+  /** Seconds since the epoch; undefined only for sessions started before Gatehouse recorded it. */
+  authTime: number | undefined;
+}
+
+export interface IssuedSession extends SessionFacts {
+  user: User;
+  tokens: TokenPair;
+}
+
+export interface IssueOptions {
+  methods: readonly AuthMethod[];
+  client?: ClientInfo;
+}
+
+export interface SessionIssuer {
+  /** Starts a session (a refresh token recorded by its jti) and signs its first token pair. */
+  issue(user: User, options: IssueOptions): Promise<IssuedSession>;
+  /** An access token of an existing session (a refresh). */
+  signAccess(user: User, facts: SessionFacts, now: Date): string;
+  /** A refresh token already recorded by the store under `jti`, issued at `issuedAt`. */
+  signRefresh(user: User, facts: SessionFacts, issuedAt: Date, jti: string): string;
+}
+
+export interface SessionIssuerDeps {
+  jwt: JwtConfig;
+  codec: JwtCodec;
+  store: Pick<Store, 'startSession'>;
+  clock: () => Date;
+}
+
+const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
+
+/**
+ * The one place that starts sessions and signs tokens: every way of signing in (password, the
+ * tutorials' aliases, later codes, passkeys and identity providers) ends here, so every token names its
+ * session and says how its user signed in.
+ */
+export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerDeps): SessionIssuer {
+  /**
+   * Claims in simplejwt's order (token_type, exp, iat, jti, user_id), then Gatehouse's: `username`, the
+   * session, how and when its user authenticated; `aud`/`iss` last, where simplejwt's encoder puts them.
+   */
+  const sign = (type: 'access' | 'refresh', user: User, facts: SessionFacts, now: Date, jti: string) => {
+    const iat = seconds(now);
+    const lifetime = type === 'access' ? jwt.accessTokenLifetime : jwt.refreshTokenLifetime;
+    return codec.sign(
+      {
+        [jwt.tokenTypeClaim]: type,
+        exp: iat + lifetime,
+        iat,
+        [jwt.jtiClaim]: jti,
+        [jwt.userIdClaim]: user.id,
+        username: user.username,
+        [SESSION_CLAIM]: facts.sessionId,
+        [AMR_CLAIM]: facts.methods,
+        ...(facts.authTime !== undefined && { [AUTH_TIME_CLAIM]: facts.authTime }),
+        ...(jwt.audience !== undefined && { aud: jwt.audience }),
+        ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
+      },
+      iat,
+    );
+  };
+
+  return {
+    async issue(user, { methods, client = NO_CLIENT }) {
+      const now = clock();
+      const jti = newJti();
+      const facts: SessionFacts = { sessionId: randomUUID(), methods, authTime: seconds(now) };
+      await store.startSession(
+        {
+          id: facts.sessionId,
+          userId: user.id,
+          userAgent: client.userAgent,
+          ip: client.ip,
+          methods,
+          authTime: now,
+        },
+        { jti, userId: user.id, issuedAt: now, expiresAt: refreshExpiry(jwt, now) },
+      );
+      return {
+        ...facts,
+        user,
+        tokens: {
+          refresh: sign('refresh', user, facts, now, jti),
+          access: sign('access', user, facts, now, newJti()),
+        },
+      };
+    },
+    signAccess: (user, facts, now) => sign('access', user, facts, now, newJti()),
+    signRefresh: (user, facts, issuedAt, jti) => sign('refresh', user, facts, issuedAt, jti),
+  };
+}
+
+export function refreshExpiry(jwt: JwtConfig, now: Date): Date {
+  return new Date(now.getTime() + jwt.refreshTokenLifetime * 1000);
+}
+
+/** simplejwt's jti: a uuid4 as 32 lowercase hex digits. */
+export function newJti(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+function seconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}

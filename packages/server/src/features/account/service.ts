@@ -1,0 +1,41 @@
+import type { Caller } from '../../core/caller.js';
+import type { AuditEntry, Page, Store, User, UserChanges } from '../../store/store.js';
+import type { CheckResult, UsersService } from '../../users/users-service.js';
+import { auditBy } from '../../core/audit.js';
+
+export interface AccountService {
+  updateProfile(
+    user: User,
+    changes: Pick<UserChanges, 'firstName' | 'lastName' | 'profileEmail'>,
+  ): Promise<User>;
+  /** Needs the password. */
+  deleteAccount(caller: Caller, password: string): Promise<CheckResult>;
+  /** What happened to the caller's account: reuse detection, password changes, administrators' actions. */
+  securityEvents(caller: Caller, offset: number, limit: number): Promise<Page<AuditEntry>>;
+}
+
+/** What a signed-in user does to their own account. */
+export function createAccountService({
+  users,
+  store,
+  clock,
+}: {
+  users: UsersService;
+  store: Pick<Store, 'updateUser' | 'deleteUser' | 'listAudit'>;
+  clock: () => Date;
+}): AccountService {
+  return {
+    async updateProfile(user, changes) {
+      return (await store.updateUser(user.id, changes, clock())) ?? user;
+    },
+
+    async deleteAccount(caller, password) {
+      const checked = await users.checkPassword(caller.user, password, 'password', 'Incorrect password.');
+      if (!checked.ok) return checked;
+      await store.deleteUser(caller.user.id, auditBy(caller, 'account.delete', clock()));
+      return { ok: true };
+    },
+
+    securityEvents: (caller, offset, limit) => store.listAudit(offset, limit, caller.user.id),
+  };
+}

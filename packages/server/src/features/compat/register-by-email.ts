@@ -1,0 +1,26 @@
+import { canonicalEmail } from '../../users/canonical.js';
+import type { CreateAccountResult, UsersService } from '../../users/users-service.js';
+
+/**
+ * Tutorial C's registration: a name and an email, which also serves as the username. No session. The
+ * username is made valid as one and suffixed when another account already has it; it is internal, so its
+ * conflicts are never reported to the client.
+ */
+export async function registerByEmail(
+  users: Pick<UsersService, 'createAccount'>,
+  name: string,
+  email: string,
+  password: string,
+): Promise<CreateAccountResult> {
+  const base = canonicalEmail(email).replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
+  for (let attempt = 1; ; attempt++) {
+    const username = attempt === 1 ? base : `${base}-${attempt}`;
+    const result = await users.createAccount({ username, email, password, name });
+    if (result.ok) return result;
+    const { username: usernameErrors, ...others } = result.errors;
+    const taken = usernameErrors?.[0]?.startsWith('user with this username') ?? false;
+    if (!taken || Object.keys(others).length > 0 || attempt === 5) {
+      return { ok: false, errors: Object.keys(others).length > 0 ? others : result.errors };
+    }
+  }
+}

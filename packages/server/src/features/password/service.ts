@@ -1,0 +1,103 @@
+import type { FieldErrors } from '@gatehouse/contract';
+import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../../auth/login-throttle.js';
+import type { Caller } from '../../core/caller.js';
+import type { ClientInfo, IssuedSession } from '../../core/session-issuer.js';
+import type { SignInFailure, SignInPipeline } from '../../core/sign-in.js';
+import type { Store, User } from '../../store/store.js';
+import { usernameKey } from '../../users/canonical.js';
+import type { CheckResult, NewAccount, UsersService } from '../../users/users-service.js';
+import { auditBy } from '../../core/audit.js';
+
+export type SignedIn = { ok: true; session: IssuedSession };
+
+export interface PasswordService {
+  /**
+   * The password as a first factor, throttled per identifier and per client IP (growing delays, shared
+   * by every server process); the sign-in pipeline then decides.
+   */
+  signIn(identifier: string, password: string, client: ClientInfo): Promise<SignedIn | SignInFailure>;
+  /** A new account with a password, signed in. */
+  signUp(
+    account: NewAccount,
+    client: ClientInfo,
+  ): Promise<SignedIn | SignInFailure | { ok: false; errors: FieldErrors }>;
+  /** Needs the current password (none for an account that has none yet); ends every other session. */
+  changePassword(caller: Caller, current: string, next: string): Promise<CheckResult>;
+}
+
+export interface PasswordServiceDeps {
+  users: UsersService;
+  throttle: LoginThrottle;
+  signIn: SignInPipeline;
+  store: Pick<Store, 'hasSessionFrom' | 'changePassword' | 'findPasswordHash'>;
+  clock: () => Date;
+}
+
+/** Signing in with a password, registering with one, and changing it. */
+export function createPasswordService({
+  users,
+  throttle,
+  signIn,
+  store,
+  clock,
+}: PasswordServiceDeps): PasswordService {
+  const complete = (user: User, client: ClientInfo) => signIn.complete(user, { methods: ['pwd'], client });
+
+  return {
+    async signIn(identifier, password, client) {
+      const key = usernameKey(identifier);
+      const blocks = await throttle.check(key, client.ip);
+      // A blocked IP costs nothing more: no password hashing for it.
+      if (blocks.ip !== undefined) return { ok: false, code: 'throttled', retryAfter: blocks.ip };
+      const result = await users.authenticate(identifier, password);
+      if (blocks.account !== undefined) {
+        // The account is under attack: only its owner, from a device it has used before, gets in. The
+        // answer is the same for a right and a wrong password, so it teaches the attacker nothing.
+        const since = new Date(clock().getTime() - KNOWN_DEVICE_DAYS * 86400 * 1000);
+        if (!result.ok || !(await store.hasSessionFrom(result.user.id, client.ip, since))) {
+          if (!result.ok) await throttle.failed(key, client.ip);
+          return { ok: false, code: 'throttled', retryAfter: blocks.account };
+        }
+        // Let in, but the attack goes on: the counter stays.
+        return complete(result.user, client);
+      }
+      if (!result.ok) {
+        await throttle.failed(key, client.ip);
+        return { ok: false, code: 'invalid_credentials' };
+      }
+      await throttle.succeeded(key);
+      return complete(result.user, client);
+    },
+
+    async signUp(account, client) {
+      const created = await users.createAccount(account);
+      if (!created.ok) return created;
+      return complete(created.user, client);
+    },
+
+    async changePassword(caller, current, next) {
+      // An account without a password (a social login, a passkey) sets its first one without one.
+      if ((await store.findPasswordHash(caller.user.id)) !== null) {
+        const checked = await users.checkPassword(
+          caller.user,
+          current,
+          'current_password',
+          'Your old password was entered incorrectly. Please enter it again.',
+        );
+        if (!checked.ok) return checked;
+      }
+      const hashed = await users.hashNewPassword(caller.user, next, 'new_password');
+      if (!hashed.ok) return hashed;
+      // Whoever else holds a session may have learnt the old password: their sessions end now, in the same
+      // transaction as the change and its audit entry.
+      await store.changePassword({
+        userId: caller.user.id,
+        passwordHash: hashed.hash,
+        now: clock(),
+        keepSession: caller.sessionId,
+        audit: auditBy(caller, 'password.change', clock()),
+      });
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Caller } from '../../core/caller.js';
+import type { Session, Store } from '../../store/store.js';
+import { auditBy } from '../../core/audit.js';
+
+export interface SessionsService {
+  /** Ends every session, this one included; how many. */
+  logoutEverywhere(caller: Caller): Promise<number>;
+  listSessions(caller: Caller): Promise<Session[]>;
+  /** Ends one of the caller's own sessions; false if it is not theirs or already ended. */
+  endSession(caller: Caller, sessionId: string): Promise<boolean>;
+}
+
+export function createSessionsService({
+  store,
+  clock,
+}: {
+  store: Pick<Store, 'revokeUserSessions' | 'listSessions' | 'revokeSession'>;
+  clock: () => Date;
+}): SessionsService {
+  return {
+    logoutEverywhere(caller) {
+      const now = clock();
+      const audit = auditBy(caller, 'sessions.logout_everywhere', now);
+      return store.revokeUserSessions(caller.user.id, 'logout_everywhere', now, undefined, audit);
+    },
+    listSessions: (caller) => store.listSessions(caller.user.id, clock()),
+    endSession: (caller, sessionId) =>
+      store.revokeSession(sessionId, caller.user.id, 'revoked_by_user', clock()),
+  };
+}
