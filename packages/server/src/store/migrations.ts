@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -175,6 +176,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await sql`drop table if exists signing_keys`.execute(db);
       },
     },
+
+    '0004_one_time_tokens': oneTimeTokensMigration(dialect),
   };
 }
 

@@ -18,7 +18,7 @@ import type {
 } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
-const MIGRATIONS = ['0001_initial', '0002_signing_keys'];
+const MIGRATIONS = ['0001_initial', '0002_signing_keys', '0004_one_time_tokens'];
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_KEYS = [
@@ -1787,6 +1787,7 @@ function describePostgresOnly(open: OpenPostgres, skip = false) {
           'rate_limits',
           'secrets',
           'signing_keys',
+          'one_time_tokens',
           'kysely_migration',
           'kysely_migration_lock',
         ]),
