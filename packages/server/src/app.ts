@@ -9,7 +9,8 @@ import Fastify, {
 import { keyRingFor, type KeyRing } from './auth/key-ring.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
-import { createCore } from './core/core.js';
+import { createCore, type Feature } from './core/core.js';
+import { oneTimeTokenKey } from './core/one-time-tokens/one-time-tokens.js';
 import { FEATURES } from './features/features.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { clientErrorHandler } from './http/client-errors.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   keys?: KeyRing;
   clock?: () => Date;
   logger?: FastifyServerOptions['logger'];
+  /** The features to register; every one of Gatehouse's by default (features/features.ts). */
+  features?: readonly Feature[];
 }
 
 /** Builds the whole HTTP application from its dependencies. Never listens and never reads the environment. */
@@ -102,9 +105,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     hasher,
     keys,
     clock,
-    challenge: async () => {
-      throw new Error('no second factor can be asked for before one-time tokens exist');
-    },
+    oneTimeTokenKey: await oneTimeTokenKey(store, clock(), config.jwt.keyEncryptionKey),
   });
 
   // Registered before the routes, so that it sees every route's schema.
@@ -121,7 +122,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  for (const feature of FEATURES) await app.register(feature, core);
+  for (const feature of deps.features ?? FEATURES) await app.register(feature, core);
   if (config.webRoot !== undefined) await app.register(webApp, { root: config.webRoot });
 
   return app;

@@ -212,7 +212,11 @@ describe('the secret generated before keys had their own table', () => {
       .execute();
     const store = createKyselyStore(db);
     stores.push(store);
-    expect(await store.migrate()).toEqual(['0002_signing_keys', '0003_session_methods']);
+    expect(await store.migrate()).toEqual([
+      '0002_signing_keys',
+      '0003_session_methods',
+      '0004_one_time_tokens',
+    ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();
     expect(moved).toMatchObject({

@@ -139,7 +139,8 @@ describe('migrate', () => {
   test('applies the migrations once; a second run has nothing to do', async () => {
     expect(await cli(['migrate'])).toEqual({
       code: 0,
-      stdout: 'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\n',
+      stdout:
+        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\n',
       stderr: '',
     });
     expect(fs.existsSync(dbPath)).toBe(true);

@@ -9,8 +9,9 @@ import { createRateLimiter, type RateLimiter } from '../http/rate-limit.js';
 import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js';
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
+import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
 import { createSessionIssuer, type SessionIssuer } from './session-issuer.js';
-import { createSignInPipeline, type ChallengeIssuer, type SignInPipeline } from './sign-in.js';
+import { createSignInPipeline, type SignInPipeline } from './sign-in.js';
 import { createTokenService, type TokenService } from './tokens.js';
 
 /** What every feature is given: the shared core, built once per app. */
@@ -26,6 +27,8 @@ export interface Core {
   tokens: TokenService;
   /** Where every first factor ends: the policy that decides between a session and a second factor. */
   signIn: SignInPipeline;
+  /** Every short-lived secret a flow needs (links, codes, challenges, OAuth state), stored hashed. */
+  oneTimeTokens: OneTimeTokens;
   users: UsersService;
   guards: Guards;
   rateLimit: RateLimiter;
@@ -44,10 +47,14 @@ export interface CoreDeps {
   hasher: PasswordHasher;
   keys: KeyRing;
   clock: () => Date;
-  challenge: ChallengeIssuer;
+  /** The HMAC key of one-time tokens (one-time-tokens.ts, oneTimeTokenKey). */
+  oneTimeTokenKey: Buffer;
 }
 
-export function createCore({ config, store, hasher, keys, clock, challenge }: CoreDeps): Core {
+/** Seconds a sign-in waits for its second factor. */
+export const SECOND_FACTOR_WINDOW = 5 * 60;
+
+export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey }: CoreDeps): Core {
   const codec = createJwtCodec({
     algorithm: config.jwt.algorithm,
     keys,
@@ -65,6 +72,7 @@ export function createCore({ config, store, hasher, keys, clock, challenge }: Co
     issuer: sessions,
   });
   const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
+  const oneTimeTokens = createOneTimeTokens({ store, key: oneTimeTokenKey, clock });
   return {
     config,
     store,
@@ -73,7 +81,20 @@ export function createCore({ config, store, hasher, keys, clock, challenge }: Co
     keys,
     sessions,
     tokens,
-    signIn: createSignInPipeline({ sessions, challenge }),
+    // The challenge names the user and what the first factor proved; it is answered once, within minutes.
+    signIn: createSignInPipeline({
+      sessions,
+      challenge: async (user, { methods, secondFactors }) =>
+        (
+          await oneTimeTokens.issue({
+            purpose: 'mfa_challenge',
+            userId: user.id,
+            ttlSeconds: SECOND_FACTOR_WINDOW,
+            data: { methods, second_factors: secondFactors },
+          })
+        ).token,
+    }),
+    oneTimeTokens,
     users: createUsersService({
       store,
       hasher,

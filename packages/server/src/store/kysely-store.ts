@@ -1,4 +1,5 @@
 import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
+import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
 import { kyselyAudit } from './kysely-audit.js';
 import { kyselyLimits } from './kysely-limits.js';
 import { kyselySessions } from './kysely-sessions.js';
@@ -24,6 +25,7 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyAudit(db),
     ...kyselyLimits(db),
     ...kyselySigningKeys(db),
+    ...kyselyOneTimeTokens(db),
 
     async getOrCreateSecret(name, create, now) {
       const read = () => db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirst();

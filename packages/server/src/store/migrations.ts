@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -198,6 +199,9 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('sessions').dropColumn('amr').execute();
       },
     },
+
+    // One table for every short-lived secret a flow needs (core/one-time-tokens).
+    '0004_one_time_tokens': oneTimeTokensMigration(dialect),
   };
 }
 

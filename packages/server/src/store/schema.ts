@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { OneTimeTokensTable } from '../core/one-time-tokens/table.js';
 
 /**
  * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
@@ -117,4 +118,5 @@ export interface Database {
   rate_limits: RateLimitsTable;
   secrets: SecretsTable;
   signing_keys: SigningKeysTable;
+  one_time_tokens: OneTimeTokensTable;
 }

@@ -18,7 +18,7 @@ import type {
 } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
-const MIGRATIONS = ['0001_initial', '0002_signing_keys', '0003_session_methods'];
+const MIGRATIONS = ['0001_initial', '0002_signing_keys', '0003_session_methods', '0004_one_time_tokens'];
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const USER_KEYS = [
@@ -1454,6 +1454,178 @@ function describeStoreContract(name: string, open: () => Promise<Store>, skip = 
         expect(await store.listAudit(0, 10)).toStrictEqual({ count: 0, items: [] });
       });
 
+      describe('written in the transaction of the change it records', () => {
+        // An entry naming an actor that does not exist breaks a foreign key: the write that comes last in
+        // the transaction fails, and nothing before it may stay.
+        const broken = (action: string) => entry({ action, actorId: 999_999 });
+        const opened = async (userId: number, ...ids: string[]) => {
+          for (const id of ids) await issue(`t-${id}`, userId, id);
+        };
+
+        test('changePassword: the hash, the other sessions and the entry together', async () => {
+          const alice = await create('alice');
+          await opened(alice.id, 'keep', 'other1', 'other2');
+          const audit = entry({
+            action: 'password.change',
+            actorId: alice.id,
+            targetId: alice.id,
+            target: 'alice',
+          });
+          expect(
+            await store.changePassword({
+              userId: alice.id,
+              passwordHash: 'new-hash',
+              now: at(5),
+              keepSession: 'keep',
+              audit,
+            }),
+          ).toBe(2);
+          expect(await store.findPasswordHash(alice.id)).toBe('new-hash');
+          expect((await store.listSessions(alice.id, at(6))).map((session) => session.id)).toEqual(['keep']);
+          const [written] = (await store.listAudit(0, 10)).items;
+          expect(written).toMatchObject({ action: 'password.change', detail: { sessions_ended: 2 } });
+
+          await expect(
+            store.changePassword({
+              userId: alice.id,
+              passwordHash: 'lost',
+              now: at(7),
+              audit: broken('password.change'),
+            }),
+          ).rejects.toThrow();
+          expect(await store.findPasswordHash(alice.id)).toBe('new-hash');
+          expect(await store.isSessionActive('keep')).toBe(true);
+          expect((await store.listAudit(0, 10)).count).toBe(1);
+        });
+
+        test('updateUser with effects: deactivation ends the sessions, with its entries', async () => {
+          const bob = await create('bob');
+          await opened(bob.id, 'b1', 'b2');
+          await expect(
+            store.updateUser(bob.id, { isActive: false }, at(5), {
+              endSessions: 'deactivated',
+              audit: () => [broken('user.deactivate')],
+            }),
+          ).rejects.toThrow();
+          expect((await store.findUserById(bob.id))?.isActive).toBe(true);
+          expect(await store.isSessionActive('b1')).toBe(true);
+
+          const updated = await store.updateUser(bob.id, { isActive: false, isStaff: true }, at(6), {
+            endSessions: 'deactivated',
+            audit: (ended) => [
+              entry({ action: 'user.deactivate', targetId: bob.id, detail: { sessions_ended: ended } }),
+              entry({ action: 'user.grant_staff', targetId: bob.id }),
+            ],
+          });
+          expect(updated).toMatchObject({ isActive: false, isStaff: true });
+          expect(await store.isSessionActive('b1')).toBe(false);
+          expect(await store.isSessionActive('b2')).toBe(false);
+          expect((await store.listAudit(0, 10)).items.map((item) => [item.action, item.detail])).toEqual([
+            ['user.grant_staff', {}],
+            ['user.deactivate', { sessions_ended: 2 }],
+          ]);
+          // No such user: nothing written.
+          expect(
+            await store.updateUser(999_999, { isActive: false }, at(7), { audit: () => [entry()] }),
+          ).toBeUndefined();
+          expect((await store.listAudit(0, 10)).count).toBe(2);
+        });
+
+        test('deleteUser with its entry: both or neither; the entry keeps the names', async () => {
+          const carol = await create('carol');
+          await expect(store.deleteUser(carol.id, broken('user.delete'))).rejects.toThrow();
+          expect(await store.findUserById(carol.id)).toBeDefined();
+          expect(
+            await store.deleteUser(
+              carol.id,
+              entry({ action: 'user.delete', targetId: carol.id, target: 'carol' }),
+            ),
+          ).toBe(true);
+          expect(await store.findUserById(carol.id)).toBeUndefined();
+          expect((await store.listAudit(0, 10)).items).toMatchObject([
+            { action: 'user.delete', targetId: null, target: 'carol' },
+          ]);
+          // Already gone: false, and no entry.
+          expect(await store.deleteUser(carol.id, entry({ action: 'user.delete' }))).toBe(false);
+          expect((await store.listAudit(0, 10)).count).toBe(1);
+        });
+
+        test('revokeUserSessions and revokeSession with their entries', async () => {
+          const dan = await create('dan');
+          await opened(dan.id, 'd1', 'd2', 'd3');
+          await expect(
+            store.revokeUserSessions(
+              dan.id,
+              'logout_everywhere',
+              at(5),
+              undefined,
+              broken('sessions.logout_everywhere'),
+            ),
+          ).rejects.toThrow();
+          expect(await store.isSessionActive('d1')).toBe(true);
+          await expect(
+            store.revokeSession('d1', dan.id, 'revoked_by_admin', at(5), broken('session.revoke')),
+          ).rejects.toThrow();
+          expect(await store.isSessionActive('d1')).toBe(true);
+
+          expect(
+            await store.revokeSession(
+              'd1',
+              dan.id,
+              'revoked_by_admin',
+              at(6),
+              entry({ action: 'session.revoke' }),
+            ),
+          ).toBe(true);
+          // Nothing ended: no entry.
+          expect(
+            await store.revokeSession(
+              'd1',
+              dan.id,
+              'revoked_by_admin',
+              at(7),
+              entry({ action: 'session.revoke' }),
+            ),
+          ).toBe(false);
+          expect(
+            await store.revokeUserSessions(
+              dan.id,
+              'logout_everywhere',
+              at(8),
+              'd3',
+              entry({ action: 'sessions.logout_everywhere' }),
+            ),
+          ).toBe(1);
+          expect((await store.listAudit(0, 10)).items.map((item) => [item.action, item.detail])).toEqual([
+            ['sessions.logout_everywhere', { sessions_ended: 1 }],
+            ['session.revoke', {}],
+          ]);
+        });
+
+        test('a reused refresh token ends its session and is recorded, in the rotation', async () => {
+          const erin = await create('erin');
+          await issue('e1', erin.id, 'es');
+          const rotate = (now: Date, child: string) =>
+            store.rotateRefreshToken({
+              jti: 'e1',
+              userId: erin.id,
+              now,
+              child: { jti: child, userId: erin.id, issuedAt: now, expiresAt: at(3600) },
+              revoke: true,
+            });
+          expect((await rotate(at(1), 'e2')).ok).toBe(true);
+          expect(await rotate(at(100), 'e3')).toEqual({ ok: false, reason: 'reused', sessionId: 'es' });
+          expect((await store.listAudit(0, 10, erin.id)).items).toMatchObject([
+            {
+              action: 'session.refresh_token_reused',
+              targetId: erin.id,
+              target: 'erin',
+              detail: { session: 'es' },
+            },
+          ]);
+        });
+      });
+
       test('recordAudit, then listAudit lists newest first with the total count', async () => {
         const alice = await create('alice');
         const bob = await create('bob');
@@ -1801,6 +1973,7 @@ function describePostgresOnly(open: OpenPostgres, skip = false) {
           'rate_limits',
           'secrets',
           'signing_keys',
+          'one_time_tokens',
           'kysely_migration',
           'kysely_migration_lock',
         ]),

@@ -1,3 +1,5 @@
+import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
+
 /** A user as the rest of the server sees it: never carries the password hash. */
 export interface User {
   id: number;
@@ -178,7 +180,7 @@ export type RetireKeyResult = 'retired' | 'unknown' | 'already_retired' | 'newes
  * uniqueness) is decided by the database, never in process memory, so several server processes can
  * share one store. One contract test suite (store.contract.test.ts) runs against every implementation.
  */
-export interface Store {
+export interface Store extends OneTimeTokenStore {
   createUser(user: NewUser, now: Date): Promise<CreateUserResult>;
   findUserById(id: number): Promise<User | undefined>;
   findUserByPublicId(publicId: string): Promise<User | undefined>;

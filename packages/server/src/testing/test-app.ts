@@ -4,6 +4,7 @@ import { createJwtCodec, type JwtClaims } from '../auth/jwt.js';
 import { keyRingFor, type KeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { parseConfig, type Config } from '../config.js';
+import type { Feature } from '../core/core.js';
 import { openStore } from '../store/open-store.js';
 import type { Store, User } from '../store/store.js';
 import { createUsersService, type NewAccount } from '../users/users-service.js';
@@ -49,7 +50,10 @@ const postgres = HTTP_TESTS_ON_POSTGRES ? await requirePostgres('the HTTP tests'
 const idleSchemas: TestSchema[] = [];
 
 /** A fresh app over a database of its own (see above). `env` is read as the server reads process.env. */
-export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(
+  env: Record<string, string> = {},
+  options: { features?: readonly Feature[] } = {},
+): Promise<TestContext> {
   // A test that names its own database (a SQLite file) gets it.
   const ownDatabase = env['DATABASE_URL'] !== undefined;
   const reused = ownDatabase ? undefined : idleSchemas.pop();
@@ -72,7 +76,14 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const clock = testClock();
   const hasher = createPasswordHasher(config.passwordHash);
   const keys = await keyRingFor(config.jwt, store, { clock });
-  const app = await createApp({ config, store, hasher, keys, clock });
+  const app = await createApp({
+    config,
+    store,
+    hasher,
+    keys,
+    clock,
+    ...(options.features && { features: options.features }),
+  });
   const users = createUsersService({ store, hasher, clock, updateLastLogin: false });
 
   return {
