@@ -101,6 +101,10 @@ export type LogoutRequest = Static<typeof LogoutRequest>;
 export const BrowserRefreshRequest = LogoutRequest;
 export type BrowserRefreshRequest = LogoutRequest;
 
+/** POST /api/auth/logout-all/: how many sessions of the caller ended. */
+export const LogoutAllResponse = Type.Object({ sessions_ended: Type.Integer() });
+export type LogoutAllResponse = Static<typeof LogoutAllResponse>;
+
 export const SessionResponse = Type.Object({
   id: Type.String(),
   created_at: DateTime,
@@ -159,3 +163,5 @@ export function Paginated<T extends TSchema>(item: T) {
     results: Type.Array(item),
   });
 }
+/** The body of `Paginated(item)`: `PaginatedResponse<typeof AuditEntryResponse>`. */
+export type PaginatedResponse<T extends TSchema> = Static<ReturnType<typeof Paginated<T>>>;

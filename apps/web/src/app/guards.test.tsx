@@ -2,13 +2,21 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
-import { account, fakeFetch, json, sessionHandlers, testClient, type Handler } from '../testing/fake-api';
+import {
+  account,
+  fakeFetch,
+  json,
+  sessionHandlers,
+  testClient,
+  user,
+  type Handlers,
+} from '../testing/fake-api';
 import { AppProvider } from './provider';
 import { routes } from './routes';
 
 afterEach(cleanup);
 
-function renderApp(path: string, handlers: Record<string, Handler>) {
+function renderApp(path: string, handlers: Handlers) {
   const { fetch, calls } = fakeFetch(handlers);
   const client = testClient(fetch);
   const router = createMemoryRouter(routes, { initialEntries: [path] });
@@ -20,9 +28,9 @@ function renderApp(path: string, handlers: Record<string, Handler>) {
   return { router, calls, client };
 }
 
-const accountPage: Record<string, Handler> = {
+const accountPage: Handlers = {
   'GET /api/profile/': () =>
-    json(200, { user: {}, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@l.com' }),
+    json(200, { user: user(), first_name: 'Ada', last_name: 'Lovelace', email: 'ada@l.com' }),
   'GET /api/users/me/sessions/': () => json(200, []),
   'GET /api/users/me/events/': () => json(200, { count: 0, next: null, previous: null, results: [] }),
 };
@@ -72,7 +80,7 @@ describe('protected routes', () => {
     const { router } = renderApp('/login', {
       ...sessionHandlers(account()),
       'GET /api/profile/': () =>
-        json(200, { user: {}, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@l.com' }),
+        json(200, { user: user(), first_name: 'Ada', last_name: 'Lovelace', email: 'ada@l.com' }),
     });
     expect(await screen.findByText('Hello ada!')).toBeTruthy();
     expect(router.state.location.pathname).toBe('/');

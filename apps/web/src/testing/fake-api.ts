@@ -1,22 +1,64 @@
-import { createAuthClient, type Account, type AuthClient } from '@gatehouse/client';
+import { createAuthClient, type AuthClient } from '@gatehouse/client';
+import {
+  Messages,
+  type AccountResponse,
+  type AuditEntryResponse,
+  type BrowserRefreshRequest,
+  type Credentials,
+  type EmptyResponse,
+  type ErrorBody,
+  type FieldErrors,
+  type LogoutRequest,
+  type PaginatedResponse,
+  type ProfileResponse,
+  type RefreshResponse,
+  type SessionResponse,
+  type SignedInResponse,
+  type SignUpRequest,
+  type UserResponse,
+} from '@gatehouse/contract';
 
-export interface FakeRequest {
+/** What each route the app's tests answer reads and answers, in the contract's types. */
+export interface Routes {
+  'POST /api/auth/login/': { body: Credentials; reply: SignedInResponse };
+  'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse };
+  'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
+  'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };
+  'GET /api/users/me/': { body: undefined; reply: AccountResponse };
+  'GET /api/profile/': { body: undefined; reply: ProfileResponse };
+  'GET /api/users/me/sessions/': { body: undefined; reply: SessionResponse[] };
+  'GET /api/users/me/events/': { body: undefined; reply: PaginatedResponse<typeof AuditEntryResponse> };
+}
+export type Route = keyof Routes;
+
+export interface FakeRequest<Body = unknown> {
   method: string;
   path: string;
-  body: unknown;
+  /** As the app sent it: unvalidated, so every field may be missing. */
+  body: Partial<Body> | undefined;
   headers: Headers;
 }
 
-/** Answers one request; a request no handler names gets a 404. */
-export type Handler = (request: FakeRequest) => Response | Promise<Response>;
+declare const replyBody: unique symbol;
+/** A Response whose JSON body has type T (made by json()); a bare Response is for answers no body types. */
+export type Reply<T> = Response & { readonly [replyBody]?: T };
 
-export const json = (status: number, body: unknown) =>
+/** Answers one request with the route's body or a refusal; a request no handler names gets a 404. */
+export type Handler<K extends Route> = (
+  request: FakeRequest<Routes[K]['body']>,
+) =>
+  | Reply<Routes[K]['reply'] | ErrorBody | FieldErrors>
+  | Promise<Reply<Routes[K]['reply'] | ErrorBody | FieldErrors>>;
+export type Handlers = { [K in Route]?: Handler<K> };
+
+/** `T` comes from the handler's route, so a body the contract does not allow (or an extra key) is an error. */
+export const json = <T>(status: number, body: NoInfer<T>): Reply<T> =>
   new Response(status === 204 ? null : JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json' },
   });
 
-export function account(overrides: Partial<Account> = {}): Account {
+export function account(overrides: Partial<AccountResponse> = {}): AccountResponse {
   return {
     id: '6f1c1f4e-2c3b-4a63-9d55-0b8c2f6d1a10',
     public_id: '6f1c1f4e-2c3b-4a63-9d55-0b8c2f6d1a10',
@@ -34,35 +76,46 @@ export function account(overrides: Partial<Account> = {}): Account {
   };
 }
 
+/** Tutorial A's nested user (GET /api/profile/): the account with the integer database id. */
+export function user(overrides: Partial<UserResponse> = {}): UserResponse {
+  return { ...account(), id: 1, ...overrides };
+}
+
 /**
  * A fetch that routes "METHOD /path" to handlers, for a real client in tests: the app talks to the
  * client exactly as in the browser, only the network is fake.
  */
-export function fakeFetch(handlers: Record<string, Handler>) {
+export function fakeFetch(handlers: Handlers) {
   const calls: FakeRequest[] = [];
   const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = (init.method ?? 'GET').toUpperCase();
     const text = typeof init.body === 'string' ? init.body : undefined;
-    const request = {
+    const request: FakeRequest = {
       method,
       path: url.pathname,
-      body: text === undefined ? undefined : (JSON.parse(text) as unknown),
+      body: text === undefined ? undefined : (JSON.parse(text) as object),
       headers: new Headers(init.headers),
     };
     calls.push(request);
-    const handler = handlers[`${method} ${url.pathname}`];
-    return handler ? handler(request) : json(404, { detail: 'Not found.' });
+    const key = `${method} ${url.pathname}`;
+    const handler = Object.hasOwn(handlers, key)
+      ? (handlers[key as Route] as (request: FakeRequest) => Response | Promise<Response>)
+      : undefined;
+    return handler ? handler(request) : json<ErrorBody>(404, { detail: Messages.notFound });
   };
   return { fetch: fetch as typeof globalThis.fetch, calls };
 }
 
-/** Handlers of a browser-mode session for `user`, or of no session at all. */
-export function sessionHandlers(user: Account | null): Record<string, Handler> {
+/** Handlers of a browser-mode session for `user`, or of no session at all (the server's refusals). */
+export function sessionHandlers(signedIn: AccountResponse | null): Handlers {
   return {
     'POST /api/auth/refresh/': () =>
-      user ? json(200, { access: 'access-1' }) : json(401, { detail: 'Token is invalid or expired' }),
-    'GET /api/users/me/': () => (user ? json(200, user) : json(401, { detail: 'Not authenticated.' })),
+      signedIn
+        ? json(200, { access: 'access-1' })
+        : json(401, { detail: Messages.tokenInvalid, code: 'token_not_valid' }),
+    'GET /api/users/me/': () =>
+      signedIn ? json(200, signedIn) : json(401, { detail: Messages.notAuthenticated }),
     'POST /api/auth/logout/': () => json(200, {}),
   };
 }

@@ -1,8 +1,8 @@
 import { createAuthClient, type AuthClient, type AuthClientOptions } from '../auth-client.js';
-import { createFakeServer, manualClock } from './fake-server.js';
+import { createFakeServer, manualClock, type FakeServerOptions } from './fake-server.js';
 
 /** A fake server, a clock, and a factory of clients wired to both (no tab sync unless given). */
-export function setup(serverOptions: { accessLifetime?: number } = {}) {
+export function setup(serverOptions: Pick<FakeServerOptions, 'accessLifetime' | 'rotationGracePeriod'> = {}) {
   const clock = manualClock();
   const server = createFakeServer({ now: clock, ...serverOptions });
   const user = server.addUser('ada');
