@@ -119,8 +119,9 @@ describe('login and register', () => {
     expect(error).toMatchObject({
       status: 400,
       code: 'invalid',
-      fieldErrors: { username: ['A user with that username already exists.'] },
-      detail: 'A user with that username already exists.',
+      // The server's (DRF's unique validator's) wording, which the fake now answers too.
+      fieldErrors: { username: ['user with this username already exists.'] },
+      detail: 'user with this username already exists.',
     });
   });
 });

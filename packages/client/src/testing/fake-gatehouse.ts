@@ -201,9 +201,7 @@ export function createFakeGatehouse(
       if (refusal) return refusal;
       const { username, password } = request.body;
       if (typeof username !== 'string') return answer(400, { username: [Messages.fieldRequired] });
-      // The server says "user with this username already exists."; auth-client.test.ts expects this text.
-      if (users.has(username))
-        return answer(400, { username: ['A user with that username already exists.'] });
+      if (users.has(username)) return answer(400, { username: ['user with this username already exists.'] });
       return signIn(addUser(username, String(password)), request.cookieMode, 201);
     },
     'POST /api/auth/refresh/': (request) => {

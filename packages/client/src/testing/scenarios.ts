@@ -100,6 +100,14 @@ export function describeServerScenarios(name: string, start: () => Promise<Scena
       });
     });
 
+    describe('registration', () => {
+      test('a taken username: a field error in DRF’s words', async () => {
+        const answer = await post('/api/users/', { username: 'ada', password: 'tangerine-kayak-42' });
+        expect(answer.status).toBe(400);
+        expect(answer.body).toEqual({ username: ['user with this username already exists.'] });
+      });
+    });
+
     describe('refresh', () => {
       test('token mode rotates; the spent token presented again ends the session, at once', async () => {
         const first = tokensOf(await login());

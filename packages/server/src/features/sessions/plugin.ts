@@ -1,6 +1,7 @@
 import {
   BrowserRefreshRequest,
   EmptyResponse,
+  LogoutAllResponse,
   LogoutRequest,
   RefreshResponse,
   SessionResponse,
@@ -77,7 +78,7 @@ export const sessionsFeature: Feature = async (app, { tokens, guards, rateLimit,
       schema: {
         tags,
         summary: 'Log out everywhere: end every session of the caller',
-        response: { 200: Type.Object({ sessions_ended: Type.Integer() }) },
+        response: { 200: LogoutAllResponse },
       },
     },
     async (request, reply) => {
