@@ -7,6 +7,7 @@ import {
   usableKeys,
 } from '../auth/signing-keys.js';
 import type { JwtConfig } from '../config.js';
+import { fieldErrors } from '../http/messages.js';
 import type { Store } from '../store/store.js';
 import type { NewAccount, UsersService } from '../users/users-service.js';
 import { CommandError, writeLine, type CliIo } from './io.js';
@@ -58,7 +59,7 @@ export async function migrate({ io, store }: CommandContext): Promise<void> {
 export async function createUser(ctx: CommandContext, account: NewAccount): Promise<void> {
   const result = await ctx.users.createAccount(account);
   if (!result.ok) {
-    const problems = Object.entries(result.errors).map(
+    const problems = Object.entries(fieldErrors(result.problems)).map(
       ([field, messages]) => `${field}: ${messages.join(' ')}`,
     );
     throw new CommandError(problems.join('\n'));
@@ -90,8 +91,11 @@ export async function flushExpiredTokens({ io, store, clock }: CommandContext): 
 export async function demo(ctx: CommandContext): Promise<void> {
   for (const account of DEMO_ACCOUNTS) {
     const result = await ctx.users.createAccount({ ...account, bypassPasswordPolicy: true });
-    const taken = !result.ok && result.errors.username !== undefined;
-    if (!result.ok && !taken) throw new CommandError(`${account.username}: ${JSON.stringify(result.errors)}`);
+    const taken =
+      !result.ok && (result.problems.username?.some((problem) => problem.code === 'unique') ?? false);
+    if (!result.ok && !taken) {
+      throw new CommandError(`${account.username}: ${JSON.stringify(fieldErrors(result.problems))}`);
+    }
     writeLine(
       ctx.io.stdout,
       `${account.username}: ${taken ? 'exists' : 'created'} (password ${account.password})`,

@@ -1,3 +1,4 @@
+import { problemMessage } from '../http/messages.js';
 import { passwordProblems } from '../users/password-policy.js';
 import type { CommandContext } from './commands.js';
 import { createUser } from './commands.js';
@@ -54,7 +55,7 @@ export async function createSuperuser(ctx: CommandContext, options: SuperuserOpt
       if (password !== again) throw new CommandError('Error: Your passwords didn’t match.');
       const problems = passwordProblems(password, { username, email }, { minLength: ctx.passwordMinLength });
       if (problems.length > 0) {
-        for (const problem of problems) writeLine(ctx.io.stderr, problem);
+        for (const problem of problems) writeLine(ctx.io.stderr, problemMessage(problem));
         const answer = await prompt.ask('Bypass password validation and create user anyway? [y/N]: ');
         if (!/^y(es)?$/i.test(answer.trim())) throw new CommandError('Superuser not created.');
         bypass = true;

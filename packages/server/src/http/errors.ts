@@ -4,6 +4,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { SignInFailure } from '../core/sign-in.js';
 import type { TokenRejection } from '../core/tokens.js';
 import { isTransientDatabaseError } from '../store/database-errors.js';
+import type { FieldProblems } from '../users/problems.js';
+import { fieldErrors } from './messages.js';
 import { CHALLENGE } from './security-headers.js';
 import { toFieldErrors } from './validation.js';
 
@@ -21,6 +23,8 @@ export class HttpError extends Error {
 }
 
 export const invalidFields = (errors: FieldErrors) => new HttpError(400, 'invalid', errors);
+/** A service's refusal, in DRF's words. */
+export const invalidProblems = (problems: FieldProblems) => invalidFields(fieldErrors(problems));
 export const notFound = () => new HttpError(404, 'not_found', { detail: Messages.notFound });
 export const forbidden = () =>
   new HttpError(403, 'permission_denied', { detail: 'You do not have permission to perform this action.' });

@@ -1,5 +1,6 @@
 import { Messages, type FieldErrors } from '@gatehouse/contract';
 import type { FastifySchemaValidationError } from 'fastify';
+import { problemMessage } from './messages.js';
 
 const TYPE_MESSAGES: Record<string, string> = {
   string: Messages.fieldNotString,
@@ -57,7 +58,7 @@ function messageFor(keyword: string, params: Record<string, unknown>): string {
         ? Messages.fieldBlank
         : `Ensure this field has at least ${String(params.limit)} characters.`;
     case 'maxLength':
-      return `Ensure this field has no more than ${String(params.limit)} characters.`;
+      return problemMessage({ code: 'max_length', params: { maxLength: Number(params.limit) } });
     case 'format':
       return params.format === 'email' ? Messages.invalidEmail : 'Enter a valid value.';
     default:

@@ -98,7 +98,7 @@ export async function createTestContext(
         bypassPasswordPolicy: true,
         ...account,
       });
-      if (!result.ok) throw new Error(`createUser failed: ${JSON.stringify(result.errors)}`);
+      if (!result.ok) throw new Error(`createUser failed: ${JSON.stringify(result.problems)}`);
       return result.user;
     },
     async login(username, password = 'password1') {

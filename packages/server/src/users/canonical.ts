@@ -1,3 +1,5 @@
+import type { Problem } from './problems.js';
+
 /**
  * One canonical form for identifiers, applied identically when an account is created and at login.
  * NFKC folds compatibility look-alikes (full-width `ｕｓｅｒ１`, ligatures, circled digits) into their plain
@@ -24,14 +26,12 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/u;
 const CONTROL = /\p{Cc}/u;
 
 /** The reason a (normalised) username is refused, or undefined. */
-export function usernameProblem(username: string): string | undefined {
-  if (username.length === 0) return 'This field may not be blank.';
+export function usernameProblem(username: string): Problem | undefined {
+  if (username.length === 0) return { code: 'blank' };
   if (username.length > USERNAME_MAX_LENGTH) {
-    return `Ensure this field has no more than ${USERNAME_MAX_LENGTH} characters.`;
+    return { code: 'max_length', params: { maxLength: USERNAME_MAX_LENGTH } };
   }
-  if (!USERNAME_PATTERN.test(username)) {
-    return 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.';
-  }
+  if (!USERNAME_PATTERN.test(username)) return { code: 'invalid_username' };
   return undefined;
 }
 

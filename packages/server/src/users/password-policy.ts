@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { PASSWORD_MAX_LENGTH } from '@gatehouse/contract';
 import type { dictionary as ZxcvbnCommonDictionary } from '@zxcvbn-ts/language-common';
+import type { Problem } from './problems.js';
 
 /**
  * The password policy: NIST SP 800-63B-4 §3.1.1.2 and OWASP ASVS 5 (V6.2), with Django's default validators'
- * checks and messages. A minimum length (counted in code points of the NFKC form) and a generous maximum; no
+ * checks and codes. A minimum length (counted in code points of the NFKC form) and a generous maximum; no
  * composition rules; a blocklist of common passwords; no password too similar to the account's username or
  * email address (Django's UserAttributeSimilarityValidator); no entirely numeric password (Django's
  * NumericPasswordValidator).
@@ -28,11 +29,8 @@ export interface PasswordPolicyOptions {
 /** Django's UserAttributeSimilarityValidator default. */
 const MAX_SIMILARITY = 0.7;
 
-/** Django's verbose names of the User fields, in the order Django checks them. */
-const SIMILARITY_ATTRIBUTES = [
-  ['username', 'username'],
-  ['email', 'email address'],
-] as const satisfies readonly (readonly [keyof PasswordContext, string])[];
+/** The User fields a password must not resemble, in the order Django checks them. */
+const SIMILARITY_ATTRIBUTES = ['username', 'email'] as const satisfies readonly (keyof PasswordContext)[];
 
 /**
  * The reasons a password is refused, in a stable order (Django's default validator order: similarity, length,
@@ -43,29 +41,29 @@ export function passwordProblems(
   password: string,
   context: PasswordContext = {},
   options: PasswordPolicyOptions = {},
-): string[] {
+): Problem[] {
   const minLength = options.minLength ?? DEFAULT_PASSWORD_MIN_LENGTH;
   if (!Number.isInteger(minLength) || minLength < 1 || minLength > PASSWORD_MAX_LENGTH) {
     throw new RangeError(`minLength must be an integer from 1 to ${PASSWORD_MAX_LENGTH}, not ${minLength}`);
   }
   if (exceedsMaxLength(password)) {
-    return [`Ensure this field has no more than ${PASSWORD_MAX_LENGTH} characters.`];
+    return [{ code: 'max_length', params: { maxLength: PASSWORD_MAX_LENGTH } }];
   }
 
   const normalized = password.normalize('NFKC');
-  const problems: string[] = [];
+  const problems: Problem[] = [];
 
   const similarTo = similarAttribute(normalized.toLowerCase(), context);
-  if (similarTo !== undefined) problems.push(`The password is too similar to the ${similarTo}.`);
+  if (similarTo !== undefined)
+    problems.push({ code: 'password_too_similar', params: { attribute: similarTo } });
 
   if (codePointLength(normalized) < minLength) {
-    const unit = minLength === 1 ? 'character' : 'characters';
-    problems.push(`This password is too short. It must contain at least ${minLength} ${unit}.`);
+    problems.push({ code: 'password_too_short', params: { minLength } });
   }
 
-  if (isCommonPassword(normalized)) problems.push('This password is too common.');
+  if (isCommonPassword(normalized)) problems.push({ code: 'password_too_common' });
 
-  if (/^\p{Nd}+$/u.test(normalized)) problems.push('This password is entirely numeric.');
+  if (/^\p{Nd}+$/u.test(normalized)) problems.push({ code: 'password_entirely_numeric' });
 
   return problems;
 }
@@ -126,20 +124,23 @@ function isCommonPassword(normalized: string): boolean {
 const NON_WORD = /[^\p{L}\p{N}_]+/u;
 
 /**
- * Django's UserAttributeSimilarityValidator: the verbose name of the first attribute that the lower-cased
- * password is too similar to, comparing with the whole value and with each of its parts split on non-word
+ * Django's UserAttributeSimilarityValidator: the first attribute that the lower-cased password is too
+ * similar to, comparing with the whole value and with each of its parts split on non-word
  * characters (so an email address's local part and each label of its domain).
  */
-function similarAttribute(lowerPassword: string, context: PasswordContext): string | undefined {
+function similarAttribute(
+  lowerPassword: string,
+  context: PasswordContext,
+): (typeof SIMILARITY_ATTRIBUTES)[number] | undefined {
   const password = [...lowerPassword];
-  for (const [attribute, verboseName] of SIMILARITY_ATTRIBUTES) {
+  for (const attribute of SIMILARITY_ATTRIBUTES) {
     const value = context[attribute];
     if (!value) continue;
     const lowerValue = value.normalize('NFKC').toLowerCase();
     for (const part of [...lowerValue.split(NON_WORD), lowerValue]) {
       const valuePart = [...part];
       if (exceedsMaximumLengthRatio(password.length, valuePart.length)) continue;
-      if (quickRatio(password, valuePart) >= MAX_SIMILARITY) return verboseName;
+      if (quickRatio(password, valuePart) >= MAX_SIMILARITY) return attribute;
     }
   }
   return undefined;

@@ -33,14 +33,14 @@ describe('createAccount', () => {
       const result = await users.createAccount({ username, email: null, password: 'a-long-password' });
       expect(result, username).toEqual({
         ok: false,
-        errors: { username: ['user with this username already exists.'] },
+        problems: { username: [{ code: 'unique', params: { field: 'username' } }] },
       });
     }
     for (const email of ['USER1@EXAMPLE.COM', 'ｕｓｅｒ１@example.com', ' user1@example.com']) {
       const result = await users.createAccount({ username: 'other', email, password: 'a-long-password' });
       expect(result, email).toEqual({
         ok: false,
-        errors: { email: ['user with this email already exists.'] },
+        problems: { email: [{ code: 'unique', params: { field: 'email' } }] },
       });
     }
     expect((await store.listUsers()).length).toBe(1);
@@ -63,12 +63,10 @@ describe('createAccount', () => {
     });
     expect(result).toEqual({
       ok: false,
-      errors: {
-        username: [
-          'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
-        ],
-        email: ['Enter a valid email address.'],
-        password: ['This password is too short. It must contain at least 8 characters.'],
+      problems: {
+        username: [{ code: 'invalid_username' }],
+        email: [{ code: 'invalid_email' }],
+        password: [{ code: 'password_too_short', params: { minLength: 8 } }],
       },
     });
   });

@@ -1,4 +1,3 @@
-import type { FieldErrors } from '@gatehouse/contract';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { Store, User } from '../store/store.js';
 import {
@@ -9,6 +8,7 @@ import {
   usernameProblem,
 } from './canonical.js';
 import { passwordProblems } from './password-policy.js';
+import type { FieldProblems, Refused } from './problems.js';
 
 export interface NewAccount {
   username: string;
@@ -24,22 +24,18 @@ export interface NewAccount {
   bypassPasswordPolicy?: boolean;
 }
 
-export type CreateAccountResult = { ok: true; user: User } | { ok: false; errors: FieldErrors };
+export type CreateAccountResult = { ok: true; user: User } | Refused;
 export type AuthenticateResult = { ok: true; user: User } | { ok: false; code: 'invalid_credentials' };
-export type CheckResult = { ok: true } | { ok: false; errors: FieldErrors };
+export type CheckResult = { ok: true } | Refused;
 
 export interface UsersService {
   createAccount(account: NewAccount): Promise<CreateAccountResult>;
   /** By username or email, whichever the identifier is. Inactive accounts never authenticate. */
   authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
-  /** The current password of a signed-in user; a wrong one is a field error on `field`. */
-  checkPassword(user: User, password: string, field: string, message: string): Promise<CheckResult>;
+  /** Whether `password` is the signed-in user's current one; what a wrong one means is the caller's to say. */
+  checkPassword(user: User, password: string): Promise<boolean>;
   /** A new password checked against the policy and hashed (not stored); a field error on `field` when refused. */
-  hashNewPassword(
-    user: User,
-    password: string,
-    field: string,
-  ): Promise<{ ok: true; hash: string } | { ok: false; errors: FieldErrors }>;
+  hashNewPassword(user: User, password: string, field: string): Promise<{ ok: true; hash: string } | Refused>;
 }
 
 export interface UsersServiceDeps {
@@ -61,15 +57,15 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async createAccount(account) {
       const username = normalizeIdentifier(account.username);
       const email = account.email ? canonicalEmail(account.email) : null;
-      const errors: FieldErrors = {};
+      const problems: FieldProblems = {};
       const usernameIssue = usernameProblem(username);
-      if (usernameIssue) errors.username = [usernameIssue];
-      if (email !== null && !isValidEmail(email)) errors.email = ['Enter a valid email address.'];
+      if (usernameIssue) problems.username = [usernameIssue];
+      if (email !== null && !isValidEmail(email)) problems.email = [{ code: 'invalid_email' }];
       const passwordIssues = account.bypassPasswordPolicy
         ? []
         : passwordProblems(account.password, { username, email }, policy);
-      if (passwordIssues.length > 0) errors.password = passwordIssues;
-      if (Object.keys(errors).length > 0) return { ok: false, errors };
+      if (passwordIssues.length > 0) problems.password = passwordIssues;
+      if (Object.keys(problems).length > 0) return { ok: false, problems };
 
       const result = await store.createUser(
         {
@@ -89,8 +85,8 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       if (result.ok) return result;
       return {
         ok: false,
-        errors: Object.fromEntries(
-          result.conflicts.map((field) => [field, [`user with this ${field} already exists.`]]),
+        problems: Object.fromEntries(
+          result.conflicts.map((field) => [field, [{ code: 'unique', params: { field } }]]),
         ),
       };
     },
@@ -114,14 +110,13 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       return { ok: true, user };
     },
 
-    async checkPassword(user, password, field, message) {
-      const { ok } = await hasher.verify(await store.findPasswordHash(user.id), password);
-      return ok ? { ok: true } : { ok: false, errors: { [field]: [message] } };
+    async checkPassword(user, password) {
+      return (await hasher.verify(await store.findPasswordHash(user.id), password)).ok;
     },
 
     async hashNewPassword(user, password, field) {
       const problems = passwordProblems(password, { username: user.username, email: user.email }, policy);
-      if (problems.length > 0) return { ok: false, errors: { [field]: problems } };
+      if (problems.length > 0) return { ok: false, problems: { [field]: problems } };
       return { ok: true, hash: await hasher.hash(password) };
     },
   };

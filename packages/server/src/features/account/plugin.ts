@@ -7,7 +7,7 @@ import {
   PasswordConfirmRequest,
 } from '@gatehouse/contract';
 import type { Feature } from '../../core/core.js';
-import { invalidFields } from '../../http/errors.js';
+import { invalidProblems } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentAccount, presentAuditEntry } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
@@ -63,7 +63,7 @@ export const accountFeature: Feature = async (app, { users, store, clock, guards
     },
     async (request, reply) => {
       const result = await accounts.deleteAccount(guards.caller(request), request.body.password);
-      if (!result.ok) throw invalidFields(result.errors);
+      if (!result.ok) throw invalidProblems(result.problems);
       return reply.code(204).send();
     },
   );

@@ -1,5 +1,6 @@
 import type { Caller } from '../../core/caller.js';
 import type { AuditEntry, Page, Store, User, UserChanges } from '../../store/store.js';
+import { refused } from '../../users/problems.js';
 import type { CheckResult, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
 
@@ -30,8 +31,9 @@ export function createAccountService({
     },
 
     async deleteAccount(caller, password) {
-      const checked = await users.checkPassword(caller.user, password, 'password', 'Incorrect password.');
-      if (!checked.ok) return checked;
+      if (!(await users.checkPassword(caller.user, password))) {
+        return refused('password', { code: 'password_incorrect' });
+      }
       await store.deleteUser(caller.user.id, auditBy(caller, 'account.delete', clock()));
       return { ok: true };
     },

@@ -17,10 +17,10 @@ export async function registerByEmail(
     const username = attempt === 1 ? base : `${base}-${attempt}`;
     const result = await users.createAccount({ username, email, password, name });
     if (result.ok) return result;
-    const { username: usernameErrors, ...others } = result.errors;
-    const taken = usernameErrors?.[0]?.startsWith('user with this username') ?? false;
+    const { username: usernameProblems, ...others } = result.problems;
+    const taken = usernameProblems?.some((problem) => problem.code === 'unique') ?? false;
     if (!taken || Object.keys(others).length > 0 || attempt === 5) {
-      return { ok: false, errors: Object.keys(others).length > 0 ? others : result.errors };
+      return { ok: false, problems: Object.keys(others).length > 0 ? others : result.problems };
     }
   }
 }

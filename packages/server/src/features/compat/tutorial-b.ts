@@ -6,7 +6,7 @@ import {
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { Feature } from '../../core/core.js';
-import { forbidden, invalidFields, notFound, signInError } from '../../http/errors.js';
+import { forbidden, invalidProblems, notFound, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentAccount } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
@@ -43,7 +43,7 @@ export const tutorialB: Feature = async (app, core) => {
     async (request, reply) => {
       const { username, email, password } = request.body;
       const result = await passwords.signUp({ username, email, password }, clientInfo(request));
-      if (!result.ok) throw 'errors' in result ? invalidFields(result.errors) : signInError(result);
+      if (!result.ok) throw 'problems' in result ? invalidProblems(result.problems) : signInError(result);
       const { user, tokens } = result.session;
       // Tutorial B names the access token `token` here.
       return reply.code(201).send({

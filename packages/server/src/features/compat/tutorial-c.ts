@@ -7,7 +7,7 @@ import {
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { Feature } from '../../core/core.js';
-import { invalidFields, signInError, unauthorized } from '../../http/errors.js';
+import { invalidProblems, signInError, unauthorized } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
@@ -45,7 +45,7 @@ export const tutorialC: Feature = async (app, core) => {
     async (request) => {
       const { name, email, password } = request.body;
       const result = await registerByEmail(users, name, email, password);
-      if (!result.ok) throw invalidFields(result.errors);
+      if (!result.ok) throw invalidProblems(result.problems);
       return { id: result.user.id, name: result.user.name, email: result.user.email ?? '' };
     },
   );

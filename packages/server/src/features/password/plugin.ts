@@ -6,7 +6,7 @@ import {
 } from '@gatehouse/contract';
 import { createLoginThrottle } from '../../auth/login-throttle.js';
 import type { Core, Feature } from '../../core/core.js';
-import { invalidFields, signInError } from '../../http/errors.js';
+import { invalidProblems, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentAccount } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
@@ -62,7 +62,7 @@ export const passwordFeature: Feature = async (app, core) => {
         },
         clientInfo(request),
       );
-      if (!result.ok) throw 'errors' in result ? invalidFields(result.errors) : signInError(result);
+      if (!result.ok) throw 'problems' in result ? invalidProblems(result.problems) : signInError(result);
       const { user, tokens } = result.session;
       const delivered = deliverTokens(request, reply, config, tokens);
       return reply.code(201).send({ ...delivered, user: presentAccount(user) });
@@ -107,7 +107,7 @@ export const passwordFeature: Feature = async (app, core) => {
     async (request, reply) => {
       const { current_password, new_password } = request.body;
       const result = await passwords.changePassword(guards.caller(request), current_password, new_password);
-      if (!result.ok) throw invalidFields(result.errors);
+      if (!result.ok) throw invalidProblems(result.problems);
       return reply.code(204).send();
     },
   );

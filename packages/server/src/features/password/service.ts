@@ -1,10 +1,10 @@
-import type { FieldErrors } from '@gatehouse/contract';
 import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../../auth/login-throttle.js';
 import type { Caller } from '../../core/caller.js';
 import type { ClientInfo, IssuedSession } from '../../core/session-issuer.js';
 import type { SignInFailure, SignInPipeline } from '../../core/sign-in.js';
 import type { Store, User } from '../../store/store.js';
 import { usernameKey } from '../../users/canonical.js';
+import { refused, type Refused } from '../../users/problems.js';
 import type { CheckResult, NewAccount, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
 
@@ -17,10 +17,7 @@ export interface PasswordService {
    */
   signIn(identifier: string, password: string, client: ClientInfo): Promise<SignedIn | SignInFailure>;
   /** A new account with a password, signed in. */
-  signUp(
-    account: NewAccount,
-    client: ClientInfo,
-  ): Promise<SignedIn | SignInFailure | { ok: false; errors: FieldErrors }>;
+  signUp(account: NewAccount, client: ClientInfo): Promise<SignedIn | SignInFailure | Refused>;
   /** Needs the current password (none for an account that has none yet); ends every other session. */
   changePassword(caller: Caller, current: string, next: string): Promise<CheckResult>;
 }
@@ -78,13 +75,9 @@ export function createPasswordService({
     async changePassword(caller, current, next) {
       // An account without a password (a social login, a passkey) sets its first one without one.
       if ((await store.findPasswordHash(caller.user.id)) !== null) {
-        const checked = await users.checkPassword(
-          caller.user,
-          current,
-          'current_password',
-          'Your old password was entered incorrectly. Please enter it again.',
-        );
-        if (!checked.ok) return checked;
+        if (!(await users.checkPassword(caller.user, current))) {
+          return refused('current_password', { code: 'old_password_incorrect' });
+        }
       }
       const hashed = await users.hashNewPassword(caller.user, next, 'new_password');
       if (!hashed.ok) return hashed;
