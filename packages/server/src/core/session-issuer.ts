@@ -5,9 +5,9 @@ import type { Store, User } from '../store/store.js';
 
 /**
  * How a user proved who they are: RFC 8176's registered `amr` values. Gatehouse's features use `pwd`
- * (password), `otp` (a one-time code), `hwk`/`swk` (a hardware/software-bound key: passkeys), `user`
- * (user presence or verification at the authenticator), `mfa` (more than one factor), `fed` (a federated
- * identity provider, OIDC) and `email`-like flows map to `otp`.
+ * (a password), `otp` (a one-time code, from an app or an email), `hwk`/`swk` (a hardware- or
+ * software-bound key: passkeys), `user` (user verification at the authenticator), `mfa` (more than one
+ * factor) and `fed` (a federated identity provider).
  */
 export const AUTH_METHODS = [
   'face',
