@@ -1,6 +1,6 @@
 import type { FieldErrors } from '@gatehouse/contract';
 import type { PasswordHasher } from '../auth/passwords.js';
-import type { Store, User } from '../store/store.js';
+import type { User, UserStore } from '../store/users/store.js';
 import {
   canonicalEmail,
   isValidEmail,
@@ -43,7 +43,10 @@ export interface UsersService {
 }
 
 export interface UsersServiceDeps {
-  store: Store;
+  store: Pick<
+    UserStore,
+    'createUser' | 'findLoginCandidate' | 'updatePasswordHash' | 'recordLogin' | 'findPasswordHash'
+  >;
   hasher: PasswordHasher;
   clock: () => Date;
   updateLastLogin: boolean;
