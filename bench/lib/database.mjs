@@ -170,7 +170,7 @@ export async function createBenchUser(gh, config, env) {
   if (run.status !== 0) throw new Error(`gatehouse demo failed (${run.status}):\n${run.stdout}${run.stderr}`);
   const store = gh.openStore(config.database);
   try {
-    const user = await store.findUserByUsernameKey(BENCH_USER.username);
+    const user = (await store.listUsers()).find((/** @type {any} */ u) => u.username === BENCH_USER.username);
     if (!user) throw new Error(`gatehouse demo did not create ${BENCH_USER.username}`);
     return user;
   } finally {

@@ -170,7 +170,7 @@ export async function databaseKeyTokenService(gh, config, store, clock = () => n
  * `count` sessions of `user` from the token service's issuePair, as logins would open them. The tokens
  * are Gatehouse's; their rows are written in bulk, a thousand sessions per transaction (through the store,
  * issuePair costs four round trips each: minutes for the tens of thousands a refresh load needs), with the
- * columns `startSession` (packages/server/src/store/kysely-sessions.ts) writes. Should those drift, the
+ * columns `startSession` (packages/server/src/store/sessions/kysely-store.ts) writes. Should those drift, the
  * refreshes answer 401 and the run fails (and so does bench/postgres-check.test.mjs).
  * @param {import('./database.mjs').Gatehouse} gh
  * @param {any} config

@@ -1,5 +1,5 @@
 import { isHmacAlgorithm, type HmacAlgorithm, type JwsAlgorithm, type JwtConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { SigningKeyStore } from '../store/signing-keys/store.js';
 import { fixedKey, type KeySource } from './jwt.js';
 import { hmacKey, type JwsKey, type PublicJwk } from './jws-key.js';
 import { newSigningKey, openSigningKeys, pickSigner, usableKeys, type OpenedKey } from './signing-keys.js';
@@ -23,7 +23,7 @@ export interface KeyRing extends KeySource {
 
 export interface KeyRingOptions {
   jwt: JwtConfig;
-  store: Store;
+  store: SigningKeyStore;
   clock?: () => Date;
   /** A reload that failed (the database unreachable, a key that does not open); the old keys stay. */
   onError?: (error: unknown) => void;
@@ -40,7 +40,7 @@ interface Snapshot {
 /** The fixed secret when there is one (given, or GATEHOUSE_SIGNING_KEY), else the keys in the database. */
 export function keyRingFor(
   jwt: JwtConfig,
-  store: Store,
+  store: SigningKeyStore,
   options: Omit<KeyRingOptions, 'jwt' | 'store'> & { signingKey?: string | undefined } = {},
 ): Promise<KeyRing> {
   const secret = options.signingKey ?? jwt.signingKey;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { LimitStore } from '../store/limits/store.js';
 
 /** Failures allowed without delay, then delays doubling from `baseDelay` up to `maxDelay` seconds. */
 export interface ThrottlePolicy {
@@ -41,7 +41,10 @@ export interface LoginThrottle {
  * Keys are the canonical identifier as typed (whether or not such an account exists, so the answers
  * do not tell) and the client IP (as Fastify resolves it: X-Forwarded-For only from trusted proxies).
  */
-export function createLoginThrottle(store: Store, clock: () => Date): LoginThrottle {
+export function createLoginThrottle(
+  store: Pick<LimitStore, 'recordLoginFailure' | 'loginBlocks' | 'clearLoginFailures'>,
+  clock: () => Date,
+): LoginThrottle {
   const accountKey = (identifier: string) => `account:${identifier}`;
   const ipKey = (ip: string) => `ip:${ip}`;
   const secondsUntil = (until: Date | undefined, now: Date) =>

@@ -1,6 +1,6 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { ConfigError, isHmacAlgorithm, type JwsAlgorithm, type JwtConfig } from '../config.js';
-import type { NewSigningKey, SigningKeyRecord, Store } from '../store/store.js';
+import type { NewSigningKey, SigningKeyRecord, SigningKeyStore } from '../store/signing-keys/store.js';
 import { asymmetricKey, generatePrivateKey, hmacKey, type JwsKey, type PublicJwk } from './jws-key.js';
 import { isSealed, kekId, open, seal, type OpenResult } from './key-encryption.js';
 
@@ -64,7 +64,7 @@ export function usableKeys(
 export async function openSigningKeys(
   records: readonly SigningKeyRecord[],
   jwt: JwtConfig,
-  store: Store,
+  store: Pick<SigningKeyStore, 'replaceSigningKeySecret'>,
 ): Promise<OpenedKey[]> {
   const problems: string[] = [];
   const opened: OpenedKey[] = [];

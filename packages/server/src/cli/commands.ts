@@ -8,13 +8,21 @@ import {
 } from '../auth/signing-keys.js';
 import type { JwtConfig } from '../config.js';
 import { fieldErrors } from '../http/messages.js';
+import type { LimitStore } from '../store/limits/store.js';
+import type { SessionStore } from '../store/sessions/store.js';
+import type { SigningKeyStore } from '../store/signing-keys/store.js';
 import type { Store } from '../store/store.js';
+import type { UserStore } from '../store/users/store.js';
 import type { NewAccount, UsersService } from '../users/users-service.js';
 import { CommandError, writeLine, type CliIo } from './io.js';
 
 export interface CommandContext {
   io: CliIo;
-  store: Store;
+  store: Pick<Store, 'migrate'> &
+    Pick<UserStore, 'listUsers'> &
+    Pick<SessionStore, 'deleteExpiredRefreshTokens'> &
+    Pick<LimitStore, 'deleteStaleLimits'> &
+    SigningKeyStore;
   users: UsersService;
   clock: () => Date;
   passwordMinLength: number;

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { keyAlgorithmOf, openProblem, openStoredKey, usableKeys } from '../auth/signing-keys.js';
 import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
-import type { SigningKeyRecord } from '../store/store.js';
+import type { SigningKeyRecord } from '../store/signing-keys/store.js';
 import { writeLine, type CliIo } from './io.js';
 
 export type Level = 'FAIL' | 'WARN' | 'OK';

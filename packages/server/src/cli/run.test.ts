@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openKeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { ARGON2_FLOOR, parseConfig } from '../config.js';
-import { openStore } from '../store/open-store.js';
-import type { Store, User } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { User } from '../store/users/store.js';
+import { openStoreWithRows, type StoreRows } from '../testing/store-rows.js';
 import { HELP, runCli } from './run.js';
 
 const PUBLIC_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -63,13 +64,17 @@ async function cli(
 }
 
 function store(): Store {
-  const opened = openStore({ kind: 'sqlite', path: dbPath });
-  openedStores.push(opened);
-  return opened;
+  return opened().store;
+}
+
+function opened(): { store: Store; rows: StoreRows } {
+  const database = openStoreWithRows({ kind: 'sqlite', path: dbPath });
+  openedStores.push(database.store);
+  return database;
 }
 
 async function findUser(username: string): Promise<User | undefined> {
-  return store().findUserByUsernameKey(username);
+  return opened().rows.userByUsernameKey(username);
 }
 
 /** Verifies a password the way login does: the stored argon2id hash of the login candidate. */
@@ -422,8 +427,8 @@ describe('flushexpiredtokens', () => {
     expect((await cli(['users', 'create', '--username', 'carol', '--password', 'carolpassword1'])).code).toBe(
       0,
     );
-    const db = store();
-    const carol = await db.findUserByUsernameKey('carol');
+    const { store: db, rows } = opened();
+    const carol = await rows.userByUsernameKey('carol');
     if (!carol) throw new Error('carol was not created');
     const now = Date.now();
     // Each token starts a session of its own.

@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import type { NewAuditEntry } from '../store/store.js';
+import type { NewAuditEntry } from '../store/audit/store.js';
 
 /** An audit entry about the caller's own account, by the caller, from where they are. */
 export function auditBy(

@@ -1,4 +1,4 @@
-import type { User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import type { ClientInfo } from './session-issuer.js';
 
 /** A signed-in caller: the account, the session its access token belongs to, and how it signed in. */

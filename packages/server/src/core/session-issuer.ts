@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JwtCodec } from '../auth/jwt.js';
 import type { JwtConfig } from '../config.js';
-import type { Store, User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
+import type { SessionStore } from '../store/sessions/store.js';
 
 /**
  * How a user proved who they are: RFC 8176's registered `amr` values. Gatehouse's features use `pwd`
@@ -82,7 +83,7 @@ export interface SessionIssuer {
 export interface SessionIssuerDeps {
   jwt: JwtConfig;
   codec: JwtCodec;
-  store: Pick<Store, 'startSession'>;
+  store: Pick<SessionStore, 'startSession'>;
   clock: () => Date;
 }
 

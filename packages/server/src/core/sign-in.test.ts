@@ -33,7 +33,7 @@ const LOGIN_ROUTES: [string, (identifier: string) => object][] = [
 
 describe('the sign-in pipeline', () => {
   test('every login route, the tutorials’ aliases included, asks for the second factor and starts no session', async () => {
-    const user = await ctx.store.findUserByUsernameKey('mfa-user');
+    const user = await ctx.rows.userByUsernameKey('mfa-user');
     for (const [url, credentials] of LOGIN_ROUTES) {
       const response = await post(url, credentials(url === '/api/token/' ? 'mfa-user' : 'mfa@example.com'));
       expect(response.statusCode, url).toBe(401);
@@ -63,7 +63,7 @@ describe('the sign-in pipeline', () => {
     // The purpose is part of its hash: under another purpose it is no token at all. As the MFA
     // challenge it is good once.
     expect(await tokens.consume('password_reset', challenge)).toEqual({ ok: false, code: 'unknown' });
-    const user = await ctx.store.findUserByUsernameKey('mfa-user');
+    const user = await ctx.rows.userByUsernameKey('mfa-user');
     expect(await tokens.consume('mfa_challenge', challenge)).toEqual({
       ok: true,
       userId: user?.id,

@@ -1,4 +1,4 @@
-import type { User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import type { AuthMethod, ClientInfo, IssuedSession, SessionIssuer } from './session-issuer.js';
 
 /** A way to prove who you are after the first factor (an authenticator app, a passkey, …). */

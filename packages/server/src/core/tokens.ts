@@ -1,5 +1,5 @@
 import type { JwtConfig, SessionConfig } from '../config.js';
-import type { Store, User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import type { JwtClaims, JwtCodec, JwtVerification } from '../auth/jwt.js';
 import {
   AMR_CLAIM,
@@ -10,6 +10,7 @@ import {
   type SessionFacts,
   type SessionIssuer,
 } from './session-issuer.js';
+import type { SessionStore } from '../store/sessions/store.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -62,7 +63,14 @@ export interface TokenServiceDeps {
   jwt: JwtConfig;
   sessions: SessionConfig;
   codec: JwtCodec;
-  store: Store;
+  store: Pick<
+    SessionStore,
+    | 'rotateRefreshToken'
+    | 'revokeRefreshToken'
+    | 'isRefreshTokenRevoked'
+    | 'isSessionActive'
+    | 'findAccessSubject'
+  >;
   clock: () => Date;
   issuer: SessionIssuer;
 }

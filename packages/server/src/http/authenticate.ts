@@ -1,7 +1,7 @@
 import { Messages } from '@gatehouse/contract';
 import type { FastifyRequest } from 'fastify';
 import type { TokenService } from '../core/tokens.js';
-import type { User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import { authenticationError, unauthorized } from './errors.js';
 
 /** Who is calling, and from which session (what "log out" and "end other sessions" act on). */

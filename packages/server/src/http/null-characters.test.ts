@@ -25,7 +25,7 @@ test('a NUL character in a body field is a field error, as in DRF (PostgreSQL ca
   });
   expect(register.statusCode).toBe(400);
   expect(register.json()).toEqual({ password: [NUL], first_name: [NUL] });
-  expect(await ctx.store.findUserByUsernameKey('alice')).toBeUndefined();
+  expect(await ctx.rows.userByUsernameKey('alice')).toBeUndefined();
 });
 
 test('in a query parameter: 400; in a path parameter: 404; anonymous callers are told to sign in first', async () => {

@@ -6,7 +6,9 @@ import type {
   SessionResponse,
   UserResponse,
 } from '@gatehouse/contract';
-import type { AuditEntry, Session, User } from '../store/store.js';
+import type { AuditEntry } from '../store/audit/store.js';
+import type { Session } from '../store/sessions/store.js';
+import type { User } from '../store/users/store.js';
 
 /** Every field but `id`, which differs between tutorial A's shape and the account API's. */
 function userFields(user: User): Omit<UserResponse, 'id'> {

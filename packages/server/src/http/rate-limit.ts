@@ -1,5 +1,5 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
-import type { Store } from '../store/store.js';
+import type { LimitStore } from '../store/limits/store.js';
 import { throttled } from './errors.js';
 
 export interface RateLimitRule {
@@ -18,7 +18,11 @@ export const RATE_LIMITS = {
 export type RateLimiter = (rule: RateLimitRule) => onRequestAsyncHookHandler;
 
 /** Counters live in the database, so every server process shares them. `enabled: false` for benchmarks. */
-export function createRateLimiter(store: Store, clock: () => Date, enabled: boolean): RateLimiter {
+export function createRateLimiter(
+  store: Pick<LimitStore, 'hitRateLimit'>,
+  clock: () => Date,
+  enabled: boolean,
+): RateLimiter {
   return (rule) => async (request) => {
     if (!enabled) return;
     const result = await store.hitRateLimit(

@@ -22,7 +22,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createJwtCodec } from '../auth/jwt.js';
 import { createSessionIssuer, type SessionIssuer, type TokenPair } from '../core/session-issuer.js';
-import type { User } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import { createTestContext, decodePayload, TEST_SIGNING_KEY, type TestContext } from '../testing/test-app.js';
 import { usernameKey } from '../users/canonical.js';
 
@@ -64,7 +64,7 @@ const PASSWORD = 'password1';
  */
 async function ready(actor: Actor): Promise<{ user: User; pair: TokenPair; sessionId: string }> {
   const now = ctx.clock();
-  let user = await ctx.store.findUserByUsernameKey(usernameKey(actor.username));
+  let user = await ctx.rows.userByUsernameKey(usernameKey(actor.username));
   if (!user) {
     const created = await ctx.store.createUser(
       {

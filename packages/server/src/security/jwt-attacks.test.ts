@@ -695,7 +695,7 @@ describe('odd Authorization headers', () => {
   });
 
   test('two Authorization headers: the first counts (as Node keeps it); a forged one never authenticates', async () => {
-    const root = await ctx.store.findUserByUsernameKey('root');
+    const root = await ctx.rows.userByUsernameKey('root');
     const forged = ctx.mint(
       { ...decodePayload(pair.access), user_id: root?.id, username: 'root' },
       ATTACKER_KEY,
@@ -815,7 +815,7 @@ describe('over a real socket', () => {
 
   test('duplicate headers, raw non-ASCII bytes and a 1 MB header', async () => {
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-    const root = await ctx.store.findUserByUsernameKey('root');
+    const root = await ctx.rows.userByUsernameKey('root');
     const forged = ctx.mint(
       { ...decodePayload(pair.access), user_id: root?.id, username: 'root' },
       ATTACKER_KEY,

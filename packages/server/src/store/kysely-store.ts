@@ -1,10 +1,11 @@
 import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
-import { kyselyAudit } from './kysely-audit.js';
-import { kyselyLimits } from './kysely-limits.js';
-import { kyselySessions } from './kysely-sessions.js';
-import { kyselySigningKeys } from './kysely-signing-keys.js';
-import { kyselyUsers } from './kysely-users.js';
+import { kyselyAudit } from './audit/kysely-store.js';
+import { kyselyLimits } from './limits/kysely-store.js';
+import { kyselySecrets } from './secrets/kysely-store.js';
+import { kyselySessions } from './sessions/kysely-store.js';
+import { kyselySigningKeys } from './signing-keys/kysely-store.js';
+import { kyselyUsers } from './users/kysely-store.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
@@ -14,8 +15,9 @@ import type { Store } from './store.js';
 const DROPPED_MEANWHILE = new Set(['3F000', '42P01', '42703']);
 
 /**
- * The store over any Kysely dialect; all of Gatehouse's SQL lives in this folder. `direct`: the
- * connection under `db`, which the hottest queries then run on without Kysely (direct-connections.ts).
+ * The store over any Kysely dialect: every slice's implementation (one folder each) over one database.
+ * `direct`: the connection under `db`, which the hottest queries then run on without Kysely
+ * (direct-connections.ts).
  */
 export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnection): Store {
   const dialect: Dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
@@ -25,20 +27,8 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyAudit(db),
     ...kyselyLimits(db),
     ...kyselySigningKeys(db),
+    ...kyselySecrets(db),
     ...kyselyOneTimeTokens(db),
-
-    async getOrCreateSecret(name, create, now) {
-      const read = () => db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirst();
-      const existing = await read();
-      if (existing) return existing.value;
-      // Two first starts at once: the insert that loses does nothing, and both read the winner's value.
-      await db
-        .insertInto('secrets')
-        .values({ name, value: create(), created: now.toISOString() })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .execute();
-      return (await read())?.value ?? '';
-    },
 
     async ping() {
       await sql`select 1`.execute(db);

@@ -8,6 +8,7 @@ import { redactDatabaseUrl, type DatabaseConfig } from '../config.js';
 import { DatabaseUnavailableError } from './database-errors.js';
 import { createKyselyStore } from './kysely-store.js';
 import { postgresDirect, sqliteDirect, type SqliteConnection } from './direct-connections.js';
+import type { DirectConnection } from './precompiled.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -17,14 +18,20 @@ import type { Store } from './store.js';
  * shows at the first `migrate()` or request.
  */
 export function openStore(config: DatabaseConfig): Store {
+  const { db, direct } = openDatabase(config);
+  return createKyselyStore(db, direct);
+}
+
+/** The configured database as openStore opens it, without the store over it (for tests of its rows). */
+export function openDatabase(config: DatabaseConfig): { db: Kysely<Database>; direct: DirectConnection } {
   if (config.kind === 'postgres') {
     const pool = openPostgresPool(config.url, config.poolSize);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return createKyselyStore(db, postgresDirect(pool.connect));
+    return { db, direct: postgresDirect(pool.connect) };
   }
   const sqlite = withStatementCache(openSqlite(config.path));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return createKyselyStore(db, sqliteDirect(sqlite));
+  return { db, direct: sqliteDirect(sqlite) };
 }
 
 const requireFromHere = createRequire(import.meta.url);

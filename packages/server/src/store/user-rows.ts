@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { UsersTable } from './schema.js';
-import type { User } from './store.js';
+import type { User } from './users/store.js';
 
 /** Every user column but the password hash, which only the login lookup selects. */
 export const USER_COLUMNS = [

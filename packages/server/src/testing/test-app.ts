@@ -5,10 +5,11 @@ import { keyRingFor, type KeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { parseConfig, type Config } from '../config.js';
 import type { Feature } from '../core/core.js';
-import { openStore } from '../store/open-store.js';
-import type { Store, User } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { User } from '../store/users/store.js';
 import { createUsersService, type NewAccount } from '../users/users-service.js';
 import { HTTP_TESTS_ON_POSTGRES, requirePostgres, type TestSchema } from './postgres.js';
+import { openStoreWithRows, type StoreRows } from './store-rows.js';
 
 export const TEST_SIGNING_KEY = 'gatehouse-test-signing-key-0123456789abcdef';
 /** GATEHOUSE_KEY_ENCRYPTION_KEY unless a test sets another (or '' for none). */
@@ -27,6 +28,8 @@ export function testClock(start = new Date()) {
 export interface TestContext {
   app: FastifyInstance;
   store: Store;
+  /** The store's tables, for what tests check or set up beside the store's interface. */
+  rows: StoreRows;
   config: Config;
   /** The app's signing keys: a fixed one (GATEHOUSE_SIGNING_KEY) or the database's. */
   keys: KeyRing;
@@ -71,7 +74,7 @@ export async function createTestContext(
     GATEHOUSE_WEB_ROOT: '',
     ...env,
   });
-  const store = openStore(config.database);
+  const { store, rows } = openStoreWithRows(config.database);
   if (!reused) await store.migrate();
   const clock = testClock();
   const hasher = createPasswordHasher(config.passwordHash);
@@ -89,6 +92,7 @@ export async function createTestContext(
   return {
     app,
     store,
+    rows,
     config,
     keys,
     clock,

@@ -1,4 +1,4 @@
-import type { UniqueField } from '../store/store.js';
+import type { UniqueField } from '../store/users/store.js';
 
 /**
  * Why a value was refused, as a stable code and the values its message needs; undefined for a code that

@@ -143,6 +143,6 @@ describe('authenticate', () => {
   test('UPDATE_LAST_LOGIN records the login time', async () => {
     const service = createUsersService({ store, hasher, clock, updateLastLogin: true });
     await service.authenticate('user1', 'tangerine-kayak-42');
-    expect((await store.findUserById(1))?.lastLogin).toEqual(clock());
+    expect((await store.listUsers()).find((user) => user.id === 1)?.lastLogin).toEqual(clock());
   });
 });

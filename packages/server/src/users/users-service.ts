@@ -1,5 +1,5 @@
 import type { PasswordHasher } from '../auth/passwords.js';
-import type { Store, User } from '../store/store.js';
+import type { User, UserStore } from '../store/users/store.js';
 import {
   canonicalEmail,
   isValidEmail,
@@ -39,7 +39,10 @@ export interface UsersService {
 }
 
 export interface UsersServiceDeps {
-  store: Store;
+  store: Pick<
+    UserStore,
+    'createUser' | 'findLoginCandidate' | 'updatePasswordHash' | 'recordLogin' | 'findPasswordHash'
+  >;
   hasher: PasswordHasher;
   clock: () => Date;
   updateLastLogin: boolean;

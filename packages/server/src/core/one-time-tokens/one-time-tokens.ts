@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
+import type { SecretStore } from '../../store/secrets/store.js';
 import type { OneTimeTokenRefusal, OneTimeTokenStore } from './store.js';
 
 /**
@@ -161,7 +162,7 @@ export function createOneTimeTokens({
  * secrets.
  */
 export async function oneTimeTokenKey(
-  store: { getOrCreateSecret(name: string, create: () => string, now: Date): Promise<string> },
+  store: SecretStore,
   now: Date,
   keyEncryptionKey?: Buffer,
 ): Promise<Buffer> {

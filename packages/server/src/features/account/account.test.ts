@@ -209,7 +209,7 @@ describe('POST /api/users/ (registration)', () => {
     expect(user).toMatchObject({ is_superuser: false, is_staff: false, is_active: true, last_login: null });
     expect(user.id).not.toBe(forgedId);
     expect(user.public_id).not.toBe(forgedId);
-    const stored = await ctx.store.findUserByUsernameKey('mallory');
+    const stored = await ctx.rows.userByUsernameKey('mallory');
     expect(stored).toMatchObject({ isSuperuser: false, isStaff: false, isActive: true });
     expect(await ctx.store.findUserByPublicId(forgedId)).toBeUndefined();
   });
@@ -367,7 +367,7 @@ describe('/api/users/me/', () => {
       updated: ctx.clock().toISOString(),
     });
     expect((await me(alice.access)).json()).toEqual(response.json());
-    expect(await ctx.store.findUserByUsernameKey('alice')).toMatchObject({
+    expect(await ctx.rows.userByUsernameKey('alice')).toMatchObject({
       firstName: 'Alicia',
       lastName: 'Liddell',
       email: 'alice@example.com',
@@ -392,7 +392,7 @@ describe('/api/users/me/', () => {
     const response = await call('PATCH', '/api/users/me/', { payload: { first_name: 'X' } });
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual(NOT_AUTHENTICATED);
-    expect(await ctx.store.findUserByUsernameKey('alice')).toMatchObject({ firstName: 'Alice' });
+    expect(await ctx.rows.userByUsernameKey('alice')).toMatchObject({ firstName: 'Alice' });
   });
 
   test('DELETE needs the right password; then the account is gone', async () => {
@@ -406,7 +406,7 @@ describe('/api/users/me/', () => {
     });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json()).toEqual({ password: ['Incorrect password.'] });
-    expect(await ctx.store.findUserByUsernameKey('alice')).toBeDefined();
+    expect(await ctx.rows.userByUsernameKey('alice')).toBeDefined();
 
     const anonymous = await call('DELETE', '/api/users/me/', { payload: { password: 'password1' } });
     expect(anonymous.statusCode).toBe(401);
@@ -417,7 +417,7 @@ describe('/api/users/me/', () => {
     });
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
-    expect(await ctx.store.findUserByUsernameKey('alice')).toBeUndefined();
+    expect(await ctx.rows.userByUsernameKey('alice')).toBeUndefined();
 
     const login = await call('POST', '/api/auth/login/', {
       payload: { username: 'alice', password: 'password1' },

@@ -1,5 +1,7 @@
 import type { Caller } from '../../core/caller.js';
-import type { AuditEntry, Page, Store, User, UserChanges } from '../../store/store.js';
+import type { AuditEntry, AuditStore } from '../../store/audit/store.js';
+import type { Page } from '../../store/page.js';
+import type { User, UserChanges, UserStore } from '../../store/users/store.js';
 import { refused } from '../../users/problems.js';
 import type { CheckResult, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
@@ -22,7 +24,7 @@ export function createAccountService({
   clock,
 }: {
   users: UsersService;
-  store: Pick<Store, 'updateUser' | 'deleteUser' | 'listAudit'>;
+  store: Pick<UserStore, 'updateUser' | 'deleteUser'> & AuditStore;
   clock: () => Date;
 }): AccountService {
   return {

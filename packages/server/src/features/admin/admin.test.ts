@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { User } from '../../store/store.js';
+import type { User } from '../../store/users/store.js';
 import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
 
 const ACCOUNT_KEYS = [
@@ -240,7 +240,7 @@ describe('GET /api/users/', () => {
 
     // An update moves an account to the front.
     ctx.clock.advance(1);
-    const member = await ctx.store.findUserByUsernameKey('member03');
+    const member = await ctx.rows.userByUsernameKey('member03');
     expect((await patchUser(member?.publicId ?? '', { is_staff: true })).statusCode).toBe(200);
     expect(usernames((await adminGet('/api/users/?page_size=2')).json())).toEqual(['member03', 'member25']);
   });
@@ -639,7 +639,7 @@ describe('GET /api/audit-log/', () => {
 
   test('the default page size is 50; a bad page is 400', async () => {
     for (let n = 0; n < 55; n++) {
-      await ctx.store.recordAudit({
+      await ctx.rows.insertAudit({
         at: ctx.clock(),
         actorId: admin.id,
         actor: 'admin',

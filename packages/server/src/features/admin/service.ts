@@ -1,5 +1,8 @@
 import type { Caller } from '../../core/caller.js';
-import type { AuditEntry, NewAuditEntry, Page, Session, Store, User, UserQuery } from '../../store/store.js';
+import type { AuditEntry, AuditStore, NewAuditEntry } from '../../store/audit/store.js';
+import type { Page } from '../../store/page.js';
+import type { Session, SessionStore } from '../../store/sessions/store.js';
+import type { User, UserQuery, UserStore } from '../../store/users/store.js';
 
 export type RoleChanges = Partial<Pick<User, 'isActive' | 'isStaff' | 'isSuperuser'>>;
 export type AdminFailure = { ok: false; code: 'not_found' | 'self' };
@@ -18,16 +21,9 @@ export interface AdminService {
   auditLog(offset: number, limit: number): Promise<Page<AuditEntry>>;
 }
 
-export type AdminStore = Pick<
-  Store,
-  | 'queryUsers'
-  | 'findUserByPublicId'
-  | 'listSessions'
-  | 'updateUser'
-  | 'deleteUser'
-  | 'revokeSession'
-  | 'listAudit'
->;
+export type AdminStore = Pick<UserStore, 'queryUsers' | 'findUserByPublicId' | 'updateUser' | 'deleteUser'> &
+  Pick<SessionStore, 'listSessions' | 'revokeSession'> &
+  AuditStore;
 
 const FLAGS = [
   ['isActive', 'activate', 'deactivate'],

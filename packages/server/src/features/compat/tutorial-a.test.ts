@@ -152,7 +152,7 @@ describe('GET /api/profile/', () => {
       is_superuser: false,
       is_staff: false,
     });
-    expect((await ctx.store.findUserById(1))?.isSuperuser).toBe(false);
+    expect((await ctx.rows.userById(1))?.isSuperuser).toBe(false);
     expect((await ctx.login('user1')).access).toBeTruthy();
     // user2's profile is untouched.
     const other = await ctx.login('user2');

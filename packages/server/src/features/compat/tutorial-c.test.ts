@@ -19,7 +19,7 @@ describe("tutorial C's routes", () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ id: 1, name: 'Carol', email: 'carol@example.com' });
-    expect((await ctx.store.findUserById(1))?.username).toBe('carol@example.com');
+    expect((await ctx.rows.userById(1))?.username).toBe('carol@example.com');
   });
 
   test('register: missing fields, bad email, taken email', async () => {
@@ -45,7 +45,7 @@ describe("tutorial C's routes", () => {
       password: STRONG,
     });
     expect(response.statusCode).toBe(200);
-    expect((await ctx.store.findUserById(response.json().id))?.username).toBe('dave@example.com-2');
+    expect((await ctx.rows.userById(response.json().id))?.username).toBe('dave@example.com-2');
   });
 
   test('login: {access_token, refresh_token}; no account enumeration; inactive refused', async () => {

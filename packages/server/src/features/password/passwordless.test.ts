@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { refreshExpiry } from '../../core/session-issuer.js';
-import type { User } from '../../store/store.js';
+import type { User } from '../../store/users/store.js';
 import { createTestContext, type TestContext } from '../../testing/test-app.js';
 
 let ctx: TestContext;

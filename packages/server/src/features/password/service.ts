@@ -2,11 +2,12 @@ import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../../auth/login-throttle
 import type { Caller } from '../../core/caller.js';
 import type { ClientInfo, IssuedSession } from '../../core/session-issuer.js';
 import type { SignInFailure, SignInPipeline } from '../../core/sign-in.js';
-import type { Store, User } from '../../store/store.js';
+import type { User, UserStore } from '../../store/users/store.js';
 import { usernameKey } from '../../users/canonical.js';
 import { refused, type Refused } from '../../users/problems.js';
 import type { CheckResult, NewAccount, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
+import type { SessionStore } from '../../store/sessions/store.js';
 
 export type SignedIn = { ok: true; session: IssuedSession };
 
@@ -26,7 +27,7 @@ export interface PasswordServiceDeps {
   users: UsersService;
   throttle: LoginThrottle;
   signIn: SignInPipeline;
-  store: Pick<Store, 'hasSessionFrom' | 'changePassword' | 'findPasswordHash'>;
+  store: Pick<SessionStore, 'hasSessionFrom'> & Pick<UserStore, 'changePassword' | 'findPasswordHash'>;
   clock: () => Date;
 }
 

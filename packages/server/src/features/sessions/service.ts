@@ -1,5 +1,5 @@
 import type { Caller } from '../../core/caller.js';
-import type { Session, Store } from '../../store/store.js';
+import type { Session, SessionStore } from '../../store/sessions/store.js';
 import { auditBy } from '../../core/audit.js';
 
 export interface SessionsService {
@@ -14,7 +14,7 @@ export function createSessionsService({
   store,
   clock,
 }: {
-  store: Pick<Store, 'revokeUserSessions' | 'listSessions' | 'revokeSession'>;
+  store: Pick<SessionStore, 'revokeUserSessions' | 'listSessions' | 'revokeSession'>;
   clock: () => Date;
 }): SessionsService {
   return {

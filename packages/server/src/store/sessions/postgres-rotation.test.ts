@@ -1,11 +1,14 @@
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import { Client, Pool } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { usePostgres, type TestSchema } from '../testing/postgres.js';
-import { createKyselyStore } from './kysely-store.js';
+import { storeRows, type StoreRows } from '../../testing/store-rows.js';
+import { usePostgres, type TestSchema } from '../../testing/postgres.js';
+import { createKyselyStore } from '../kysely-store.js';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import type { User } from '../users/store.js';
 import { postgresRotation, type FastRotation, type RotateFast } from './postgres-rotation.js';
-import type { Database } from './schema.js';
-import type { RotateRequest, RotateResult, SessionPolicy, Store, User } from './store.js';
+import type { RotateRequest, RotateResult, SessionPolicy } from './store.js';
 
 const T0 = new Date('2025-03-01T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -15,7 +18,7 @@ const POLICY: SessionPolicy = { graceSeconds: 0, absoluteLifetime: 86400, idleTi
  * The one-statement rotation on PostgreSQL (postgres-rotation.ts): what it writes in the common case,
  * that it writes nothing otherwise and the store then answers as the full transaction always did, and
  * that it keeps the full transaction's guarantees under concurrency. The store contract
- * (store.contract.test.ts) runs on PostgreSQL too, through this path.
+ * (sessions/store.contract.test.ts) runs on PostgreSQL too, through this path.
  */
 const postgres = await usePostgres('the PostgreSQL rotation tests');
 
@@ -23,6 +26,7 @@ describe.skipIf(!postgres)('PostgreSQL: rotation in one statement', () => {
   let schema: TestSchema;
   let db: Kysely<Database>;
   let store: Store;
+  let tables: StoreRows;
   let rotateFast: RotateFast;
   /** The statements the store sent, when `logging` is set: each one a round trip. */
   const sent: CompiledQuery[] = [];
@@ -42,6 +46,7 @@ describe.skipIf(!postgres)('PostgreSQL: rotation in one statement', () => {
       },
     });
     store = createKyselyStore(db);
+    tables = storeRows(db);
     rotateFast = postgresRotation(db);
     await store.migrate();
   });
@@ -178,7 +183,7 @@ describe.skipIf(!postgres)('PostgreSQL: rotation in one statement', () => {
   test('the user comes back as it is now, and the session never expires earlier than it did', async () => {
     const changed = await store.updateUser(alice.id, { firstName: 'Changed' }, at(5));
     // Another live token of the session expires later than the child will.
-    await store.recordRefreshToken({
+    await tables.insertRefreshToken({
       jti: 'late',
       userId: alice.id,
       familyId: 's1',

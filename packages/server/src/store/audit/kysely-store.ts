@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
-import type { NewAuditEntry, Store } from './store.js';
+import type { Database } from '../schema.js';
+import type { AuditStore, NewAuditEntry } from './store.js';
 
 /**
  * Writes an audit entry on `db`, which may be the transaction of the change it records: the change and
@@ -27,10 +27,8 @@ export function withSessionsEnded(entry: NewAuditEntry, ended: number): NewAudit
   return { ...entry, detail: { ...entry.detail, sessions_ended: ended } };
 }
 
-export function kyselyAudit(db: Kysely<Database>): Pick<Store, 'recordAudit' | 'listAudit'> {
+export function kyselyAudit(db: Kysely<Database>): AuditStore {
   return {
-    recordAudit: (entry) => insertAudit(db, entry),
-
     async listAudit(offset, limit, targetId) {
       let counting = db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number | string>().as('count'));
       let listing = db.selectFrom('audit_log').selectAll();

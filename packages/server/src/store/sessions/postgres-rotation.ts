@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import { precompile, type DirectConnection } from './precompiled.js';
-import type { Database } from './schema.js';
-import type { RefreshTokenRecord, User } from './store.js';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
+import { precompile, type DirectConnection } from '../precompiled.js';
+import type { Database } from '../schema.js';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.js';
+import type { User } from '../users/store.js';
+import type { RefreshTokenRecord } from './store.js';
 
 /** One rotation, its times already ISO-8601 text as the database keeps them. */
 export interface FastRotation {
@@ -44,7 +45,7 @@ interface Values {
  * The statement keeps the full transaction's order and guarantees, through data dependencies between
  * its parts (the order of data-modifying CTEs is otherwise unspecified):
  * - the user row is locked FOR KEY SHARE before the token is written: the token's update depends on the
- *   lock's result, so it cannot run first (see userLock in kysely-sessions.ts for why this order);
+ *   lock's result, so it cannot run first (see userLock in ../session-ends.ts for why this order);
  * - the update of the token `WHERE revoked_at IS NULL` is still the compare-and-set: a concurrent
  *   rotation that spent it first makes PostgreSQL re-check the condition on the new row and skip it;
  * - the session is updated only from the token's RETURNING, and the child inserted only from the

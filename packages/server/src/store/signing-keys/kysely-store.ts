@@ -1,13 +1,8 @@
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
-import type { Database, SigningKeysTable } from './schema.js';
-import type { SigningKeyRecord, Store } from './store.js';
+import type { Database, SigningKeysTable } from '../schema.js';
+import type { SigningKeyRecord, SigningKeyStore } from './store.js';
 
-type SigningKeysStore = Pick<
-  Store,
-  'listSigningKeys' | 'addSigningKey' | 'retireSigningKey' | 'replaceSigningKeySecret'
->;
-
-export function kyselySigningKeys(db: Kysely<Database>): SigningKeysStore {
+export function kyselySigningKeys(db: Kysely<Database>): SigningKeyStore {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async listSigningKeys() {

@@ -1,29 +1,12 @@
 import { sql, type ExpressionBuilder, type Kysely, type Updateable } from 'kysely';
-import type { Database, UsersTable } from './schema.js';
-import { insertAudit, withSessionsEnded } from './kysely-audit.js';
-import { endSessions, userLock } from './session-ends.js';
-import type { CreateUserResult, Store, UniqueField, User, UserChanges } from './store.js';
-import { eachInTransaction, Rollback } from './transactions.js';
-import { toUser, USER_COLUMNS } from './user-rows.js';
+import { insertAudit, withSessionsEnded } from '../audit/kysely-store.js';
+import type { Database, UsersTable } from '../schema.js';
+import { endSessions, userLock } from '../session-ends.js';
+import { eachInTransaction, Rollback } from '../transactions.js';
+import { toUser, USER_COLUMNS } from '../user-rows.js';
+import type { CreateUserResult, UniqueField, User, UserChanges, UserStore } from './store.js';
 
-type UserMethods = Pick<
-  Store,
-  | 'createUser'
-  | 'findUserById'
-  | 'findUserByPublicId'
-  | 'findUserByUsernameKey'
-  | 'findLoginCandidate'
-  | 'findPasswordHash'
-  | 'updatePasswordHash'
-  | 'changePassword'
-  | 'updateUser'
-  | 'recordLogin'
-  | 'deleteUser'
-  | 'listUsers'
-  | 'queryUsers'
->;
-
-export function kyselyUsers(db: Kysely<Database>): UserMethods {
+export function kyselyUsers(db: Kysely<Database>): UserStore {
   const users = () => db.selectFrom('users').select(USER_COLUMNS);
   const lockUser = userLock(db);
   const inTransaction = eachInTransaction(db);
@@ -63,18 +46,8 @@ export function kyselyUsers(db: Kysely<Database>): UserMethods {
       }
     },
 
-    async findUserById(id) {
-      const row = await users().where('id', '=', id).executeTakeFirst();
-      return row && toUser(row);
-    },
-
     async findUserByPublicId(publicId) {
       const row = await users().where('public_id', '=', publicId).executeTakeFirst();
-      return row && toUser(row);
-    },
-
-    async findUserByUsernameKey(usernameKey) {
-      const row = await users().where('username_key', '=', usernameKey).executeTakeFirst();
       return row && toUser(row);
     },
 

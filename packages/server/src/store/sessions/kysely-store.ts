@@ -1,34 +1,19 @@
 import { SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
-import { insertAudit, withSessionsEnded } from './kysely-audit.js';
+import { insertAudit, withSessionsEnded } from '../audit/kysely-store.js';
+import { precompile, type DirectConnection, type Precompiled } from '../precompiled.js';
+import type { Database, SessionsTable } from '../schema.js';
+import { endSessions, userLock } from '../session-ends.js';
+import { eachInTransaction, groupCommit, Rollback } from '../transactions.js';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.js';
+import type { User } from '../users/store.js';
 import { postgresRotation } from './postgres-rotation.js';
-import { endSessions, userLock } from './session-ends.js';
-import { precompile, type DirectConnection, type Precompiled } from './precompiled.js';
-import type { Database, SessionsTable } from './schema.js';
-import { eachInTransaction, groupCommit, Rollback } from './transactions.js';
-import type { RotateResult, Session, SessionPolicy, Store, User } from './store.js';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.js';
-
-type SessionMethods = Pick<
-  Store,
-  | 'startSession'
-  | 'findAccessSubject'
-  | 'isSessionActive'
-  | 'hasSessionFrom'
-  | 'listSessions'
-  | 'revokeSession'
-  | 'revokeUserSessions'
-  | 'recordRefreshToken'
-  | 'rotateRefreshToken'
-  | 'revokeRefreshToken'
-  | 'isRefreshTokenRevoked'
-  | 'deleteExpiredRefreshTokens'
->;
+import type { RotateResult, Session, SessionPolicy, SessionStore } from './store.js';
 
 const CENTURY = 100 * 365 * 86400;
 const NO_LIMITS: SessionPolicy = { graceSeconds: 0, absoluteLifetime: CENTURY, idleTimeout: CENTURY };
 
 /** `direct`: the connection under `db`, for the hot queries (direct-connections.ts). */
-export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection): SessionMethods {
+export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection): SessionStore {
   const lockUser = userLock(db);
   const hot = hotQueries(db, direct);
   const inTransaction = eachInTransaction(db);
@@ -127,29 +112,6 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
         const ended = await endSessions(trx, userId, reason, now.toISOString(), except);
         if (audit !== undefined) await insertAudit(trx, withSessionsEnded(audit, ended));
         return ended;
-      });
-    },
-
-    async recordRefreshToken(token) {
-      const expiresAt = token.expiresAt.toISOString();
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('refresh_tokens')
-          .values({
-            jti: token.jti,
-            user_id: token.userId,
-            family_id: token.familyId,
-            issued_at: token.issuedAt.toISOString(),
-            expires_at: expiresAt,
-          })
-          .execute();
-        // A session lasts as long as its newest token.
-        await trx
-          .updateTable('sessions')
-          .set({ expires_at: expiresAt })
-          .where('id', '=', token.familyId)
-          .where('expires_at', '<', expiresAt)
-          .execute();
       });
     },
 

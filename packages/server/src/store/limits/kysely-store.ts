@@ -1,14 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
-import type { Store } from './store.js';
-
-type LimitMethods = Pick<
-  Store,
-  'recordLoginFailure' | 'loginBlocks' | 'clearLoginFailures' | 'deleteStaleLimits' | 'hitRateLimit'
->;
+import type { Database } from '../schema.js';
+import type { LimitStore } from './store.js';
 
 /** Counters in the database, so that several server processes share them and a restart keeps them. */
-export function kyselyLimits(db: Kysely<Database>): LimitMethods {
+export function kyselyLimits(db: Kysely<Database>): LimitStore {
   return {
     async recordLoginFailure(key, now, resetAfter, delayFor) {
       const stamp = now.toISOString();
