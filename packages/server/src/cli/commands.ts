@@ -8,6 +8,7 @@ import {
 } from '../auth/signing-keys.js';
 import type { JwtConfig } from '../config.js';
 import { fieldErrors } from '../http/messages.js';
+import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
 import type { LimitStore } from '../store/limits/store.js';
 import type { SessionStore } from '../store/sessions/store.js';
 import type { SigningKeyStore } from '../store/signing-keys/store.js';
@@ -22,6 +23,7 @@ export interface CommandContext {
     Pick<UserStore, 'listUsers'> &
     Pick<SessionStore, 'deleteExpiredRefreshTokens'> &
     Pick<LimitStore, 'deleteStaleLimits'> &
+    Pick<OneTimeTokenStore, 'deleteExpiredOneTimeTokens'> &
     SigningKeyStore;
   users: UsersService;
   clock: () => Date;
@@ -93,6 +95,11 @@ export async function flushExpiredTokens({ io, store, clock }: CommandContext): 
   // Failed-login counters and rate-limit windows untouched for a day are forgotten anyway.
   await store.deleteStaleLimits(new Date(now.getTime() - 86400 * 1000));
   writeLine(io.stdout, `Removed ${removed} expired refresh token${removed === 1 ? '' : 's'}.`);
+  // Links, codes and challenges past their expiry (used ones included) are refused anyway; only said when
+  // there were some, so the line simplejwt's command prints stays the first and only one otherwise.
+  const oneTime = await store.deleteExpiredOneTimeTokens(now);
+  if (oneTime > 0)
+    writeLine(io.stdout, `Removed ${oneTime} expired one-time token${oneTime === 1 ? '' : 's'}.`);
 }
 
 /** Idempotent: an account that exists is left as it is. The demo passwords bypass the password policy. */

@@ -467,6 +467,39 @@ describe('flushexpiredtokens', () => {
     expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 0 expired refresh tokens.\n');
     expect(await db.isRefreshTokenRevoked('live')).toBe(false);
   });
+
+  test('removes expired one-time tokens too, and says so when there were some', async () => {
+    expect((await cli(['users', 'create', '--username', 'dave', '--password', 'davepassword1'])).code).toBe(
+      0,
+    );
+    const { store: db, rows } = opened();
+    const dave = await rows.userByUsernameKey('dave');
+    if (!dave) throw new Error('dave was not created');
+    const now = Date.now();
+    const token = (hash: string, expiresInSeconds: number) =>
+      db.insertOneTimeToken({
+        purpose: 'password_reset',
+        userId: dave.id,
+        tokenHash: hash,
+        data: null,
+        createdAt: new Date(now - 86_400_000),
+        expiresAt: new Date(now + expiresInSeconds * 1000),
+        maxAttempts: 5,
+      });
+    await token('expired-a', -3600);
+    await token('expired-b', -1);
+    await token('live', 3600);
+    expect(await cli(['flushexpiredtokens'])).toEqual({
+      code: 0,
+      stdout: 'Removed 0 expired refresh tokens.\nRemoved 2 expired one-time tokens.\n',
+      stderr: '',
+    });
+    expect(await db.consumeOneTimeToken('password_reset', 'expired-a', new Date(now))).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
+    expect((await db.consumeOneTimeToken('password_reset', 'live', new Date(now))).ok).toBe(true);
+  });
 });
 
 describe('keys', () => {
