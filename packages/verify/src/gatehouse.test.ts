@@ -48,6 +48,8 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (algorithm) => {
         user_id: user.id,
         username: 'alice',
         sid: expect.any(String),
+        amr: ['pwd'],
+        auth_time: expect.any(Number),
       },
     });
     expect(await verifier().verify(refresh)).toMatchObject({ ok: false, code: 'wrong_type' });

@@ -3,7 +3,10 @@ export type Algorithm = 'EdDSA' | 'ES256' | 'RS256';
 
 export const ALGORITHMS: readonly Algorithm[] = ['EdDSA', 'ES256', 'RS256'];
 
-/** The claims of a Gatehouse access token (simplejwt's, plus `username` and the session id `sid`). */
+/**
+ * The claims of a Gatehouse access token (simplejwt's, plus `username`, the session id `sid`, and how and
+ * when the user signed in: `amr` and `auth_time`).
+ */
 export interface AccessClaims {
   token_type: 'access';
   /** The user's numeric id (GATEHOUSE_USER_ID_CLAIM's default name). */
@@ -11,6 +14,10 @@ export interface AccessClaims {
   username: string;
   /** The session (login) the token belongs to. */
   sid: string;
+  /** How the user signed in (RFC 8176 values: `pwd`, `otp`, `hwk`, `mfa`, `fed`, …). */
+  amr?: string[];
+  /** When, in seconds since the epoch: a service can ask for a recent sign-in before a sensitive action. */
+  auth_time?: number;
   jti: string;
   /** Seconds since the epoch. */
   exp: number;
