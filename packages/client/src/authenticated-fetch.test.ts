@@ -60,6 +60,20 @@ describe('authenticated fetch', () => {
     expect(server.calls.slice(-2).map((call) => call.headers.get('authorization'))).toEqual([null, null]);
   });
 
+  test('a path stays a path on baseUrl; without a page, one that would leave the origin is refused', async () => {
+    const { client, server } = setup();
+    const onBase = client();
+    await onBase.login(credentials);
+    expect(await (await onBase.fetch('/\\evil.example/x')).json()).not.toEqual({ elsewhere: true });
+    expect(server.calls.at(-1)?.path).toBe('//evil.example/x');
+
+    // No location here: the injected fetch reads relative URLs against its own origin.
+    const relative = client({ baseUrl: '' });
+    await relative.login(credentials);
+    await expect(relative.fetch('/\\evil.example/x')).rejects.toMatchObject({ code: 'cross_origin_path' });
+    expect(await (await relative.fetch('/api/things/')).json()).toEqual({ things: [], user: 'ada' });
+  });
+
   test('refreshes proactively within the leeway, not before', async () => {
     const { client, server, clock } = setup();
     const auth = client({ refreshLeewaySeconds: 30 });

@@ -1,5 +1,5 @@
-import { GatehouseError } from './errors.js';
-import type { Http } from './http.js';
+import { crossOriginPath, GatehouseError } from './errors.js';
+import { isAbsolute, type Http } from './http.js';
 import { is401, type Session } from './session.js';
 
 export interface AuthenticatedFetchDeps {
@@ -32,9 +32,14 @@ export function createAuthenticatedFetch({ session, http, refresh, starting }: A
   }
 
   async function authenticatedFetch(input: string, init: RequestInit, waitForStart: boolean) {
-    const url = http.url(input);
+    const target = http.resolve(input);
     // The access token goes to Gatehouse only, never to whatever URL happens to be passed here.
-    if (!http.isServer(url)) return http.send(url, init);
+    if (!target?.isServer) {
+      // A path that leaves the origin (`/\evil.example`) is a trick, and its answer would pass for the API's.
+      if (target && !isAbsolute(input)) throw crossOriginPath(input, target.origin);
+      return http.send(target?.url ?? http.url(input), init);
+    }
+    const { url } = target;
     const token = await accessToken(waitForStart);
     const response = await http.send(url, withBearer(init, token));
     if (response.status !== 401 || token === null || isStream(init.body)) return response;

@@ -1,7 +1,7 @@
 import type { ErrorCode, FieldErrors } from '@gatehouse/contract';
 
-/** A server error code, or one of the two the client itself reports. */
-export type GatehouseErrorCode = ErrorCode | 'network_error' | 'unexpected_response';
+/** A server error code, or one of those the client itself reports. */
+export type GatehouseErrorCode = ErrorCode | 'network_error' | 'unexpected_response' | 'cross_origin_path';
 
 export interface GatehouseErrorInit {
   status: number;
@@ -14,8 +14,9 @@ export interface GatehouseErrorInit {
 
 /**
  * Every failure of the client: a refusal by the server (its status, stable `code`, `detail` and DRF field
- * errors), a network failure (`network_error`, status 0) or an answer the client cannot read
- * (`unexpected_response`).
+ * errors), a network failure (`network_error`, status 0), an answer the client cannot read
+ * (`unexpected_response`), or a path given to `client.fetch` that leads to another origin
+ * (`cross_origin_path`, status 0: nothing was sent).
  *
  * @example
  * try {
@@ -51,6 +52,14 @@ export class GatehouseError extends Error {
 
 export function networkError(cause: unknown): GatehouseError {
   return new GatehouseError({ status: 0, code: 'network_error', detail: 'Network request failed.', cause });
+}
+
+export function crossOriginPath(path: string, origin: string): GatehouseError {
+  return new GatehouseError({
+    status: 0,
+    code: 'cross_origin_path',
+    detail: `${JSON.stringify(path)} is a path, yet it leads to ${origin}: not sent.`,
+  });
 }
 
 export function unexpectedResponse(status: number, detail: string): GatehouseError {

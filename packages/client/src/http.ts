@@ -6,6 +6,9 @@ export type Mode = 'cookie' | 'token';
 const COOKIE_MODE_HEADER = 'X-Gatehouse-Session';
 const ABSOLUTE = /^([a-z][a-z\d+.-]*:)?\/\//i;
 
+/** Whether `path` names its host itself (`https://…`, `//…`) rather than being a path on the base URL. */
+export const isAbsolute = (path: string) => ABSOLUTE.test(path);
+
 export interface HttpOptions {
   baseUrl: string;
   mode: Mode;
@@ -20,11 +23,21 @@ export interface CallOptions {
   codes?: StatusCodes;
 }
 
+export interface Target {
+  /** What to hand to fetch. */
+  url: string;
+  origin: string;
+  isServer: boolean;
+}
+
 export interface Http {
   /** `path` against the base URL; absolute URLs as they are. */
   url(path: string): string;
-  /** Whether a URL is the server's, the only one the access token is sent to. */
-  isServer(url: string): boolean;
+  /**
+   * Where fetch will send `path` (read by the URL parser as fetch reads it), and whether that is the
+   * server's origin, the only one the access token goes to. Undefined for what no parser accepts.
+   */
+  resolve(path: string): Target | undefined;
   /** fetch, with failures to reach the server as GatehouseError `network_error`. */
   send(url: string, init: RequestInit): Promise<Response>;
   /** A JSON request to Gatehouse's API: the parsed answer, or a GatehouseError. */
@@ -33,13 +46,26 @@ export interface Http {
   modeHeaders(headers: Headers): Headers;
 }
 
+// Without a page (Node), the injected fetch reads relative URLs against an origin the client cannot see:
+// this stands for it (.invalid never resolves), so that a path which would leave it still shows.
+const SOMEWHERE = 'http://somewhere.invalid/';
+
+function currentPage() {
+  if (typeof location === 'undefined') return undefined;
+  // fetch reads a relative URL against the document's base URL, which a <base> element may move.
+  return { href: location.href, base: typeof document === 'undefined' ? location.href : document.baseURI };
+}
+
 export function createHttp({ baseUrl, mode, fetch, now }: HttpOptions): Http {
   const root = baseUrl.replace(/\/+$/, '');
   const url = (path: string) =>
     ABSOLUTE.test(path) ? path : `${root}${path.startsWith('/') ? '' : '/'}${path}`;
-  const serverOrigin = () => {
-    if (ABSOLUTE.test(root)) return new URL(root).origin;
-    return typeof location === 'undefined' ? undefined : location.origin;
+  const parse = (target: string, base: string) => {
+    try {
+      return new URL(target, base);
+    } catch {
+      return undefined;
+    }
   };
 
   const send = async (target: string, init: RequestInit) => {
@@ -58,13 +84,19 @@ export function createHttp({ baseUrl, mode, fetch, now }: HttpOptions): Http {
 
   return {
     url,
-    isServer(target) {
-      if (!ABSOLUTE.test(target)) return true;
-      try {
-        return new URL(target).origin === serverOrigin();
-      } catch {
-        return false;
-      }
+    resolve(path) {
+      const target = url(path);
+      const page = currentPage();
+      // Browsers read `/\host`, and `/\t/host` (tabs and newlines dropped), as `//host`: ask the parser.
+      const resolved = parse(target, page?.base ?? SOMEWHERE);
+      const server = parse(`${root}/`, page?.href ?? SOMEWHERE)?.origin;
+      if (resolved === undefined) return undefined;
+      return {
+        url: page ? resolved.href : target,
+        origin: resolved.origin,
+        // Opaque origins (file:, data:) are all "null": equal as strings, yet no server's.
+        isServer: server !== 'null' && resolved.origin === server,
+      };
     },
     send,
     modeHeaders,

@@ -2,14 +2,16 @@ import { createAuthClient, type AuthClient, type AuthClientOptions } from '../au
 import { createFakeServer, manualClock, type FakeServerOptions } from './fake-server.js';
 
 /** A fake server, a clock, and a factory of clients wired to both (no tab sync unless given). */
-export function setup(serverOptions: Pick<FakeServerOptions, 'accessLifetime' | 'rotationGracePeriod'> = {}) {
+export function setup(
+  serverOptions: Pick<FakeServerOptions, 'accessLifetime' | 'rotationGracePeriod' | 'origin'> = {},
+) {
   const clock = manualClock();
   const server = createFakeServer({ now: clock, ...serverOptions });
   const user = server.addUser('ada');
   const clients: AuthClient[] = [];
   const client = (options: AuthClientOptions = {}) => {
     const created = createAuthClient({
-      baseUrl: 'http://gatehouse.test',
+      baseUrl: serverOptions.origin ?? 'http://gatehouse.test',
       mode: 'cookie',
       fetch: server.fetch,
       now: clock,

@@ -1,3 +1,4 @@
+import { clientKey } from '../http/client-key.js';
 import type { LimitStore } from '../store/limits/store.js';
 
 /** Failures allowed without delay, then delays doubling from `baseDelay` up to `maxDelay` seconds. */
@@ -39,14 +40,15 @@ export interface LoginThrottle {
 
 /**
  * Keys are the canonical identifier as typed (whether or not such an account exists, so the answers
- * do not tell) and the client IP (as Fastify resolves it: X-Forwarded-For only from trusted proxies).
+ * do not tell) and the client IP (as Fastify resolves it: X-Forwarded-For only from trusted proxies),
+ * an IPv6 client counted by its /64.
  */
 export function createLoginThrottle(
   store: Pick<LimitStore, 'recordLoginFailure' | 'loginBlocks' | 'clearLoginFailures'>,
   clock: () => Date,
 ): LoginThrottle {
   const accountKey = (identifier: string) => `account:${identifier}`;
-  const ipKey = (ip: string) => `ip:${ip}`;
+  const ipKey = (ip: string) => `ip:${clientKey(ip)}`;
   const secondsUntil = (until: Date | undefined, now: Date) =>
     until === undefined ? undefined : Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openKeyRing } from '../auth/key-ring.js';
+import { createPasswordHasher } from '../auth/passwords.js';
 import { newSigningKey } from '../auth/signing-keys.js';
 import { parseConfig, type Config } from '../config.js';
 import { openStore } from '../store/open-store.js';
@@ -384,6 +385,18 @@ describe('diagnose', () => {
     );
   });
 
+  test('demo superuser: FAIL in production while admin still has its demo password; no line without it', () => {
+    const demo = facts({ demoSuperuser: true });
+    expect(line('demo superuser', config(PRODUCTION), demo)).toBe(
+      'FAIL  demo superuser: admin still has the demo password (adminpass123): anyone can sign in as a superuser' +
+        ' — set a new password (or deactivate or delete admin)',
+    );
+    expect(line('demo superuser', config(), demo)).toBe(
+      'OK    demo superuser: admin has the demo password adminpass123 (not production)',
+    );
+    expect(diagnose(config(PRODUCTION), facts()).some((item) => item.check === 'demo superuser')).toBe(false);
+  });
+
   test('duration() uses the largest unit that divides exactly', () => {
     expect([0, 45, 90, 300, 5400, 7200, 86400, 90 * 86400].map(duration)).toEqual([
       '0s',
@@ -520,6 +533,31 @@ describe('gatehouse doctor', () => {
       lines(run.stdout)[1]?.startsWith('FAIL  signing key: GATEHOUSE_KEY_ENCRYPTION_KEY: is not the key'),
     ).toBe(true);
     expect(lines(run.stdout).at(-1)).toBe('doctor: 1 failure, 0 warnings');
+  });
+
+  test('production with the demo superuser and its demo password: FAIL, exit 1, until the password changes', async () => {
+    const production = { NODE_ENV: 'production', GATEHOUSE_SIGNING_KEY: STRONG_KEY };
+    expect((await cli(['migrate'])).code).toBe(0);
+    expect((await cli(['demo'])).code).toBe(0);
+    const run = await cli(['doctor'], production);
+    expect(run.code).toBe(1);
+    expect(lines(run.stdout)).toContain(
+      'FAIL  demo superuser: admin still has the demo password (adminpass123): anyone can sign in as a superuser' +
+        ' — set a new password (or deactivate or delete admin)',
+    );
+    expect(lines(run.stdout).at(-1)).toBe('doctor: 1 failure, 0 warnings');
+    // Outside production the demo accounts are expected.
+    expect((await cli(['doctor'], { GATEHOUSE_SIGNING_KEY: STRONG_KEY })).code).toBe(0);
+
+    const store = openStore({ kind: 'sqlite', path: dbPath });
+    const admin = (await store.listUsers()).find((user) => user.username === 'admin');
+    if (!admin) throw new Error('no admin');
+    const hasher = createPasswordHasher(config().passwordHash);
+    await store.updatePasswordHash(admin.id, await hasher.hash('tangerine-kayak-42'), new Date());
+    await store.close();
+    const changed = await cli(['doctor'], production);
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).not.toContain('demo superuser');
   });
 
   test('doctor reads an unmigrated database without migrating it', async () => {

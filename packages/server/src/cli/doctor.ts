@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { createPasswordHasher } from '../auth/passwords.js';
 import { keyAlgorithmOf, openProblem, openStoredKey, usableKeys } from '../auth/signing-keys.js';
 import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
 import type { SigningKeyRecord } from '../store/signing-keys/store.js';
+import { canonicalEmail, usernameKey } from '../users/canonical.js';
+import { DEMO_ACCOUNTS } from './commands.js';
 import { writeLine, type CliIo } from './io.js';
 
 export type Level = 'FAIL' | 'WARN' | 'OK';
@@ -32,6 +35,8 @@ export interface DoctorFacts {
   signingKeys?: readonly StoredKey[];
   /** The newest time the database records (users' `updated`, the audit log); undefined when empty. */
   newestTimestamp: Date | undefined;
+  /** The demo superuser (`gatehouse demo`'s admin) is active and signs in with its demo password. */
+  demoSuperuser?: boolean;
 }
 
 export type StoredKey = Pick<SigningKeyRecord, 'kid' | 'algorithm' | 'privateKey'>;
@@ -53,6 +58,7 @@ const EXAMPLE_KEYS = [
   'secret',
   'password',
 ];
+const DEMO_SUPERUSER = DEMO_ACCOUNTS.find((account) => account.isSuperuser === true);
 const MINUTE = 60;
 const HOUR = 3600;
 const DAY = 86400;
@@ -74,6 +80,7 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     rateLimits(config),
     argon2(config),
     clock(facts),
+    ...demoSuperuser(config, facts),
   ];
 }
 
@@ -122,6 +129,7 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
       ...facts,
       ...(await storedKeys(config, inspected.tables, facts.storedSigningKey)),
       newestTimestamp: await newestTimestamp(config),
+      demoSuperuser: await hasDemoPassword(config),
     };
   }
   const file = config.database.path;
@@ -146,6 +154,7 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
     ...(await storedKeys(config, tables, storedSigningKey)),
     database: 'ready',
     newestTimestamp: await newestTimestamp(config),
+    demoSuperuser: await hasDemoPassword(config),
   };
 }
 
@@ -179,6 +188,24 @@ async function newestTimestamp(config: Config): Promise<Date | undefined> {
       .filter((time): time is Date => time !== undefined && !Number.isNaN(time.getTime()))
       .map((time) => time.getTime());
     return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Whether the demo superuser signs in with its published password: one argon2 verification. */
+async function hasDemoPassword(config: Config): Promise<boolean> {
+  if (DEMO_SUPERUSER === undefined) return false;
+  const { username, password } = DEMO_SUPERUSER;
+  const store = openStore(config.database);
+  try {
+    // Looked up as a login with that username would be.
+    const candidate = await store.findLoginCandidate({
+      usernameKey: usernameKey(username),
+      email: canonicalEmail(username),
+    });
+    if (!candidate?.user.isActive || typeof candidate.passwordHash !== 'string') return false;
+    return (await createPasswordHasher(config.passwordHash, 1).verify(candidate.passwordHash, password)).ok;
   } finally {
     await store.close();
   }
@@ -566,6 +593,26 @@ function clock(facts: DoctorFacts): Finding {
       "machine's clock: the clock went backwards or the database came from a machine whose clock is ahead",
     fix: 'sync the clock with NTP',
   };
+}
+
+/** A line only when the demo superuser still has its password: elsewhere there is nothing to say. */
+function demoSuperuser(config: Config, facts: DoctorFacts): Finding[] {
+  const check = 'demo superuser';
+  if (facts.demoSuperuser !== true || DEMO_SUPERUSER === undefined) return [];
+  const { username, password } = DEMO_SUPERUSER;
+  if (!config.production) {
+    return [
+      { level: 'OK', check, message: `${username} has the demo password ${password} (not production)` },
+    ];
+  }
+  return [
+    {
+      level: 'FAIL',
+      check,
+      message: `${username} still has the demo password (${password}): anyone can sign in as a superuser`,
+      fix: `set a new password (or deactivate or delete ${username})`,
+    },
+  ];
 }
 
 function isLoopback(host: string): boolean {

@@ -1,5 +1,6 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { LimitStore } from '../store/limits/store.js';
+import { clientKey } from './client-key.js';
 import { throttled } from './errors.js';
 
 export interface RateLimitRule {
@@ -8,7 +9,10 @@ export interface RateLimitRule {
   windowSeconds: number;
 }
 
-/** Per client IP; counted before the body is parsed, so malformed floods count too. */
+/**
+ * Per client IP (an IPv6 client per /64, see client-key.ts); counted before the body is parsed, so
+ * malformed floods count too.
+ */
 export const RATE_LIMITS = {
   register: { name: 'register', limit: 10, windowSeconds: 3600 },
   refresh: { name: 'refresh', limit: 300, windowSeconds: 60 },
@@ -26,7 +30,7 @@ export function createRateLimiter(
   return (rule) => async (request) => {
     if (!enabled) return;
     const result = await store.hitRateLimit(
-      `${rule.name}:${request.ip}`,
+      `${rule.name}:${clientKey(request.ip)}`,
       rule.limit,
       rule.windowSeconds,
       clock(),

@@ -122,6 +122,17 @@ describe('failed logins: per client IP', () => {
     );
   }, 60_000);
 
+  test('IPv6: the addresses of one /64 share one counter; an IPv4-mapped address counts as the IPv4', async () => {
+    await setUp();
+    // One host with a /64 has 2^64 addresses: a new one per attempt must not buy fifty new failures.
+    for (let i = 0; i < 51; i++) await login(`guess${i}`, 'wrong', `2001:db8:0:1::${(i + 1).toString(16)}`);
+    expect((await login('user1', 'password1', '2001:db8:0:1:ffff::1')).statusCode).toBe(429);
+    expect((await login('user1', 'password1', '2001:db8:0:2::1')).statusCode).toBe(200);
+
+    for (let i = 0; i < 51; i++) await login(`guess${i}`, 'wrong', `::ffff:${ATTACKER}`);
+    expect((await login('user1', 'password1', ATTACKER)).statusCode).toBe(429);
+  }, 60_000);
+
   test('counters live in the database: a second server process on the same store sees them', async () => {
     await setUp();
     const other = await createApp({
@@ -167,6 +178,20 @@ describe('rate limits', () => {
     expect(malformed.statusCode).toBe(429);
     ctx.clock.advance(3600);
     expect((await register(11)).statusCode).toBe(201);
+  }, 30_000);
+
+  test('IPv6: per /64, not per address', async () => {
+    await setUp();
+    const register = (i: number, remoteAddress: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/users/',
+        remoteAddress,
+        payload: { username: `new${i}`, password: 'tangerine-kayak-42' },
+      });
+    for (let i = 0; i < 10; i++) expect((await register(i, `2001:db8:0:1::${i + 1}`)).statusCode).toBe(201);
+    expect((await register(10, '2001:db8:0:1::abcd')).statusCode).toBe(429);
+    expect((await register(11, '2001:db8:0:2::1')).statusCode).toBe(201);
   }, 30_000);
 
   test('password endpoints: 10 per 15 minutes per IP; GATEHOUSE_RATE_LIMITS=false turns route limits off', async () => {
