@@ -53,7 +53,10 @@ export interface TokenService {
   ): Promise<{ ok: true; access: string; refresh?: string } | Rejected>;
   /** Logout: the refresh token can no longer be used and its session, access tokens included, ends. */
   blacklist(token: string): Promise<{ ok: true } | Rejected>;
-  /** Any token type; a spent refresh token or a token of an ended session is `blacklisted`. */
+  /**
+   * Any token type; a spent refresh token or a token of an ended session is `blacklisted`, a refresh
+   * token unknown to the store `invalid`.
+   */
   verify(token: string): Promise<{ ok: true } | Rejected>;
   /** An access token presented to a protected route, resolved to its (active) user and open session. */
   authenticate(token: string): Promise<Authenticated | Rejected>;
@@ -208,11 +211,14 @@ export function createTokenService({
       const verified = verifyToken(token, clock());
       const decoded = decode(verified instanceof Promise ? await verified : verified, undefined);
       if (!decoded.ok) return decoded;
-      const revoked =
-        decoded.type === 'refresh'
-          ? await store.isRefreshTokenRevoked(decoded.jti)
-          : decoded.sessionId !== undefined && !(await store.isSessionActive(decoded.sessionId));
-      return revoked ? { ok: false, reason: 'blacklisted' } : { ok: true };
+      if (decoded.type === 'refresh') {
+        const revoked = await store.isRefreshTokenRevoked(decoded.jti);
+        // Unknown, as in refresh: a jti the store never issued, or its user's records deleted.
+        if (revoked === undefined) return { ok: false, reason: 'invalid' };
+        return revoked ? { ok: false, reason: 'blacklisted' } : { ok: true };
+      }
+      const ended = decoded.sessionId !== undefined && !(await store.isSessionActive(decoded.sessionId));
+      return ended ? { ok: false, reason: 'blacklisted' } : { ok: true };
     },
 
     async authenticate(token) {

@@ -118,6 +118,50 @@ describe('browser mode: the refresh token only in an httpOnly cookie', () => {
   });
 });
 
+describe('the cookie is cleared when its token is refused, never when the database is out of reach', () => {
+  /** A PostgreSQL server shutting down (admin_shutdown): the request may succeed shortly. */
+  const unavailable = () => Object.assign(new Error('terminating connection'), { code: '57P01' });
+
+  test('a 503 during refresh or logout keeps the cookie; the token still works afterwards', async () => {
+    const { cookie } = await browserLogin();
+    const jar = { ...SAME_ORIGIN, cookie: `gatehouse_refresh=${cookie.value}` };
+    const { rotateRefreshToken, revokeRefreshToken } = ctx.store;
+    ctx.store.rotateRefreshToken = () => Promise.reject(unavailable());
+    ctx.store.revokeRefreshToken = () => Promise.reject(unavailable());
+    for (const url of ['/api/auth/refresh/', '/api/auth/logout/']) {
+      const response = await post(url, jar);
+      expect(response.statusCode, url).toBe(503);
+      expect(response.headers['set-cookie'], url).toBeUndefined();
+    }
+    ctx.store.rotateRefreshToken = rotateRefreshToken;
+    ctx.store.revokeRefreshToken = revokeRefreshToken;
+    expect((await post('/api/auth/refresh/', jar)).statusCode).toBe(200);
+  });
+
+  test('a refused token is cleared at logout too', async () => {
+    const { cookie } = await browserLogin();
+    const jar = { ...SAME_ORIGIN, cookie: `gatehouse_refresh=${cookie.value}` };
+    expect((await post('/api/auth/logout/', jar)).statusCode).toBe(200);
+    const again = await post('/api/auth/logout/', jar);
+    expect(again.statusCode).toBe(401);
+    expect(refreshCookie(again.headers['set-cookie']).attributes).toContain('Max-Age=0');
+  });
+
+  test('without rotation the cookie is kept: refresh issues no new refresh token', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_ROTATE_REFRESH_TOKENS: 'false' });
+    await ctx.createUser({ username: 'user1' });
+    const { cookie } = await browserLogin();
+    const jar = { ...SAME_ORIGIN, cookie: `gatehouse_refresh=${cookie.value}` };
+    for (let i = 0; i < 2; i++) {
+      const refreshed = await post('/api/auth/refresh/', jar);
+      expect(refreshed.statusCode).toBe(200);
+      expect(Object.keys(refreshed.json())).toEqual(['access']);
+      expect(refreshed.headers['set-cookie']).toBeUndefined();
+    }
+  });
+});
+
 describe('CSRF: every cookie-authenticated request', () => {
   test('a cookie without the custom header is never used (a cross-site form cannot send it)', async () => {
     const { cookie } = await browserLogin();

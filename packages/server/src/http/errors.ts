@@ -28,6 +28,11 @@ export const invalidProblems = (problems: FieldProblems) => invalidFields(fieldE
 export const notFound = () => new HttpError(404, 'not_found', { detail: Messages.notFound });
 export const forbidden = () =>
   new HttpError(403, 'permission_denied', { detail: 'You do not have permission to perform this action.' });
+/** Two Authorization headers: a proxy in front may have read the other one. */
+export const duplicateAuthorization = () =>
+  new HttpError(400, 'bad_authorization_header', {
+    detail: 'Multiple Authorization headers are not allowed.',
+  });
 export const unauthorized = (code: ErrorCode, detail: string, withCode = false) =>
   new HttpError(401, code, withCode ? { detail, code } : { detail });
 

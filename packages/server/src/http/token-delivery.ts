@@ -31,19 +31,23 @@ export function deliverTokens(
 /** The refresh token a request presents: the cookie in browser mode, else the body's `refresh`. */
 export function presentedRefreshToken(
   request: FastifyRequest,
-  reply: FastifyReply,
   config: Config,
   body: { refresh?: string | undefined },
 ): string {
   if (wantsCookieMode(request)) {
     assertSameOriginRequest(request, config.corsAllowedOrigins);
-    // Whatever happens next, a browser must not keep presenting a token that failed.
-    const token = readRefreshCookie(request);
-    clearRefreshCookie(request, reply);
-    return token ?? '';
+    return readRefreshCookie(request) ?? '';
   }
   if (body.refresh === undefined) throw invalidFields({ refresh: [Messages.fieldRequired] });
   return body.refresh;
+}
+
+/**
+ * The presented token was refused or its session ended: a browser must not keep presenting it. Only
+ * then: a database out of reach (503) says nothing about the token, and clearing it would log out.
+ */
+export function forgetRefreshToken(request: FastifyRequest, reply: FastifyReply): void {
+  if (wantsCookieMode(request)) clearRefreshCookie(request, reply);
 }
 
 /** Browser-mode logins and registrations are CSRF-checked like any cookie-setting request. */

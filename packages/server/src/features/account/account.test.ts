@@ -720,3 +720,48 @@ describe('POST /api/auth/logout-all/', () => {
     expect(response.json()).toEqual(NOT_AUTHENTICATED);
   });
 });
+
+describe('GET /api/users/me/events/', () => {
+  test("an administrator's address is not shown to the user; the user's own is, and admins see both", async () => {
+    const alice = await ctx.createUser({ username: 'alice' });
+    await ctx.createUser({ username: 'root', isSuperuser: true, isStaff: true });
+    const fromAdminDesk = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+      ctx.app.inject({ method, url, remoteAddress: '198.51.100.7', ...(payload && { payload }) });
+    const login = await fromAdminDesk('POST', '/api/auth/login/', {
+      username: 'root',
+      password: 'password1',
+    });
+    const admin = login.json().access as string;
+    const session = await signIn({ username: 'alice' });
+    const ended = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/api/users/${alice.publicId}/sessions/${session.sessionId}/`,
+      remoteAddress: '198.51.100.7',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(ended.statusCode).toBe(204);
+    const own = await signIn({ username: 'alice' });
+    const changed = await call('POST', '/api/users/me/password/', {
+      token: own.access,
+      payload: { current_password: 'password1', new_password: STRONG },
+    });
+    expect(changed.statusCode, changed.body).toBe(204);
+
+    const events = await call('GET', '/api/users/me/events/', { token: own.access });
+    expect(events.statusCode).toBe(200);
+    const results = events.json().results as { actor: string; action: string; ip: string }[];
+    expect(results.map(({ actor, ip }) => ({ actor, ip }))).toEqual([
+      { actor: 'alice', ip: '127.0.0.1' },
+      { actor: 'root', ip: '' },
+    ]);
+
+    const log = await ctx.app.inject({
+      url: '/api/audit-log/',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect((log.json().results as { ip: string }[]).map(({ ip }) => ip)).toEqual([
+      '127.0.0.1',
+      '198.51.100.7',
+    ]);
+  });
+});

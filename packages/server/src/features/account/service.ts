@@ -13,7 +13,10 @@ export interface AccountService {
   ): Promise<User>;
   /** Needs the password. */
   deleteAccount(caller: Caller, password: string): Promise<CheckResult>;
-  /** What happened to the caller's account: reuse detection, password changes, administrators' actions. */
+  /**
+   * What happened to the caller's account: reuse detection, password changes, administrators' actions
+   * (by name, without their address).
+   */
   securityEvents(caller: Caller, offset: number, limit: number): Promise<Page<AuditEntry>>;
 }
 
@@ -40,6 +43,13 @@ export function createAccountService({
       return { ok: true };
     },
 
-    securityEvents: (caller, offset, limit) => store.listAudit(offset, limit, caller.user.id),
+    async securityEvents(caller, offset, limit) {
+      const page = await store.listAudit(offset, limit, caller.user.id);
+      // Where an administrator acted, the address is the administrator's, not the user's to see.
+      const items = page.items.map((entry) =>
+        entry.actorId === caller.user.id ? entry : { ...entry, ip: '' },
+      );
+      return { count: page.count, items };
+    },
   };
 }

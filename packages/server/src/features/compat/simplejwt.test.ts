@@ -400,6 +400,19 @@ describe('POST /api/token/verify/', () => {
     expect(expired.json()).toEqual(INVALID);
     expect((await post('/api/token/verify/', {})).json()).toEqual({ token: ['This field is required.'] });
   });
+
+  test('a refresh token the store does not know is invalid: never issued, or its user deleted', async () => {
+    const pair = await ctx.login('user1');
+    const claims = decodePayload(pair.refresh);
+    const forged = await post('/api/token/verify/', { token: ctx.mint({ ...claims, jti: 'f'.repeat(32) }) });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json()).toEqual(INVALID);
+
+    await ctx.store.deleteUser(1);
+    const orphaned = await post('/api/token/verify/', { token: pair.refresh });
+    expect(orphaned.statusCode).toBe(401);
+    expect(orphaned.json()).toEqual(INVALID);
+  });
 });
 
 describe('POST /api/token/blacklist/', () => {

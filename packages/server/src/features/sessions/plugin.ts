@@ -12,8 +12,8 @@ import { notFound, tokenEndpointError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentSession } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
-import { clearRefreshCookie, wantsCookieMode } from '../../http/refresh-cookie.js';
-import { deliverTokens, presentedRefreshToken } from '../../http/token-delivery.js';
+import { wantsCookieMode } from '../../http/refresh-cookie.js';
+import { deliverTokens, forgetRefreshToken, presentedRefreshToken } from '../../http/token-delivery.js';
 import { createSessionsService } from './service.js';
 
 const tags = ['accounts'];
@@ -40,12 +40,16 @@ export const sessionsFeature: Feature = async (app, { tokens, guards, rateLimit,
       onRequest: rateLimit(RATE_LIMITS.refresh),
     },
     async (request, reply) => {
-      const token = presentedRefreshToken(request, reply, config, request.body);
+      const token = presentedRefreshToken(request, config, request.body);
       // The grace period is for a browser that lost the answer to its refresh: it still holds the old
       // cookie and gets the same successor again. Token-mode clients (tutorial B's among them) get
       // simplejwt's answer: a spent token is refused at once.
       const result = await tokens.refresh(token, { grace: wantsCookieMode(request) });
-      if (!result.ok) throw tokenEndpointError(result.reason);
+      if (!result.ok) {
+        forgetRefreshToken(request, reply);
+        throw tokenEndpointError(result.reason);
+      }
+      // Without rotation no refresh token comes back, and the browser keeps the cookie it has.
       const { access, refresh } = deliverTokens(request, reply, config, result);
       return refresh === undefined ? { access } : { access, refresh };
     },
@@ -63,8 +67,9 @@ export const sessionsFeature: Feature = async (app, { tokens, guards, rateLimit,
       },
     },
     async (request, reply) => {
-      const token = presentedRefreshToken(request, reply, config, request.body);
+      const token = presentedRefreshToken(request, config, request.body);
       const result = await tokens.blacklist(token);
+      forgetRefreshToken(request, reply);
       if (!result.ok) throw tokenEndpointError(result.reason);
       return {};
     },
@@ -83,7 +88,7 @@ export const sessionsFeature: Feature = async (app, { tokens, guards, rateLimit,
     },
     async (request, reply) => {
       const ended = await sessions.logoutEverywhere(guards.caller(request));
-      if (wantsCookieMode(request)) clearRefreshCookie(request, reply);
+      forgetRefreshToken(request, reply);
       return { sessions_ended: ended };
     },
   );

@@ -7,7 +7,13 @@ import { eachInTransaction, groupCommit, Rollback } from '../transactions.js';
 import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.js';
 import type { User } from '../users/store.js';
 import { postgresRotation } from './postgres-rotation.js';
-import type { RotateResult, Session, SessionPolicy, SessionStore } from './store.js';
+import {
+  MAX_LISTED_SESSIONS,
+  type RotateResult,
+  type Session,
+  type SessionPolicy,
+  type SessionStore,
+} from './store.js';
 
 const CENTURY = 100 * 365 * 86400;
 const NO_LIMITS: SessionPolicy = { graceSeconds: 0, absoluteLifetime: CENTURY, idleTimeout: CENTURY };
@@ -83,6 +89,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now.toISOString())
         .orderBy('last_used_at', 'desc')
+        .limit(MAX_LISTED_SESSIONS)
         .execute();
       return rows.map(toSession);
     },

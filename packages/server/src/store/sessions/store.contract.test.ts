@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Session, SessionPolicy } from '../sessions/store.js';
+import { MAX_LISTED_SESSIONS, type Session, type SessionPolicy } from '../sessions/store.js';
 import type { Store } from '../store.js';
 import type { User } from '../users/store.js';
 import {
@@ -376,6 +376,16 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
           fresh('bobs', bob.id, at(6), at(3606)),
         ]);
         expect(await store.listSessions(999_999, at(100))).toStrictEqual([]);
+      });
+
+      test(`listSessions lists at most ${MAX_LISTED_SESSIONS}, the most recently used`, async () => {
+        for (let i = 0; i <= MAX_LISTED_SESSIONS; i++) {
+          await start(`s${i}`, alice.id, `t${i}`, { issuedAt: at(i) });
+        }
+        const listed = await listedIds(alice.id, at(MAX_LISTED_SESSIONS + 1));
+        expect(listed).toHaveLength(MAX_LISTED_SESSIONS);
+        expect(listed[0]).toBe(`s${MAX_LISTED_SESSIONS}`);
+        expect(listed).not.toContain('s0');
       });
 
       test('isSessionActive: true while open, false once revoked or unknown', async () => {

@@ -1,6 +1,9 @@
 import type { NewAuditEntry } from '../audit/store.js';
 import type { User } from '../users/store.js';
 
+/** A user's session list is bounded: whoever holds the password can open sessions without end. */
+export const MAX_LISTED_SESSIONS = 100;
+
 /** A login, as its owner sees it in a sessions list. */
 export interface Session {
   id: string;
@@ -87,6 +90,7 @@ export interface SessionStore {
   isSessionActive(sessionId: string): Promise<boolean>;
   /** Whether the user has had a session (open or ended) from this IP since `since`. */
   hasSessionFrom(userId: number, ip: string, since: Date): Promise<boolean>;
+  /** Open sessions, most recently used first, at most `MAX_LISTED_SESSIONS`. */
   listSessions(userId: number, now: Date): Promise<Session[]>;
   /**
    * Ends a session: its refresh tokens and access tokens stop working. False if none was open. `audit` is
