@@ -2,7 +2,7 @@ import { createHash, createHmac, createPublicKey, verify, type JsonWebKey } from
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { ConfigError, parseConfig, type JwtConfig } from '../config.js';
+import { ConfigError, MIN_SIGNING_KEY_BYTES, parseConfig, type JwtConfig } from '../config.js';
 import { migrationProvider } from '../store/migrations.js';
 import { createKyselyStore } from '../store/kysely-store.js';
 import { openStore } from '../store/open-store.js';
@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { testClock } from '../testing/test-app.js';
 import { createJwtCodec, type JwtClaims } from './jwt.js';
 import { openKeyRing, REFRESH_COOLDOWN, RELOAD_INTERVAL, type KeyRing } from './key-ring.js';
-import { ACTIVATION_DELAY, newSigningKey, pickSigner } from './signing-keys.js';
+import { ACTIVATION_DELAY, newSigningKey, openStoredKey, pickSigner } from './signing-keys.js';
 
 const KEK = Buffer.alloc(32, 9).toString('base64');
 const OTHER_KEK = Buffer.alloc(32, 10).toString('base64');
@@ -46,6 +46,15 @@ const claims = (now: number): JwtClaims => ({
   user_id: 1,
 });
 const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
+
+// RFC 7518 §3.2: HS512 needs a 64-byte key; the generated one serves any HMAC algorithm (stored as `HMAC`).
+test('a generated HMAC secret is long enough for HS512, with or without a key-encryption key', () => {
+  for (const jwt of [jwtConfig(), parseConfig({}).jwt]) {
+    const key = newSigningKey(jwt, new Date());
+    const opened = openStoredKey(key, jwt.keyEncryptionKey);
+    expect(opened.ok && opened.secret.length).toBeGreaterThanOrEqual(MIN_SIGNING_KEY_BYTES.HS512);
+  }
+});
 
 describe.each(['EdDSA', 'ES256', 'RS256', 'HS256', 'HS512'] as const)('%s', (algorithm) => {
   test('signs with a kid and verifies its own tokens; another key of the same kind is refused', async () => {

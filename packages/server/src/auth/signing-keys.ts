@@ -31,6 +31,8 @@ export function newSigningKey(jwt: JwtConfig, now: Date): NewSigningKey {
   if (isHmacAlgorithm(algorithm)) {
     // A random id: a fingerprint of a secret would say something about it.
     const kid = randomBytes(12).toString('base64url');
+    // 64 random bytes (86 once encoded): at least the hash size of HS512 (RFC 7518 §3.2), so any HMAC
+    // algorithm may use it.
     const secret = Buffer.from(randomBytes(64).toString('base64url'));
     const privateKey = seal(secret, jwt.keyEncryptionKey, sealContext('HMAC', kid));
     return { kid, algorithm: 'HMAC', publicJwk: null, privateKey, createdAt: now };

@@ -477,6 +477,20 @@ describe('gatehouse doctor', () => {
     expect(lines(run.stdout).at(-1)).toBe('doctor: 1 failure, 0 warnings');
   });
 
+  test('HS512 with a 32-byte key is an invalid configuration (RFC 7518: at least the hash size)', async () => {
+    const run = await cli(['doctor'], {
+      GATEHOUSE_ALGORITHM: 'HS512',
+      GATEHOUSE_SIGNING_KEY: 'rY7vQ2pL9xW4mZ8kT1nB6cF3hJ5dS0aG',
+    });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'gatehouse: Invalid configuration:\n' +
+        '  - GATEHOUSE_SIGNING_KEY: must be at least 64 bytes with GATEHOUSE_ALGORITHM=HS512 (got 32)\n',
+    });
+  });
+
   test('an invalid configuration exits 2 and lists every problem', async () => {
     const run = await cli(['doctor'], { GATEHOUSE_SIGNING_KEY: 'short', GATEHOUSE_LEEWAY: 'soon' });
     expect(run).toEqual({

@@ -288,7 +288,10 @@ function signingKey(config: Config, facts: DoctorFacts): Finding {
   };
 }
 
-/** Why a configured key is guessable, or undefined. Keys under 32 bytes are refused by parseConfig. */
+/**
+ * Why a configured key is guessable, or undefined. Keys shorter than the algorithm's hash (32 bytes for
+ * HS256, 48 for HS384, 64 for HS512) are refused by parseConfig.
+ */
 export function keyWeakness(key: string): string | undefined {
   const lower = key.toLowerCase();
   if (lower.startsWith('django-insecure-')) {
