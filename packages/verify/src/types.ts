@@ -34,7 +34,7 @@ export type VerifyFailureCode =
   | 'expired'
   /** `nbf` or `iat` in the future (beyond `leeway`): a clock out of step. */
   | 'not_yet_valid'
-  /** Not an access token: a refresh token presented as one. */
+  /** Not an access token: a refresh token presented as one (its `token_type` or its `typ` says so). */
   | 'wrong_type'
   | 'wrong_audience'
   | 'wrong_issuer'
@@ -53,6 +53,11 @@ export interface VerifierOptions {
   issuer?: string;
   /** GATEHOUSE_AUDIENCE: required in `aud` when set; unset, a token naming an audience is refused. */
   audience?: string;
+  /**
+   * `at+jwt`: require the header's `typ` to say access token (RFC 9068), as Gatehouse signs them. Unset,
+   * a token saying `JWT` (as Gatehouse's said before) is accepted too; a refresh token's `rt+jwt` never is.
+   */
+  typ?: 'at+jwt';
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. Default 0. */
   leeway?: number;
   /** Seconds the JWKS is kept before it is fetched again. Default 300 (Gatehouse's Cache-Control). */

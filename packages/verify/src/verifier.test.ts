@@ -148,7 +148,8 @@ describe('failure codes', () => {
       `!!.${body}.${signature}`,
       signWith(key, claims({ pad: 'x'.repeat(9000) })),
       signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, crit: ['exp'] }),
-      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' }),
+      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 'JWS' }),
+      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 7 }),
     ]) {
       expect(await code(token), token.slice(0, 40)).toBe('malformed');
     }
@@ -241,6 +242,22 @@ describe('failure codes', () => {
   test('wrong_type: a refresh token, or none', async () => {
     expect(await code(signWith(key, claims({ token_type: 'refresh' })))).toBe('wrong_type');
     expect(await code(signWith(key, claims({ token_type: undefined })))).toBe('wrong_type');
+  });
+
+  test('typ: at+jwt (RFC 9068) or JWT (tokens signed before) is an access token; rt+jwt is not', async () => {
+    const typed = (typ: string) => signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ });
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt', 'JWT'])
+      expect(await code(typed(typ)), typ).toBe('ok');
+    expect(await code(signWith(key, claims(), { alg: 'EdDSA', kid: key.kid }))).toBe('ok');
+    // A refresh token's header, whatever its claims say.
+    expect(await code(typed('rt+jwt'))).toBe('wrong_type');
+    // Asked for, at+jwt only: a token without it is not known to be an access token.
+    expect(await code(typed('at+jwt'), { typ: 'at+jwt' })).toBe('ok');
+    for (const typ of ['JWT', 'rt+jwt'])
+      expect(await code(typed(typ), { typ: 'at+jwt' }), typ).toBe('wrong_type');
+    expect(await code(signWith(key, claims(), { alg: 'EdDSA', kid: key.kid }), { typ: 'at+jwt' })).toBe(
+      'wrong_type',
+    );
   });
 
   test('wrong_audience and wrong_issuer', async () => {
