@@ -45,7 +45,11 @@ export type VerifyResult =
   { ok: true; claims: AccessClaims } | { ok: false; code: VerifyFailureCode; message: string };
 
 export interface VerifierOptions {
-  /** Gatehouse's `/.well-known/jwks.json` (or `/api/.well-known/jwks.json`). */
+  /**
+   * Gatehouse's `/.well-known/jwks.json` (or `/api/.well-known/jwks.json`): https, or plain http on
+   * loopback only (127.0.0.0/8, ::1, localhost); createVerifier throws a TypeError otherwise. Redirects
+   * are not followed, and a body over 256 KiB is not read further.
+   */
   jwksUrl: string | URL;
   /** The algorithms accepted, pinned: GATEHOUSE_ALGORITHM. The token's `alg` header never chooses. */
   algorithms: readonly Algorithm[];

@@ -1,4 +1,4 @@
-import { createJwksCache } from './jwks.js';
+import { createJwksCache, jwksUrl } from './jwks.js';
 import { suits, verifySignature } from './keys.js';
 import {
   ALGORITHMS,
@@ -49,7 +49,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const leeway = options.leeway ?? 0;
   const clock = options.clock ?? Date.now;
   const jwks = createJwksCache({
-    url: String(options.jwksUrl),
+    url: jwksUrl(options.jwksUrl),
     maxAge: options.cacheMaxAge ?? 300,
     cooldown: options.cooldown ?? 30,
     timeout: options.timeout ?? 5000,
