@@ -186,6 +186,18 @@ describe('diagnose', () => {
     });
   });
 
+  test('a key kept in the clear while a key-encryption key is set: FAIL, run gatehouse keys seal', () => {
+    const stored = newSigningKey(config().jwt, NOW);
+    const signingKeys = [{ kid: stored.kid, algorithm: stored.algorithm, privateKey: stored.privateKey }];
+    expect(finding('signing key', config(), facts({ signingKeys })).level).toBe('OK');
+    expect(line('signing key', config({ GATEHOUSE_KEY_ENCRYPTION_KEY: KEK }), facts({ signingKeys }))).toBe(
+      `FAIL  signing key: signing key ${stored.kid}: stored unencrypted, but GATEHOUSE_KEY_ENCRYPTION_KEY is ` +
+        'set: a key written in the clear into the database is not trusted; if it is yours (kept before the ' +
+        'key-encryption key was set), encrypt it: gatehouse keys seal: the server refuses to start — check ' +
+        'that the key is yours (gatehouse keys list), then run: gatehouse keys seal',
+    );
+  });
+
   describe('CORS', () => {
     const origins = (list: string, env: Record<string, string> = PRODUCTION) =>
       config({ ...env, GATEHOUSE_CORS_ALLOWED_ORIGINS: list });

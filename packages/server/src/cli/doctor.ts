@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { keyAlgorithmOf, openProblem, openStoredKey, usableKeys } from '../auth/signing-keys.js';
+import { isSealed } from '../auth/key-encryption.js';
+import {
+  keyAlgorithmOf,
+  openProblem,
+  openStoredKey,
+  plaintextProblem,
+  usableKeys,
+} from '../auth/signing-keys.js';
 import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
 import type { SigningKeyRecord } from '../store/signing-keys/store.js';
@@ -257,6 +264,14 @@ function signingKey(config: Config, facts: DoctorFacts): Finding {
   const algorithm = keyAlgorithmOf(config.jwt.algorithm);
   for (const stored of facts.signingKeys ?? []) {
     if (stored.algorithm !== algorithm) continue;
+    if (kek !== undefined && !isSealed(stored.privateKey)) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `${plaintextProblem(stored.kid)}: the server refuses to start`,
+        fix: 'check that the key is yours (gatehouse keys list), then run: gatehouse keys seal',
+      };
+    }
     const opened = openStoredKey(stored, kek);
     if (!opened.ok) {
       return {
