@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError, DEFAULT_WEB_ROOT, parseConfig, redactDatabaseUrl, type Config } from './config.js';
 
 const KEY_32 = 'k'.repeat(32);
+const KEY_64 = 'k'.repeat(64);
 const KEK = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 250));
 const KEK_BASE64 = KEK.toString('base64');
 
@@ -108,7 +109,7 @@ describe('defaults', () => {
       GATEHOUSE_ISSUER: 'https://auth.example',
       GATEHOUSE_LEEWAY: '30',
       GATEHOUSE_ALGORITHM: 'HS512',
-      GATEHOUSE_SIGNING_KEY: KEY_32,
+      GATEHOUSE_SIGNING_KEY: KEY_64,
       GATEHOUSE_AUTH_HEADER_TYPES: 'Bearer, JWT',
       GATEHOUSE_USER_ID_CLAIM: 'uid',
       GATEHOUSE_ARGON2_MEMORY_COST: '65536',
@@ -128,7 +129,7 @@ describe('defaults', () => {
       issuer: 'https://auth.example',
       leeway: 30,
       algorithm: 'HS512',
-      signingKey: KEY_32,
+      signingKey: KEY_64,
       authHeaderTypes: ['Bearer', 'JWT'],
       userIdClaim: 'uid',
     });
@@ -218,6 +219,23 @@ describe('signing key and algorithm', () => {
     expect(problemsOf({ GATEHOUSE_SIGNING_KEY: `${'é'.repeat(15)}a` })).toEqual([
       'GATEHOUSE_SIGNING_KEY: must be at least 32 bytes (got 31)',
     ]);
+  });
+
+  // RFC 7518 §3.2: a key at least as long as the hash output.
+  test.each([
+    ['HS384', 48],
+    ['HS512', 64],
+  ])('with %s the key must be at least %i bytes', (algorithm, bytes) => {
+    const key = 'k'.repeat(bytes);
+    expect(parseConfig({ GATEHOUSE_ALGORITHM: algorithm, GATEHOUSE_SIGNING_KEY: key }).jwt.signingKey).toBe(
+      key,
+    );
+    for (const short of [KEY_32, key.slice(1)]) {
+      expect(problemsOf({ GATEHOUSE_ALGORITHM: algorithm, GATEHOUSE_SIGNING_KEY: short })).toEqual([
+        `GATEHOUSE_SIGNING_KEY: must be at least ${bytes} bytes with GATEHOUSE_ALGORITHM=${algorithm} ` +
+          `(got ${short.length})`,
+      ]);
+    }
   });
 
   test.each(['HS256', 'HS384', 'HS512'])('algorithm %s is accepted', (algorithm) => {

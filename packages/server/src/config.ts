@@ -96,7 +96,12 @@ export class ConfigError extends Error {
 
 /** OWASP Password Storage Cheat Sheet's floor for argon2id. */
 export const ARGON2_FLOOR: PasswordHashConfig = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-export const MIN_SIGNING_KEY_BYTES = 32;
+/** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
+export const MIN_SIGNING_KEY_BYTES: Readonly<Record<HmacAlgorithm, number>> = {
+  HS256: 32,
+  HS384: 48,
+  HS512: 64,
+};
 export const DEFAULT_DATABASE_PATH = path.join('data', 'gatehouse.sqlite3');
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 /** Where `npm run build` puts apps/web, from src/ and dist/ alike. */
@@ -135,14 +140,16 @@ export function parseConfig(env: Env): Config {
   const claim = (name: string, fallback: string) => jwtSetting(name, fallback, claimName);
 
   const signingKey = read(PREFIX + 'SIGNING_KEY');
-  if (signingKey !== undefined && Buffer.byteLength(signingKey) < MIN_SIGNING_KEY_BYTES) {
-    problem(
-      `${PREFIX}SIGNING_KEY`,
-      `must be at least ${MIN_SIGNING_KEY_BYTES} bytes (got ${Buffer.byteLength(signingKey)})`,
-    );
-  }
   const algorithm = read(PREFIX + 'ALGORITHM') ?? 'HS256';
   const knownAlgorithm = JWS_ALGORITHMS.includes(algorithm as JwsAlgorithm);
+  const hmac = knownAlgorithm ? (algorithm as JwsAlgorithm) : 'HS256';
+  if (signingKey !== undefined && isHmacAlgorithm(hmac)) {
+    const minimum = MIN_SIGNING_KEY_BYTES[hmac];
+    const bytes = Buffer.byteLength(signingKey);
+    const which = hmac === 'HS256' ? '' : ` with ${PREFIX}ALGORITHM=${hmac}`;
+    if (bytes < minimum)
+      problem(`${PREFIX}SIGNING_KEY`, `must be at least ${minimum} bytes${which} (got ${bytes})`);
+  }
   if (!knownAlgorithm) {
     problem(
       `${PREFIX}ALGORITHM`,

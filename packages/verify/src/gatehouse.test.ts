@@ -53,6 +53,12 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (algorithm) => {
       },
     });
     expect(await verifier().verify(refresh)).toMatchObject({ ok: false, code: 'wrong_type' });
+    // Gatehouse types its access tokens (RFC 9068): a service may require it.
+    expect(await verifier({ typ: 'at+jwt' }).verify(access)).toMatchObject({ ok: true });
+    expect(await verifier({ typ: 'at+jwt' }).verify(refresh)).toMatchObject({
+      ok: false,
+      code: 'wrong_type',
+    });
   });
 });
 

@@ -82,12 +82,16 @@ export function createJwksCache(options: JwksOptions) {
 async function load({ url, timeout, fetch }: JwksOptions): Promise<Map<string, PublicKey>> {
   const response = await fetch(url, {
     headers: { accept: 'application/json' },
+    // The keys come from jwksUrl itself: a redirect could send the verifier to keys of anyone's choosing.
+    redirect: 'error',
     signal: AbortSignal.timeout(timeout),
   });
-  if (response.status !== 200) throw new Error(`JWKS: HTTP ${response.status}`);
-  const text = await response.text();
-  if (text.length > MAX_BYTES) throw new Error('JWKS: too large');
-  const body: unknown = JSON.parse(text);
+  // A fetch given as an option may follow redirects all the same.
+  if (response.status !== 200 || response.redirected) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new Error(`JWKS: HTTP ${response.status}${response.redirected ? ', redirected' : ''}`);
+  }
+  const body: unknown = JSON.parse(await readCapped(response, MAX_BYTES));
   const list = (body as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(list)) throw new Error('JWKS: no keys array');
   const keys = new Map<string, PublicKey>();
@@ -97,4 +101,49 @@ async function load({ url, timeout, fetch }: JwksOptions): Promise<Map<string, P
     if (imported && !keys.has(imported.kid)) keys.set(imported.kid, imported.key);
   }
   return keys;
+}
+
+/** The body as text, read no further than `max` bytes: a JWKS that does not end stops being read there. */
+async function readCapped(response: Response, max: number): Promise<string> {
+  const tooLarge = () => new Error('JWKS: too large');
+  if (Number(response.headers.get('content-length')) > max) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '[::1]']);
+
+/**
+ * The JWKS URL, checked once: https, as anyone on the path of a plain http fetch could publish their
+ * own keys; plain http only to this machine (127.0.0.0/8, ::1, localhost), for development and sidecars.
+ */
+export function jwksUrl(value: string | URL): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new TypeError(`jwksUrl is not a URL: ${String(value)}`);
+  }
+  const host = url.hostname.toLowerCase();
+  const loopback = LOOPBACK_NAMES.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url.href;
+  throw new TypeError(
+    `jwksUrl must be https (plain http only on loopback: 127.0.0.0/8, ::1, localhost): ${url.href}`,
+  );
 }

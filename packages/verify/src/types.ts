@@ -41,7 +41,7 @@ export type VerifyFailureCode =
   | 'expired'
   /** `nbf` or `iat` in the future (beyond `leeway`): a clock out of step. */
   | 'not_yet_valid'
-  /** Not an access token: a refresh token presented as one. */
+  /** Not an access token: a refresh token presented as one (its `token_type` or its `typ` says so). */
   | 'wrong_type'
   | 'wrong_audience'
   | 'wrong_issuer'
@@ -52,7 +52,11 @@ export type VerifyResult =
   { ok: true; claims: AccessClaims } | { ok: false; code: VerifyFailureCode; message: string };
 
 export interface VerifierOptions {
-  /** Gatehouse's `/.well-known/jwks.json` (or `/api/.well-known/jwks.json`). */
+  /**
+   * Gatehouse's `/.well-known/jwks.json` (or `/api/.well-known/jwks.json`): https, or plain http on
+   * loopback only (127.0.0.0/8, ::1, localhost); createVerifier throws a TypeError otherwise. Redirects
+   * are not followed, and a body over 256 KiB is not read further.
+   */
   jwksUrl: string | URL;
   /** The algorithms accepted, pinned: GATEHOUSE_ALGORITHM. The token's `alg` header never chooses. */
   algorithms: readonly Algorithm[];
@@ -60,6 +64,11 @@ export interface VerifierOptions {
   issuer?: string;
   /** GATEHOUSE_AUDIENCE: required in `aud` when set; unset, a token naming an audience is refused. */
   audience?: string;
+  /**
+   * `at+jwt`: require the header's `typ` to say access token (RFC 9068), as Gatehouse signs them. Unset,
+   * a token saying `JWT` (as Gatehouse's said before) is accepted too; a refresh token's `rt+jwt` never is.
+   */
+  typ?: 'at+jwt';
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. Default 0. */
   leeway?: number;
   /** Seconds the JWKS is kept before it is fetched again. Default 300 (Gatehouse's Cache-Control). */

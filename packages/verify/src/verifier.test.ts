@@ -148,7 +148,8 @@ describe('failure codes', () => {
       `!!.${body}.${signature}`,
       signWith(key, claims({ pad: 'x'.repeat(9000) })),
       signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, crit: ['exp'] }),
-      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' }),
+      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 'JWS' }),
+      signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ: 7 }),
     ]) {
       expect(await code(token), token.slice(0, 40)).toBe('malformed');
     }
@@ -241,6 +242,22 @@ describe('failure codes', () => {
   test('wrong_type: a refresh token, or none', async () => {
     expect(await code(signWith(key, claims({ token_type: 'refresh' })))).toBe('wrong_type');
     expect(await code(signWith(key, claims({ token_type: undefined })))).toBe('wrong_type');
+  });
+
+  test('typ: at+jwt (RFC 9068) or JWT (tokens signed before) is an access token; rt+jwt is not', async () => {
+    const typed = (typ: string) => signWith(key, claims(), { alg: 'EdDSA', kid: key.kid, typ });
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt', 'JWT'])
+      expect(await code(typed(typ)), typ).toBe('ok');
+    expect(await code(signWith(key, claims(), { alg: 'EdDSA', kid: key.kid }))).toBe('ok');
+    // A refresh token's header, whatever its claims say.
+    expect(await code(typed('rt+jwt'))).toBe('wrong_type');
+    // Asked for, at+jwt only: a token without it is not known to be an access token.
+    expect(await code(typed('at+jwt'), { typ: 'at+jwt' })).toBe('ok');
+    for (const typ of ['JWT', 'rt+jwt'])
+      expect(await code(typed(typ), { typ: 'at+jwt' }), typ).toBe('wrong_type');
+    expect(await code(signWith(key, claims(), { alg: 'EdDSA', kid: key.kid }), { typ: 'at+jwt' })).toBe(
+      'wrong_type',
+    );
   });
 
   test('wrong_audience and wrong_issuer', async () => {
@@ -386,6 +403,106 @@ describe('the JWKS cache', () => {
         code: 'unknown_key',
       });
     }
+  });
+});
+
+describe('fetching the JWKS safely', () => {
+  const options = (jwksUrl: string) => ({ jwksUrl, algorithms: ['EdDSA'] as Algorithm[] });
+
+  test('https, or http on loopback only (127.0.0.0/8, ::1, localhost): anything else is refused at once', () => {
+    for (const url of [
+      'https://auth.example/.well-known/jwks.json',
+      'http://127.0.0.1:8000/.well-known/jwks.json',
+      'http://127.45.6.7/jwks.json',
+      'http://[::1]:8000/jwks.json',
+      'http://localhost:8000/jwks.json',
+      'http://LOCALHOST/jwks.json',
+    ]) {
+      expect(() => createVerifier(options(url)), url).not.toThrow();
+    }
+    for (const url of [
+      'http://auth.example/.well-known/jwks.json',
+      'http://10.0.0.1/jwks.json',
+      'http://localhost.attacker.example/jwks.json',
+      'http://127.0.0.1.nip.io/jwks.json',
+      'http://[::ffff:7f00:1]/jwks.json',
+      'ftp://auth.example/jwks.json',
+      'file:///etc/jwks.json',
+      'not a url',
+    ]) {
+      expect(() => createVerifier(options(url)), url).toThrow(TypeError);
+    }
+  });
+
+  test('redirects are not followed: the JWKS is fetched from jwksUrl only', async () => {
+    const key = newKey('EdDSA');
+    const server = jwksServer([key]);
+    const inits: (RequestInit | undefined)[] = [];
+    const seen = (async (url: string | URL | Request, init?: RequestInit) => {
+      inits.push(init);
+      return server.fetch(url, init);
+    }) as typeof fetch;
+    expect(await verifierFor(server, { fetch: seen }).verify(signWith(key, claims()))).toMatchObject({
+      ok: true,
+    });
+    expect(inits[0]?.redirect).toBe('error');
+    // A fetch that follows them anyway (a custom one): a redirected answer is not taken, nor a 3xx.
+    for (const answer of [
+      Object.defineProperty(new Response(JSON.stringify({ keys: [key.jwk] })), 'redirected', { value: true }),
+      new Response(null, { status: 302, headers: { location: 'https://attacker.example/jwks.json' } }),
+    ]) {
+      const redirected = (async () => answer) as typeof fetch;
+      const result = await verifierFor(server, { fetch: redirected }).verify(signWith(key, claims()));
+      expect(result).toMatchObject({ ok: false, code: 'jwks_unavailable' });
+    }
+  });
+
+  test('a body over 256 KiB is refused, and read no further than that', async () => {
+    const key = newKey('EdDSA');
+    const server = jwksServer([key]);
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let pulled = 0;
+    const endless = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += chunk.byteLength;
+            // An answer that never ends, but for this test's own bound.
+            if (pulled > 16 * 1024 * 1024) controller.close();
+            else controller.enqueue(chunk);
+          },
+        }),
+        { status: 200 },
+      )) as typeof fetch;
+    const result = await verifierFor(server, { fetch: endless }).verify(signWith(key, claims()));
+    expect(result).toMatchObject({ ok: false, code: 'jwks_unavailable' });
+    expect(pulled).toBeLessThanOrEqual(256 * 1024 + 2 * chunk.byteLength);
+    // A declared length over the cap is refused before reading.
+    pulled = 0;
+    const declared = (async () =>
+      new Response(JSON.stringify({ keys: [key.jwk] }), {
+        headers: { 'content-length': String(300 * 1024) },
+      })) as typeof fetch;
+    advance(2);
+    expect(await verifierFor(server, { fetch: declared }).verify(signWith(key, claims()))).toMatchObject({
+      ok: false,
+      code: 'jwks_unavailable',
+    });
+    // Just under the cap, in many chunks, with multi-byte characters split across them: read whole.
+    const json = JSON.stringify({ keys: [key.jwk], note: 'é'.repeat(1000) });
+    const bytes = new TextEncoder().encode(json);
+    const chunked = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+            controller.close();
+          },
+        }),
+      )) as typeof fetch;
+    expect(await verifierFor(server, { fetch: chunked }).verify(signWith(key, claims()))).toMatchObject({
+      ok: true,
+    });
   });
 });
 

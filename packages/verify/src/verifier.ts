@@ -1,4 +1,4 @@
-import { createJwksCache } from './jwks.js';
+import { createJwksCache, jwksUrl } from './jwks.js';
 import { suits, verifySignature } from './keys.js';
 import {
   ALGORITHMS,
@@ -13,6 +13,8 @@ import {
 /** As Gatehouse: longer strings are not tokens it issued, and are refused before any parsing. */
 const TOKEN_MAX_LENGTH = 8192;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** The `typ` headers of Gatehouse's tokens: access (RFC 9068), refresh, and `JWT`, which both said before. */
+const TYPES = ['at+jwt', 'rt+jwt', 'jwt'];
 
 const MESSAGES: Record<VerifyFailureCode, string> = {
   missing_token: 'No bearer token.',
@@ -47,7 +49,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const leeway = options.leeway ?? 0;
   const clock = options.clock ?? Date.now;
   const jwks = createJwksCache({
-    url: String(options.jwksUrl),
+    url: jwksUrl(options.jwksUrl),
     maxAge: options.cacheMaxAge ?? 300,
     cooldown: options.cooldown ?? 30,
     timeout: options.timeout ?? 5000,
@@ -63,12 +65,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const [encodedHeader, encodedPayload, signature] = parts as [string, string, string];
       const header = decodeJson(encodedHeader);
       if (!header) return failure('malformed');
-      const { alg, kid, typ, crit } = header;
+      const { alg, kid, crit } = header;
       if (!algorithms.has(alg as Algorithm)) return failure('unsupported_algorithm');
+      const typ = typeOf(header.typ);
       // RFC 7515 §4.1.11: an extension not understood makes the token invalid.
-      if (crit !== undefined || (typ !== undefined && String(typ).toUpperCase() !== 'JWT')) {
-        return failure('malformed');
-      }
+      if (crit !== undefined || typ === undefined) return failure('malformed');
       if (typeof kid !== 'string') return failure('unknown_key');
       const found = await jwks.lookup(kid);
       if (!found.ok) return failure(found.code);
@@ -81,7 +82,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       const claims = decodeJson(encodedPayload);
       if (!claims) return failure('malformed');
-      return checkClaims(claims, Math.floor(clock() / 1000), leeway, options);
+      return checkClaims(claims, typ, Math.floor(clock() / 1000), leeway, options);
     },
   };
 }
@@ -93,11 +94,21 @@ function checkAlgorithms(list: readonly Algorithm[] | undefined): Set<Algorithm>
   return new Set(list);
 }
 
+/** The header's `typ` as Gatehouse signs it (none counts as `jwt`); undefined when it is none of them. */
+function typeOf(typ: unknown): string | undefined {
+  if (typ === undefined) return 'jwt';
+  if (typeof typ !== 'string') return undefined;
+  // RFC 7515 §4.1.9: media types compare case-insensitively, and `application/` may be left out.
+  const lower = typ.toLowerCase().replace(/^application\//, '');
+  return TYPES.includes(lower) ? lower : undefined;
+}
+
 function checkClaims(
   claims: Record<string, unknown>,
+  typ: string,
   now: number,
   leeway: number,
-  { audience, issuer }: VerifierOptions,
+  { audience, issuer, typ: required }: VerifierOptions,
 ): VerifyResult {
   const { exp, nbf, iat, aud, iss } = claims;
   if (!isNumber(exp) || !isNumber(iat) || (nbf !== undefined && !isNumber(nbf))) return failure('malformed');
@@ -113,6 +124,8 @@ function checkClaims(
     return failure('wrong_audience');
   }
   if (claims.token_type !== 'access') return failure('wrong_type');
+  // rt+jwt is a refresh token whatever its claims say; `jwt` is what every token said before at+jwt.
+  if (typ === 'rt+jwt' || (required !== undefined && typ !== required)) return failure('wrong_type');
   const { user_id, username, sid, jti } = claims;
   if (!Number.isSafeInteger(user_id) || typeof username !== 'string' || !nonEmpty(sid) || !nonEmpty(jti)) {
     return failure('malformed');

@@ -19,8 +19,8 @@ import {
 export interface JwsKey {
   readonly kid: string | undefined;
   readonly algorithm: JwsAlgorithm;
-  /** The encoded protected header of the tokens it signs, computed once. */
-  readonly header: string;
+  /** The encoded protected header of the tokens it signs with this `typ`, computed once per `typ`. */
+  header(typ: string): string;
   /** base64url signature of `input`. */
   sign(input: string): string;
   verify(input: string, signature: string): boolean;
@@ -45,7 +45,7 @@ export function hmacKey(algorithm: JwsAlgorithm, kid: string | undefined, secret
   return {
     kid,
     algorithm,
-    header: protectedHeader(algorithm, kid),
+    header: protectedHeaders(algorithm, kid),
     sign: mac,
     verify(input, signature) {
       // Compare the canonical encodings, so a signature re-encoded with other trailing bits is refused too.
@@ -76,7 +76,7 @@ export function asymmetricKey(algorithm: AsymmetricAlgorithm, privateKey: KeyObj
     kid,
     algorithm,
     publicJwk,
-    header: protectedHeader(algorithm, kid),
+    header: protectedHeaders(algorithm, kid),
     sign: (input) => sign(params.digest, Buffer.from(input), signingKey).toString('base64url'),
     verify(input, signature) {
       const bytes = Buffer.from(signature, 'base64url');
@@ -141,7 +141,15 @@ function exportPublicJwk(publicKey: KeyObject): PublicJwk {
 }
 
 /** `{"alg","kid","typ"}` in PyJWT's (sorted) order; without a kid, simplejwt's `{"alg","typ":"JWT"}` exactly. */
-function protectedHeader(algorithm: JwsAlgorithm, kid: string | undefined): string {
-  const header = kid === undefined ? { alg: algorithm, typ: 'JWT' } : { alg: algorithm, kid, typ: 'JWT' };
-  return Buffer.from(JSON.stringify(header)).toString('base64url');
+function protectedHeaders(algorithm: JwsAlgorithm, kid: string | undefined): (typ: string) => string {
+  const encoded = new Map<string, string>();
+  return (typ) => {
+    let header = encoded.get(typ);
+    if (header === undefined) {
+      const fields = kid === undefined ? { alg: algorithm, typ } : { alg: algorithm, kid, typ };
+      header = Buffer.from(JSON.stringify(fields)).toString('base64url');
+      encoded.set(typ, header);
+    }
+    return header;
+  };
 }

@@ -78,6 +78,31 @@ describe('sign and verify', () => {
   });
 });
 
+describe('typ', () => {
+  const typed = () => codec({ types: ['JWT', 'at+jwt', 'rt+jwt'] });
+  const header = (token: string) => JSON.parse(Buffer.from(segments(token)[0], 'base64url').toString());
+
+  test("signs with the typ it is given; verifies the codec's types; accept narrows them to a use", () => {
+    const token = typed().sign(CLAIMS, NOW, 'at+jwt');
+    expect(header(token)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    expect(typed().verify(token, NOW)).toStrictEqual({ ok: true, claims: CLAIMS });
+    expect(typed().verify(token, NOW, ['at+jwt', 'JWT'])).toStrictEqual({ ok: true, claims: CLAIMS });
+    expect(typed().verify(token, NOW, ['rt+jwt', 'JWT'])).toStrictEqual({ ok: false, reason: 'wrong_typ' });
+    // A typ no use of this codec has is not a kind of token it issues at all.
+    expect(typed().verify(forge({ alg: 'HS256', typ: 'id+jwt' }, CLAIMS), NOW)).toStrictEqual({
+      ok: false,
+      reason: 'unsupported_header',
+    });
+  });
+
+  test('only an otherwise valid token is of the wrong type: a forged or expired one says so', () => {
+    const expired = typed().sign({ ...CLAIMS, exp: NOW }, NOW, 'at+jwt');
+    expect(typed().verify(expired, NOW, ['rt+jwt'])).toStrictEqual({ ok: false, reason: 'expired' });
+    const other = codec({ key: OTHER_KEY, types: ['at+jwt'] }).sign(CLAIMS, NOW, 'at+jwt');
+    expect(typed().verify(other, NOW, ['rt+jwt'])).toStrictEqual({ ok: false, reason: 'bad_signature' });
+  });
+});
+
 describe('algorithm confusion', () => {
   test.each(['none', 'None', 'NONE', 'nOnE'])('alg %s is refused however the signature looks', (alg) => {
     const unsigned = `${encode({ alg, typ: 'JWT' })}.${encode(CLAIMS)}`;

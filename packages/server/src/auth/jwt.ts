@@ -13,7 +13,9 @@ export type JwtFailure =
   | 'expired'
   | 'not_yet_valid'
   | 'bad_audience'
-  | 'bad_issuer';
+  | 'bad_issuer'
+  /** A valid token whose `typ` is one of the codec's, but not one `verify` was asked to accept. */
+  | 'wrong_typ';
 
 export type JwtVerification = { ok: true; claims: JwtClaims } | { ok: false; reason: JwtFailure };
 
@@ -32,6 +34,11 @@ interface CodecClaimsOptions {
   issuer?: string | undefined;
   /** Seconds. */
   leeway: number;
+  /**
+   * The `typ` headers signed and accepted (media types: compared case-insensitively, `application/`
+   * optional, RFC 7515 §4.1.9); a token without one counts as `JWT`. Default: `JWT` only.
+   */
+  types?: readonly string[];
 }
 
 /** Either one fixed HMAC secret (GATEHOUSE_SIGNING_KEY, tests) or a source of keys. */
@@ -41,9 +48,12 @@ export type JwtCodecOptions = CodecClaimsOptions & { algorithm: JwsAlgorithm } &
 
 export interface JwtCodec {
   /** `now` (seconds) picks the signing key when keys rotate; the current time by default. */
-  sign(claims: JwtClaims, now?: number): string;
-  /** `now` in seconds since the epoch. */
-  verify(token: string, now: number): JwtVerification;
+  sign(claims: JwtClaims, now?: number, typ?: string): string;
+  /**
+   * `now` in seconds since the epoch. `accept`: the `typ` values this use takes (default: all of the
+   * codec's); a token otherwise valid whose `typ` is another of the codec's is `wrong_typ`.
+   */
+  verify(token: string, now: number, accept?: readonly string[]): JwtVerification;
   /** After an `unknown_key`: loads keys rotated in by another instance; true if verifying again may help. */
   refreshKeys(): Promise<boolean>;
 }
@@ -65,14 +75,15 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
   // so a request's header is looked up rather than decoded. Only a genuine token adds one, so the bound
   // is never reached by forged ones.
   const knownHeaders = new Map<string, JwtClaims>();
+  const types = (options.types ?? [LEGACY_TYP]).map(mediaType);
 
   return {
-    sign(claims, now = Math.floor(Date.now() / 1000)) {
+    sign(claims, now = Math.floor(Date.now() / 1000), typ = LEGACY_TYP) {
       const key = keys.signer(now);
-      const signingInput = `${key.header}.${encodeJson(claims)}`;
+      const signingInput = `${key.header(typ)}.${encodeJson(claims)}`;
       return `${signingInput}.${key.sign(signingInput)}`;
     },
-    verify(token, now) {
+    verify(token, now, accept) {
       if (token.length > TOKEN_MAX_LENGTH) return { ok: false, reason: 'malformed' };
       const parts = token.split('.');
       if (parts.length !== 3) return { ok: false, reason: 'malformed' };
@@ -82,7 +93,10 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
       }
       const parsedHeader = knownHeaders.get(encodedHeader) ?? decodeJson(encodedHeader);
       if (!parsedHeader) return { ok: false, reason: 'malformed' };
-      if (!headerAcceptable(parsedHeader, algorithm)) return { ok: false, reason: 'unsupported_header' };
+      const typ = typeOf(parsedHeader);
+      if (!headerAcceptable(parsedHeader, algorithm) || typ === undefined || !types.includes(typ)) {
+        return { ok: false, reason: 'unsupported_header' };
+      }
       const key = keys.find(parsedHeader.kid, now);
       // The second test is a belt to the braces of the key ring, which holds keys of one algorithm only.
       if (!key || key.algorithm !== algorithm) return { ok: false, reason: 'unknown_key' };
@@ -92,7 +106,12 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
       if (knownHeaders.size < KNOWN_HEADERS_MAX) knownHeaders.set(encodedHeader, parsedHeader);
       const claims = decodeJson(encodedPayload);
       if (!claims) return { ok: false, reason: 'malformed' };
-      return checkClaims(claims, now, options);
+      const checked = checkClaims(claims, now, options);
+      // Last: only a token that is otherwise valid is said to be of the wrong kind.
+      if (checked.ok && accept !== undefined && !accept.some((type) => mediaType(type) === typ)) {
+        return { ok: false, reason: 'wrong_typ' };
+      }
+      return checked;
     },
     refreshKeys: () => keys.refresh?.() ?? Promise.resolve(false),
   };
@@ -104,12 +123,23 @@ export function fixedKey(key: JwsKey): KeySource {
 }
 
 function headerAcceptable(header: JwtClaims, algorithm: JwsAlgorithm): boolean {
-  if (header.alg !== algorithm) return false;
-  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
-    return false;
-  }
   // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
-  return header.crit === undefined;
+  return header.alg === algorithm && header.crit === undefined;
+}
+
+/** What every token said before tokens were typed by their use; simplejwt's. */
+export const LEGACY_TYP = 'JWT';
+
+/** The header's `typ`, normalized; none is `JWT`, as PyJWT reads it. Undefined when it is not a string. */
+function typeOf(header: JwtClaims): string | undefined {
+  if (header.typ === undefined) return mediaType(LEGACY_TYP);
+  return typeof header.typ === 'string' ? mediaType(header.typ) : undefined;
+}
+
+/** RFC 7515 §4.1.9: media types compare case-insensitively, and `application/` may be left out. */
+function mediaType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
 function checkClaims(claims: JwtClaims, now: number, options: CodecClaimsOptions): JwtVerification {

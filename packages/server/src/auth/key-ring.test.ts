@@ -2,7 +2,7 @@ import { createHash, createHmac, createPublicKey, verify, type JsonWebKey } from
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { ConfigError, parseConfig, type JwtConfig } from '../config.js';
+import { ConfigError, MIN_SIGNING_KEY_BYTES, parseConfig, type JwtConfig } from '../config.js';
 import { migrationProvider } from '../store/migrations.js';
 import { createKyselyStore } from '../store/kysely-store.js';
 import { openStore } from '../store/open-store.js';
@@ -11,10 +11,17 @@ import type { Store } from '../store/store.js';
 import { testClock } from '../testing/test-app.js';
 import { createJwtCodec, type JwtClaims } from './jwt.js';
 import { openKeyRing, REFRESH_COOLDOWN, RELOAD_INTERVAL, type KeyRing } from './key-ring.js';
-import { ACTIVATION_DELAY, newSigningKey, pickSigner } from './signing-keys.js';
+import {
+  ACTIVATION_DELAY,
+  newSigningKey,
+  openStoredKey,
+  pickSigner,
+  sealSigningKeys,
+} from './signing-keys.js';
 
 const KEK = Buffer.alloc(32, 9).toString('base64');
 const OTHER_KEK = Buffer.alloc(32, 10).toString('base64');
+const KEK_BYTES = Buffer.from(KEK, 'base64');
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 const stores: Store[] = [];
@@ -45,7 +52,20 @@ const claims = (now: number): JwtClaims => ({
   jti: 'j',
   user_id: 1,
 });
+const plaintextProblem = (kid: string) =>
+  `signing key ${kid}: stored unencrypted, but GATEHOUSE_KEY_ENCRYPTION_KEY is set: a key written in the ` +
+  'clear into the database is not trusted; if it is yours (kept before the key-encryption key was set), ' +
+  'encrypt it: gatehouse keys seal';
 const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
+
+// RFC 7518 §3.2: HS512 needs a 64-byte key; the generated one serves any HMAC algorithm (stored as `HMAC`).
+test('a generated HMAC secret is long enough for HS512, with or without a key-encryption key', () => {
+  for (const jwt of [jwtConfig(), parseConfig({}).jwt]) {
+    const key = newSigningKey(jwt, new Date());
+    const opened = openStoredKey(key, jwt.keyEncryptionKey);
+    expect(opened.ok && opened.secret.length).toBeGreaterThanOrEqual(MIN_SIGNING_KEY_BYTES.HS512);
+  }
+});
 
 describe.each(['EdDSA', 'ES256', 'RS256', 'HS256', 'HS512'] as const)('%s', (algorithm) => {
   test('signs with a kid and verifies its own tokens; another key of the same kind is refused', async () => {
@@ -160,7 +180,7 @@ describe('encryption at rest', () => {
     ).resolves.toBeDefined();
   });
 
-  test('HMAC: without a key-encryption key the secret is kept in the clear, sealed once one is set', async () => {
+  test('HMAC: without a key-encryption key the secret is kept in the clear; once one is set, only gatehouse keys seal seals it', async () => {
     const store = await memoryStore();
     const plain = parseConfig({}).jwt;
     const first = await setUp(plain, store);
@@ -169,6 +189,13 @@ describe('encryption at rest', () => {
     const [stored] = await store.listSigningKeys();
     expect(stored?.privateKey).toMatch(/^plaintext:/);
 
+    // A start with a key-encryption key refuses the key in the clear, and changes nothing.
+    const refused = await openKeyRing({ jwt: jwtConfig(), store }).catch((caught: unknown) => caught);
+    expect((refused as ConfigError).problems).toEqual([plaintextProblem(stored?.kid as string)]);
+    expect(await store.listSigningKeys()).toEqual([stored]);
+
+    // `gatehouse keys seal`.
+    expect(await sealSigningKeys(await store.listSigningKeys(), KEK_BYTES, store)).toEqual([stored?.kid]);
     const sealed = await setUp(jwtConfig(), store, first.clock);
     const [resealed] = await store.listSigningKeys();
     expect(resealed?.kid).toBe(stored?.kid);
@@ -183,6 +210,27 @@ describe('encryption at rest', () => {
       ),
     ]);
   });
+
+  test.each(['HS256', 'EdDSA'] as const)(
+    '%s: a key planted in the clear by someone who can write the database is refused while a key-encryption key is set',
+    async (algorithm) => {
+      const store = await memoryStore();
+      const jwt = jwtConfig({ GATEHOUSE_ALGORITHM: algorithm });
+      const { clock } = await setUp(jwt, store);
+      // The attacker's own key, written as Gatehouse keeps keys without a KEK, dated so that it would sign.
+      const made = newSigningKey(jwt, new Date(clock().getTime() - 3600_000));
+      const opened = openStoredKey(made, KEK_BYTES);
+      const secret = opened.ok ? opened.secret.toString('base64url') : '';
+      const planted = { ...made, privateKey: `plaintext:${secret}` };
+      await store.addSigningKey(planted);
+      const error = await openKeyRing({ jwt, store, clock }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([plaintextProblem(planted.kid)]);
+      // Not sealed on the way: the row stays as written, for the operator to look at.
+      const row = (await store.listSigningKeys()).find((record) => record.kid === planted.kid);
+      expect(row?.privateKey).toBe(planted.privateKey);
+    },
+  );
 
   test('a sealed key copied into another row does not open there', async () => {
     const store = await memoryStore();
@@ -225,6 +273,11 @@ describe('the secret generated before keys had their own table', () => {
       createdAt: new Date('2025-01-01T00:00:00.000Z'),
     });
 
+    // 0002 moved it as it was kept, in the clear: a first start with a key-encryption key asks for
+    // `gatehouse keys seal`.
+    const refused = await openKeyRing({ jwt: jwtConfig(), store }).catch((caught: unknown) => caught);
+    expect((refused as ConfigError).problems).toEqual([plaintextProblem(moved?.kid as string)]);
+    expect(await sealSigningKeys(await store.listSigningKeys(), KEK_BYTES, store)).toEqual([moved?.kid]);
     const { ring, clock, codec } = await setUp(jwtConfig(), store);
     const now = seconds(clock());
     // A token as 0001-era Gatehouse signed it: simplejwt's header, no kid.

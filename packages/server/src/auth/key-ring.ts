@@ -81,7 +81,7 @@ export async function openKeyRing({
       await store.addSigningKey(newSigningKey(jwt, clock()), { onlyIfNoneActive: true });
       usable = usableKeys(await store.listSigningKeys(), algorithm);
     }
-    const keys = await openSigningKeys(usable, jwt, store);
+    const keys = await openSigningKeys(usable, jwt);
     if (keys.length === 0) throw new Error(`no ${algorithm} signing key could be created`);
     return {
       keys,

@@ -31,6 +31,8 @@ export function newSigningKey(jwt: JwtConfig, now: Date): NewSigningKey {
   if (isHmacAlgorithm(algorithm)) {
     // A random id: a fingerprint of a secret would say something about it.
     const kid = randomBytes(12).toString('base64url');
+    // 64 random bytes (86 once encoded): at least the hash size of HS512 (RFC 7518 §3.2), so any HMAC
+    // algorithm may use it.
     const secret = Buffer.from(randomBytes(64).toString('base64url'));
     const privateKey = seal(secret, jwt.keyEncryptionKey, sealContext('HMAC', kid));
     return { kid, algorithm: 'HMAC', publicJwk: null, privateKey, createdAt: now };
@@ -57,19 +59,22 @@ export function usableKeys(
 }
 
 /**
- * Opens stored keys for signing and verification. Keys still stored in the clear (an HMAC secret from
- * before a key-encryption key was set) are sealed on the way. Throws a ConfigError naming every key that
- * does not open: a missing or wrong GATEHOUSE_KEY_ENCRYPTION_KEY must stop a start, not sign with nothing.
+ * Opens stored keys for signing and verification. Throws a ConfigError naming every key that does not
+ * open: a missing or wrong GATEHOUSE_KEY_ENCRYPTION_KEY must stop a start, not sign with nothing.
  */
 export async function openSigningKeys(
   records: readonly SigningKeyRecord[],
   jwt: JwtConfig,
-  store: Pick<SigningKeyStore, 'replaceSigningKeySecret'>,
 ): Promise<OpenedKey[]> {
   const problems: string[] = [];
   const opened: OpenedKey[] = [];
   for (const record of records) {
-    const context = sealContext(record.algorithm, record.kid);
+    // With a key-encryption key, a key in the clear is one anybody who can write the database could have
+    // planted: it is refused, not sealed on the way; `gatehouse keys seal` is the operator saying it is theirs.
+    if (jwt.keyEncryptionKey !== undefined && !isSealed(record.privateKey)) {
+      problems.push(plaintextProblem(record.kid));
+      continue;
+    }
     const result = openStoredKey(record, jwt.keyEncryptionKey);
     if (!result.ok) {
       problems.push(openProblem(record.kid, result, jwt.keyEncryptionKey));
@@ -80,10 +85,6 @@ export async function openSigningKeys(
       problems.push(`signing key ${record.kid}: its stored private key is not the key it names`);
       continue;
     }
-    if (jwt.keyEncryptionKey !== undefined && !isSealed(record.privateKey)) {
-      const sealed = seal(result.secret, jwt.keyEncryptionKey, context);
-      await store.replaceSigningKeySecret(record.kid, record.privateKey, sealed);
-    }
     opened.push({
       key,
       createdAt: Math.floor(record.createdAt.getTime() / 1000),
@@ -92,6 +93,43 @@ export async function openSigningKeys(
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return opened;
+}
+
+/**
+ * `gatehouse keys seal`: encrypts the keys kept in the clear (from before the key-encryption key was set,
+ * the secret migration 0002 moved included) with it. Every one is checked first; none is sealed unless
+ * all are sound. Returns the kids sealed.
+ */
+export async function sealSigningKeys(
+  records: readonly SigningKeyRecord[],
+  kek: Buffer,
+  store: Pick<SigningKeyStore, 'replaceSigningKeySecret'>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const sealed: { record: SigningKeyRecord; privateKey: string }[] = [];
+  for (const record of records.filter((stored) => !isSealed(stored.privateKey))) {
+    const result = openStoredKey(record, undefined);
+    const algorithm = record.algorithm === 'HMAC' ? 'HS256' : (record.algorithm as JwsAlgorithm);
+    if (!result.ok || usableKey(record, result.secret, algorithm) === undefined) {
+      problems.push(`signing key ${record.kid}: its stored private key is not the key it names`);
+      continue;
+    }
+    const context = sealContext(record.algorithm, record.kid);
+    sealed.push({ record, privateKey: seal(result.secret, kek, context) });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  for (const { record, privateKey } of sealed) {
+    await store.replaceSigningKeySecret(record.kid, record.privateKey, privateKey);
+  }
+  return sealed.map(({ record }) => record.kid);
+}
+
+export function plaintextProblem(kid: string): string {
+  return (
+    `signing key ${kid}: stored unencrypted, but GATEHOUSE_KEY_ENCRYPTION_KEY is set: a key written in the ` +
+    'clear into the database is not trusted; if it is yours (kept before the key-encryption key was set), ' +
+    'encrypt it: gatehouse keys seal'
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   newSigningKey,
   openSigningKeys,
   pickSigner,
+  sealSigningKeys,
   usableKeys,
 } from '../auth/signing-keys.js';
 import type { JwtConfig } from '../config.js';
@@ -153,7 +154,7 @@ export async function rotateKeys({ io, store, clock, jwt }: CommandContext): Pro
   }
   // A key sealed with another key-encryption key than the servers' would not open there: the existing
   // keys must open with this one first (a ConfigError otherwise).
-  await openSigningKeys(usableKeys(await store.listSigningKeys(), jwt.algorithm), jwt, store);
+  await openSigningKeys(usableKeys(await store.listSigningKeys(), jwt.algorithm), jwt);
   const now = clock();
   const key = newSigningKey(jwt, now);
   await store.addSigningKey(key);
@@ -168,9 +169,26 @@ export async function rotateKeys({ io, store, clock, jwt }: CommandContext): Pro
     writeLine(
       io.stderr,
       'Warning: the secret is stored unencrypted, next to the data; set GATEHOUSE_KEY_ENCRYPTION_KEY ' +
-        '(openssl rand -base64 32) and the servers encrypt it at their next start.',
+        '(openssl rand -base64 32) and run gatehouse keys seal before the servers start with it.',
     );
   }
+}
+
+/**
+ * Encrypts the keys kept in the clear with GATEHOUSE_KEY_ENCRYPTION_KEY: a server with one set refuses
+ * them (a key in the clear may have been planted by anybody who can write the database), so turning it on
+ * is this command, then the restart.
+ */
+export async function sealKeys({ io, store, jwt }: CommandContext): Promise<void> {
+  const { keyEncryptionKey } = jwt;
+  if (keyEncryptionKey === undefined) {
+    throw new CommandError(
+      'GATEHOUSE_KEY_ENCRYPTION_KEY is not set: there is nothing to encrypt the keys with.',
+    );
+  }
+  const sealed = await sealSigningKeys(await store.listSigningKeys(), keyEncryptionKey, store);
+  if (sealed.length === 0) writeLine(io.stdout, 'Every signing key is already encrypted.');
+  for (const kid of sealed) writeLine(io.stdout, `Encrypted ${kid} with GATEHOUSE_KEY_ENCRYPTION_KEY.`);
 }
 
 /** Tokens signed with a retired key are refused; the key signing new tokens cannot be retired. */

@@ -187,6 +187,18 @@ describe('diagnose', () => {
     });
   });
 
+  test('a key kept in the clear while a key-encryption key is set: FAIL, run gatehouse keys seal', () => {
+    const stored = newSigningKey(config().jwt, NOW);
+    const signingKeys = [{ kid: stored.kid, algorithm: stored.algorithm, privateKey: stored.privateKey }];
+    expect(finding('signing key', config(), facts({ signingKeys })).level).toBe('OK');
+    expect(line('signing key', config({ GATEHOUSE_KEY_ENCRYPTION_KEY: KEK }), facts({ signingKeys }))).toBe(
+      `FAIL  signing key: signing key ${stored.kid}: stored unencrypted, but GATEHOUSE_KEY_ENCRYPTION_KEY is ` +
+        'set: a key written in the clear into the database is not trusted; if it is yours (kept before the ' +
+        'key-encryption key was set), encrypt it: gatehouse keys seal: the server refuses to start — check ' +
+        'that the key is yours (gatehouse keys list), then run: gatehouse keys seal',
+    );
+  });
+
   describe('CORS', () => {
     const origins = (list: string, env: Record<string, string> = PRODUCTION) =>
       config({ ...env, GATEHOUSE_CORS_ALLOWED_ORIGINS: list });
@@ -488,6 +500,20 @@ describe('gatehouse doctor', () => {
         ' — set GATEHOUSE_ACCESS_TOKEN_LIFETIME=5m (at most 15m); clients refresh',
     );
     expect(lines(run.stdout).at(-1)).toBe('doctor: 1 failure, 0 warnings');
+  });
+
+  test('HS512 with a 32-byte key is an invalid configuration (RFC 7518: at least the hash size)', async () => {
+    const run = await cli(['doctor'], {
+      GATEHOUSE_ALGORITHM: 'HS512',
+      GATEHOUSE_SIGNING_KEY: 'rY7vQ2pL9xW4mZ8kT1nB6cF3hJ5dS0aG',
+    });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'gatehouse: Invalid configuration:\n' +
+        '  - GATEHOUSE_SIGNING_KEY: must be at least 64 bytes with GATEHOUSE_ALGORITHM=HS512 (got 32)\n',
+    });
   });
 
   test('an invalid configuration exits 2 and lists every problem', async () => {

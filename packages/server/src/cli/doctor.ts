@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { createPasswordHasher } from '../auth/passwords.js';
-import { keyAlgorithmOf, openProblem, openStoredKey, usableKeys } from '../auth/signing-keys.js';
+import { isSealed } from '../auth/key-encryption.js';
+import {
+  keyAlgorithmOf,
+  openProblem,
+  openStoredKey,
+  plaintextProblem,
+  usableKeys,
+} from '../auth/signing-keys.js';
 import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
 import type { SigningKeyRecord } from '../store/signing-keys/store.js';
@@ -284,6 +291,14 @@ function signingKey(config: Config, facts: DoctorFacts): Finding {
   const algorithm = keyAlgorithmOf(config.jwt.algorithm);
   for (const stored of facts.signingKeys ?? []) {
     if (stored.algorithm !== algorithm) continue;
+    if (kek !== undefined && !isSealed(stored.privateKey)) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `${plaintextProblem(stored.kid)}: the server refuses to start`,
+        fix: 'check that the key is yours (gatehouse keys list), then run: gatehouse keys seal',
+      };
+    }
     const opened = openStoredKey(stored, kek);
     if (!opened.ok) {
       return {
@@ -315,7 +330,10 @@ function signingKey(config: Config, facts: DoctorFacts): Finding {
   };
 }
 
-/** Why a configured key is guessable, or undefined. Keys under 32 bytes are refused by parseConfig. */
+/**
+ * Why a configured key is guessable, or undefined. Keys shorter than the algorithm's hash (32 bytes for
+ * HS256, 48 for HS384, 64 for HS512) are refused by parseConfig.
+ */
 export function keyWeakness(key: string): string | undefined {
   const lower = key.toLowerCase();
   if (lower.startsWith('django-insecure-')) {

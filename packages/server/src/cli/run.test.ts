@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openKeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
+import type { ConfigError } from '../config.js';
 import { ARGON2_FLOOR, parseConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { User } from '../store/users/store.js';
@@ -617,12 +618,42 @@ describe('keys', () => {
     expect(run.stdout).toMatch(/^Added HMAC key [\w-]{16}: published now/);
     expect(run.stderr).toBe(
       'Warning: the secret is stored unencrypted, next to the data; set GATEHOUSE_KEY_ENCRYPTION_KEY ' +
-        '(openssl rand -base64 32) and the servers encrypt it at their next start.\n',
+        '(openssl rand -base64 32) and run gatehouse keys seal before the servers start with it.\n',
     );
     expect((await listed()).map(([, algorithm, status]) => `${algorithm} ${status}`)).toEqual([
       'HMAC active',
       'HMAC signing',
     ]);
+  });
+
+  test('seal: encrypts the keys kept in the clear with the key-encryption key, which a start requires', async () => {
+    const hmacKek = { GATEHOUSE_KEY_ENCRYPTION_KEY: KEK };
+    expect(await cli(['keys', 'seal'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'GATEHOUSE_KEY_ENCRYPTION_KEY is not set: there is nothing to encrypt the keys with.\n',
+    });
+    const first = await firstStart();
+    const kept = async () => (await store().listSigningKeys()).map((key) => key.privateKey.split(':')[0]);
+    expect(await kept()).toEqual(['plaintext']);
+    // The key-encryption key set, the next start is refused until the operator says the key is theirs.
+    const config = parseConfig({ DATABASE_URL: `sqlite:${dbPath}`, ...hmacKek });
+    const refused = await openKeyRing({ jwt: config.jwt, store: store() }).catch((caught: unknown) => caught);
+    expect((refused as ConfigError).problems).toEqual([
+      expect.stringContaining(`signing key ${first}: stored unencrypted`),
+    ]);
+    expect(await cli(['keys', 'seal'], { env: hmacKek })).toEqual({
+      code: 0,
+      stdout: `Encrypted ${first} with GATEHOUSE_KEY_ENCRYPTION_KEY.\n`,
+      stderr: '',
+    });
+    expect(await kept()).toEqual(['aes-256-gcm']);
+    await expect(openKeyRing({ jwt: config.jwt, store: store() })).resolves.toBeDefined();
+    expect(await cli(['keys', 'seal'], { env: hmacKek })).toEqual({
+      code: 0,
+      stdout: 'Every signing key is already encrypted.\n',
+      stderr: '',
+    });
   });
 
   test('with GATEHOUSE_SIGNING_KEY, rotation is changing that variable', async () => {

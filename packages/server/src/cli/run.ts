@@ -12,6 +12,7 @@ import {
   migrate,
   retireKey,
   rotateKeys,
+  sealKeys,
   type CommandContext,
 } from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
@@ -33,6 +34,7 @@ Commands:
   keys list                   One line per signing key: kid, algorithm, status, created, retired.
   keys rotate                 Add a signing key; it signs after 2 minutes, older keys verify until retired.
   keys retire <kid>           Retire a key: tokens signed with it are refused (never the one signing).
+  keys seal                   Encrypt the keys kept in the clear with GATEHOUSE_KEY_ENCRYPTION_KEY.
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
   doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
@@ -48,6 +50,7 @@ const COMMANDS = [
   'keys list',
   'keys rotate',
   'keys retire',
+  'keys seal',
   'demo',
   'doctor',
 ];
@@ -137,6 +140,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'keys list': () => listKeys(ctx),
         'keys rotate': () => rotateKeys(ctx),
         'keys retire': () => retireKey(ctx, kid[0] as string),
+        'keys seal': () => sealKeys(ctx),
       };
       await commands[command]?.();
       return 0;

@@ -10,7 +10,7 @@ import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js'
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
 import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
-import { createSessionIssuer, type SessionIssuer } from './session-issuer.js';
+import { ALL_TYPS, createSessionIssuer, type SessionIssuer } from './session-issuer.js';
 import { createSignInPipeline, type SignInPipeline } from './sign-in.js';
 import { createTokenService, type TokenService } from './tokens.js';
 
@@ -61,6 +61,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     audience: config.jwt.audience,
     issuer: config.jwt.issuer,
     leeway: config.jwt.leeway,
+    types: ALL_TYPS,
   });
   const sessions = createSessionIssuer({ jwt: config.jwt, codec, store, clock });
   const tokens = createTokenService({

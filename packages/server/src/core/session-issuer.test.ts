@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createTestContext, decodePayload, type TestContext } from '../testing/test-app.js';
+import { createTestContext, decodeHeader, decodePayload, type TestContext } from '../testing/test-app.js';
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -33,6 +33,15 @@ describe('the session issuer: how and when the user signed in, in both tokens', 
         expect(claims.auth_time, url).toBe(seconds(ctx.clock()));
         expect(Object.keys(claims).slice(0, 5)).toEqual(['token_type', 'exp', 'iat', 'jti', 'user_id']);
       }
+    }
+  });
+
+  test('access tokens say typ at+jwt (RFC 9068), refresh tokens rt+jwt, at login and at refresh', async () => {
+    const login = await ctx.login('user1');
+    const refreshed = (await post('/api/token/refresh/', { refresh: login.refresh })).json();
+    for (const { access, refresh } of [login, refreshed]) {
+      expect(decodeHeader(access)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+      expect(decodeHeader(refresh)).toEqual({ alg: 'HS256', typ: 'rt+jwt' });
     }
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JwtCodec } from '../auth/jwt.js';
+import { LEGACY_TYP, type JwtCodec } from '../auth/jwt.js';
 import type { JwtConfig } from '../config.js';
 import type { User } from '../store/users/store.js';
 import type { SessionStore } from '../store/sessions/store.js';
@@ -117,6 +117,7 @@ export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerD
         ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
       },
       iat,
+      TOKEN_TYPS[type],
     );
   };
 
@@ -149,6 +150,24 @@ export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerD
     signRefresh: (user, facts, issuedAt, jti) => sign('refresh', user, facts, issuedAt, jti),
   };
 }
+
+/**
+ * Each token's `typ` names its use (RFC 8725 §3.11), so that neither kind stands in for the other, here
+ * or at the services behind Gatehouse (`@gatehouse/verify`): RFC 9068's `at+jwt` for access tokens;
+ * refresh tokens have no registered type, and `rt+jwt` says the same of them in the same form.
+ */
+export const TOKEN_TYPS = { access: 'at+jwt', refresh: 'rt+jwt' } as const;
+/**
+ * What each use accepts: its own typ, and `JWT`, which every token said before, and still says when
+ * signed by an instance not yet upgraded or by a simplejwt backend sharing GATEHOUSE_SIGNING_KEY during a
+ * move to Gatehouse. Such a token's use is what its signed token_type claim says, as before.
+ */
+export const ACCEPTED_TYPS = {
+  access: [TOKEN_TYPS.access, LEGACY_TYP],
+  refresh: [TOKEN_TYPS.refresh, LEGACY_TYP],
+} as const;
+/** Every typ the codec knows: any other is refused as an unsupported header. */
+export const ALL_TYPS: readonly string[] = [LEGACY_TYP, TOKEN_TYPS.access, TOKEN_TYPS.refresh];
 
 export function refreshExpiry(jwt: JwtConfig, now: Date): Date {
   return new Date(now.getTime() + jwt.refreshTokenLifetime * 1000);

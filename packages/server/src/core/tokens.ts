@@ -2,6 +2,7 @@ import type { JwtConfig, SessionConfig } from '../config.js';
 import type { User } from '../store/users/store.js';
 import type { JwtClaims, JwtCodec, JwtVerification } from '../auth/jwt.js';
 import {
+  ACCEPTED_TYPS,
   AMR_CLAIM,
   AUTH_TIME_CLAIM,
   newJti,
@@ -110,14 +111,23 @@ export function createTokenService({
    * A kid this instance does not know may be a key another instance has just added: the keys are
    * reloaded (rate-limited) and the token tried once more. Otherwise no promise is made on this path.
    */
-  const verifyToken = (token: string, now: Date): JwtVerification | Promise<JwtVerification> => {
-    const verified = codec.verify(token, seconds(now));
+  const verifyToken = (
+    token: string,
+    now: Date,
+    expected: TokenType | undefined,
+  ): JwtVerification | Promise<JwtVerification> => {
+    const accept = expected === undefined ? undefined : ACCEPTED_TYPS[expected];
+    const verified = codec.verify(token, seconds(now), accept);
     if (verified.ok || verified.reason !== 'unknown_key') return verified;
-    return codec.refreshKeys().then((changed) => (changed ? codec.verify(token, seconds(now)) : verified));
+    return codec
+      .refreshKeys()
+      .then((changed) => (changed ? codec.verify(token, seconds(now), accept) : verified));
   };
 
   const decode = (verified: JwtVerification, expected: TokenType | undefined): Decoded => {
-    if (!verified.ok) return { ok: false, reason: 'invalid' };
+    // The header's typ names the other use: an access token presented as a refresh token, or the reverse.
+    if (!verified.ok)
+      return { ok: false, reason: verified.reason === 'wrong_typ' ? 'wrong_type' : 'invalid' };
     const claims: JwtClaims = verified.claims;
     const type = claims[jwt.tokenTypeClaim];
     if (expected !== undefined) {
@@ -145,7 +155,7 @@ export function createTokenService({
   return {
     async refresh(token, options = {}) {
       const now = clock();
-      const verified = verifyToken(token, now);
+      const verified = verifyToken(token, now, 'refresh');
       const decoded = decode(verified instanceof Promise ? await verified : verified, 'refresh');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
@@ -198,7 +208,7 @@ export function createTokenService({
 
     async blacklist(token) {
       const now = clock();
-      const verified = verifyToken(token, now);
+      const verified = verifyToken(token, now, 'refresh');
       const decoded = decode(verified instanceof Promise ? await verified : verified, 'refresh');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
@@ -208,7 +218,7 @@ export function createTokenService({
     },
 
     async verify(token) {
-      const verified = verifyToken(token, clock());
+      const verified = verifyToken(token, clock(), undefined);
       const decoded = decode(verified instanceof Promise ? await verified : verified, undefined);
       if (!decoded.ok) return decoded;
       if (decoded.type === 'refresh') {
@@ -223,7 +233,7 @@ export function createTokenService({
 
     async authenticate(token) {
       const now = clock();
-      const verified = verifyToken(token, now);
+      const verified = verifyToken(token, now, 'access');
       const decoded = decode(verified instanceof Promise ? await verified : verified, 'access');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'no_user_id' };

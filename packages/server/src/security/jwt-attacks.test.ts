@@ -10,7 +10,13 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders } from 'no
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { JwtClaims } from '../auth/jwt.js';
-import { createTestContext, decodePayload, TEST_SIGNING_KEY, type TestContext } from '../testing/test-app.js';
+import {
+  createTestContext,
+  decodeHeader,
+  decodePayload,
+  TEST_SIGNING_KEY,
+  type TestContext,
+} from '../testing/test-app.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Expected answers, as simplejwt words them (http/errors.ts)
@@ -139,7 +145,7 @@ describe('forging', () => {
 
   test('control: forging with HS256 and the real key reproduces the real tokens, which are accepted', async () => {
     for (const real of [pair.access, pair.refresh]) {
-      expect(forge(HS256, decodePayload(real))).toBe(real);
+      expect(forge(decodeHeader(real), decodePayload(real))).toBe(real);
       // Both payload segments have spare bits, so the non-canonical re-encodings below are possible.
       expect(segments(real)[1].length % 4).not.toBe(0);
     }
@@ -413,6 +419,30 @@ describe('claims signed with the real key', () => {
     expect((await verify(pair.access)).json()).toEqual({});
     // The refresh token, whose type was checked above, was never spent by these attempts.
     expect((await refresh(pair.refresh)).statusCode).toBe(200);
+  });
+
+  test('typ says what a token is for (RFC 8725 §3.11): at+jwt an access token, rt+jwt a refresh token', async () => {
+    const withTyp = (payload: JwtClaims, typ: string) => forge({ alg: 'HS256', typ }, payload);
+    const access = decodePayload(pair.access);
+    const refreshClaims = decodePayload(pair.refresh);
+    expect(forge({ alg: 'HS256', typ: 'at+jwt' }, access)).toBe(pair.access);
+    expect(forge({ alg: 'HS256', typ: 'rt+jwt' }, refreshClaims)).toBe(pair.refresh);
+    // The header says one use and the claims the other: refused, whichever it is presented as.
+    expect((await profile(withTyp(access, 'rt+jwt'))).json()).toEqual(accessRefusal('Token has wrong type'));
+    expect((await refresh(withTyp(refreshClaims, 'at+jwt'))).json()).toEqual(
+      endpointRefusal('Token has wrong type'),
+    );
+    // A media type is case-insensitive and may carry its application/ prefix (RFC 7515 §4.1.9).
+    for (const typ of ['AT+JWT', 'application/at+jwt']) {
+      expect((await profile(withTyp(access, typ))).statusCode, typ).toBe(200);
+    }
+    for (const typ of ['at+jwt+x', 'access', 'rt+jwt ']) {
+      expect((await profile(withTyp(access, typ))).json(), typ).toEqual(accessRefusal(INVALID));
+    }
+    // Tokens signed before (typ JWT, or no typ: simplejwt's) keep working, for what their token_type says.
+    expect((await profile(forge(HS256, access))).statusCode).toBe(200);
+    expect((await profile(forge({ alg: 'HS256' }, access))).statusCode).toBe(200);
+    expect((await refresh(forge(HS256, refreshClaims))).statusCode).toBe(200);
   });
 
   test('a token naming another user, another session, no session or no user', async () => {

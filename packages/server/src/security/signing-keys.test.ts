@@ -64,7 +64,7 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (algorithm) => {
   test('control: the real tokens work, their header names the key', async () => {
     await setUp({ GATEHOUSE_ALGORITHM: algorithm });
     const [jwk] = (await ctx.app.inject({ url: '/.well-known/jwks.json' })).json().keys;
-    expect(decodeHeader(pair.access)).toEqual({ alg: algorithm, kid: jwk.kid, typ: 'JWT' });
+    expect(decodeHeader(pair.access)).toEqual({ alg: algorithm, kid: jwk.kid, typ: 'at+jwt' });
     expect((await profile(pair.access)).statusCode).toBe(200);
     expect((await post('/api/token/refresh/', { refresh: pair.refresh })).statusCode).toBe(200);
   });
@@ -187,7 +187,7 @@ describe('HMAC keys in the database', () => {
   test('tokens carry the key id; unknown and injected kids are refused', async () => {
     await setUp({ GATEHOUSE_SIGNING_KEY: '' });
     const [stored] = await ctx.store.listSigningKeys();
-    expect(decodeHeader(pair.access)).toEqual({ alg: 'HS256', kid: stored?.kid, typ: 'JWT' });
+    expect(decodeHeader(pair.access)).toEqual({ alg: 'HS256', kid: stored?.kid, typ: 'at+jwt' });
     expect((await profile(pair.access)).statusCode).toBe(200);
     const payload = decodePayload(pair.access);
     for (const kid of ['unknown', '../../../../dev/null', "' OR 1=1 --", '', 0, null, [stored?.kid]]) {

@@ -160,7 +160,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('retired_at', 'text')
           .execute();
         // The secret 0001 generated on first start becomes the first key, so that the tokens signed with it
-        // (they carry no kid) stay valid; the key ring seals it when a key-encryption key is configured.
+        // (they carry no kid) stay valid. It is kept in the clear: with a key-encryption key, the first start
+        // asks for `gatehouse keys seal` (a key in the clear may have been planted).
         const { rows } = await sql<{ value: string; created: string }>`
           select value, created from secrets where name = ${LEGACY_SECRET}`.execute(db);
         const legacy = rows[0];

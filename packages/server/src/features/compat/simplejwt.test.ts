@@ -27,7 +27,9 @@ describe('POST /api/token/', () => {
     expect(response.body.indexOf('"refresh"')).toBe(1);
 
     const access = decodePayload(body.access);
-    expect(decodeHeader(body.access)).toEqual({ alg: 'HS256', typ: 'JWT' });
+    // RFC 9068's typ for access tokens (simplejwt wrote JWT; its clients never read the header).
+    expect(decodeHeader(body.access)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    expect(decodeHeader(body.refresh)).toEqual({ alg: 'HS256', typ: 'rt+jwt' });
     expect(Object.keys(access)).toEqual([
       'token_type',
       'exp',
