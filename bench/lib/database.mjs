@@ -37,7 +37,13 @@ export async function loadGatehouse(distDir) {
     parseConfig: config.parseConfig,
     openStore: openStore.openStore,
     createKyselyStore: kyselyStore.createKyselyStore,
-    createJwtCodec: jwt.createJwtCodec,
+    /**
+     * The codec as core.ts builds it: it signs and accepts the `typ` headers of Gatehouse's tokens
+     * (`at+jwt`, `rt+jwt`, and `JWT` from before they had their own).
+     * @param {any} options
+     */
+    createJwtCodec: (options) =>
+      jwt.createJwtCodec({ ...(issuer.ALL_TYPS !== undefined && { types: issuer.ALL_TYPS }), ...options }),
     /**
      * The token service as app.ts builds it, with `issuePair`: a password login's session, started by the
      * session issuer (the only code that starts sessions).
