@@ -56,7 +56,79 @@ describe('defaults', () => {
         jtiClaim: 'jti',
       },
       passwordHash: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+      mail: {
+        publicUrl: 'http://127.0.0.1:8000',
+        smtpUrl: undefined,
+        from: 'Gatehouse <no-reply@localhost>',
+        siteName: 'Gatehouse',
+        outboxDir: path.resolve('data', 'outbox'),
+        templatesDir: undefined,
+        emailVerification: 'optional',
+        notices: ['password_changed', 'password_reset', 'email_changed', 'refresh_reuse', 'mfa_changed'],
+        verificationTtl: 86400,
+        passwordResetTtl: 3600,
+        emailChangeTtl: 86400,
+        limitPerAddress: [
+          { count: 1, seconds: 60 },
+          { count: 5, seconds: 3600 },
+        ],
+        limitPerIp: [
+          { count: 10, seconds: 60 },
+          { count: 50, seconds: 3600 },
+        ],
+      },
     } satisfies Config);
+  });
+
+  test('mail: the public URL, SMTP, the sender, notices and send limits', () => {
+    const config = parseConfig({
+      GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/',
+      GATEHOUSE_SMTP_URL: 'smtp://user:secret@mail.example.com:587',
+      GATEHOUSE_SITE_NAME: 'Example',
+      GATEHOUSE_SECURITY_NOTICES: 'password_reset,refresh_reuse',
+      GATEHOUSE_MAIL_LIMIT_PER_ADDRESS: '2/m, 3/12h',
+      GATEHOUSE_EMAIL_VERIFICATION: 'mandatory',
+    }).mail;
+    expect(config.publicUrl).toBe('https://auth.example.com');
+    expect(config.smtpUrl).toBe('smtp://user:secret@mail.example.com:587');
+    expect(config.from).toBe('Example <no-reply@auth.example.com>');
+    expect(config.notices).toEqual(['password_reset', 'refresh_reuse']);
+    expect(config.limitPerAddress).toEqual([
+      { count: 2, seconds: 60 },
+      { count: 3, seconds: 12 * 3600 },
+    ]);
+    expect(config.emailVerification).toBe('mandatory');
+    expect(parseConfig({ GATEHOUSE_SECURITY_NOTICES: 'none' }).mail.notices).toEqual([]);
+    expect(parseConfig({ GATEHOUSE_MAIL_LIMIT_PER_IP: 'off' }).mail.limitPerIp).toEqual([]);
+  });
+
+  test('mail: bad values are reported, and an SMTP password is never echoed', () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/login',
+        GATEHOUSE_SMTP_URL: 'http://user:hunter2hunter2@mail.example.com',
+        GATEHOUSE_MAIL_FROM: 'not an address',
+        GATEHOUSE_SECURITY_NOTICES: 'password_changed,lunch',
+        GATEHOUSE_MAIL_LIMIT_PER_ADDRESS: 'often',
+        GATEHOUSE_EMAIL_VERIFICATION: 'sometimes',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of [
+      'PUBLIC_URL',
+      'SMTP_URL',
+      'MAIL_FROM',
+      'SECURITY_NOTICES',
+      'MAIL_LIMIT_PER_ADDRESS',
+      'EMAIL_VERIFICATION',
+    ]) {
+      expect(problems).toContain(`GATEHOUSE_${name}`);
+    }
+    expect(problems).not.toContain('hunter2');
   });
 
   test('blank values count as unset', () => {

@@ -59,6 +59,50 @@ export interface PasswordHashConfig {
   readonly parallelism: number;
 }
 
+export type EmailVerification = 'optional' | 'mandatory' | 'none';
+export const EMAIL_VERIFICATION_MODES: readonly EmailVerification[] = ['optional', 'mandatory', 'none'];
+
+/** Mails sent about a change to an account's security; each can be turned off by the deployer. */
+export type SecurityNotice =
+  'password_changed' | 'password_reset' | 'email_changed' | 'refresh_reuse' | 'mfa_changed';
+export const SECURITY_NOTICES: readonly SecurityNotice[] = [
+  'password_changed',
+  'password_reset',
+  'email_changed',
+  'refresh_reuse',
+  'mfa_changed',
+];
+
+/** At most `count` in `seconds`. */
+export interface SendLimit {
+  readonly count: number;
+  readonly seconds: number;
+}
+
+export interface MailConfig {
+  /** The origin users reach (scheme://host[:port], no trailing slash): links in mails are built on it. */
+  readonly publicUrl: string;
+  /** `smtp://` or `smtps://`; undefined: every message is written as an .eml file under `outboxDir`. */
+  readonly smtpUrl: string | undefined;
+  /** The From header. */
+  readonly from: string;
+  /** Shown in mails and pages. */
+  readonly siteName: string;
+  readonly outboxDir: string;
+  /** A folder of templates that replace the built-in ones, file by file; undefined: the built-in ones. */
+  readonly templatesDir: string | undefined;
+  readonly emailVerification: EmailVerification;
+  readonly notices: readonly SecurityNotice[];
+  /** Seconds a link stays valid. */
+  readonly verificationTtl: number;
+  readonly passwordResetTtl: number;
+  readonly emailChangeTtl: number;
+  /** Mails to one address (every route that sends mail); over it the answer is the same and nothing is sent. */
+  readonly limitPerAddress: readonly SendLimit[];
+  /** Mail-sending requests from one client IP. */
+  readonly limitPerIp: readonly SendLimit[];
+}
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   /** `url` is given to node-postgres as is: its query parameters (sslmode, options, ...) apply. */
@@ -83,6 +127,7 @@ export interface Config {
   readonly jwt: JwtConfig;
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
+  readonly mail: MailConfig;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +149,7 @@ export const MIN_SIGNING_KEY_BYTES: Readonly<Record<HmacAlgorithm, number>> = {
 };
 export const DEFAULT_DATABASE_PATH = path.join('data', 'gatehouse.sqlite3');
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
+export const DEFAULT_OUTBOX_DIR = path.join('data', 'outbox');
 /** Where `npm run build` puts apps/web, from src/ and dist/ alike. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
 
@@ -249,9 +295,67 @@ export function parseConfig(env: Env): Config {
   };
 
   const production = read('NODE_ENV') === 'production';
+  const host = read('HOST') ?? '127.0.0.1';
+  const port = setting('PORT', 8000, (raw) => integer(raw, 0, 65535));
+  const siteName = read(`${PREFIX}SITE_NAME`) ?? 'Gatehouse';
+  const publicUrl = setting(
+    `${PREFIX}PUBLIC_URL`,
+    `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    publicOrigin,
+  );
+  const mail: MailConfig = {
+    publicUrl,
+    // Not through setting(): a problem names the URL with its password hidden.
+    smtpUrl: ((): string | undefined => {
+      const raw = read(`${PREFIX}SMTP_URL`);
+      if (raw === undefined) return undefined;
+      if (!/^smtps?:\/\/[^/?#]+/.test(raw) || !URL.canParse(raw)) {
+        problems.push(
+          `${PREFIX}SMTP_URL=${JSON.stringify(redactDatabaseUrl(raw))}: expected smtp://[user:password@]host[:port] or smtps://…`,
+        );
+        return undefined;
+      }
+      return raw;
+    })(),
+    from: setting(`${PREFIX}MAIL_FROM`, `${siteName} <no-reply@${mailDomain(publicUrl)}>`, mailbox),
+    siteName,
+    outboxDir: path.resolve(read(`${PREFIX}MAIL_OUTBOX_DIR`) ?? DEFAULT_OUTBOX_DIR),
+    templatesDir: ((raw) => (raw === undefined ? undefined : path.resolve(raw)))(
+      read(`${PREFIX}MAIL_TEMPLATES`),
+    ),
+    emailVerification: setting(`${PREFIX}EMAIL_VERIFICATION`, 'optional', (raw) =>
+      EMAIL_VERIFICATION_MODES.includes(raw as EmailVerification)
+        ? { value: raw as EmailVerification }
+        : { problem: `expected one of ${EMAIL_VERIFICATION_MODES.join(', ')}` },
+    ),
+    notices: Object.freeze(setting(`${PREFIX}SECURITY_NOTICES`, [...SECURITY_NOTICES], noticeList)),
+    verificationTtl: setting(`${PREFIX}EMAIL_VERIFICATION_TTL`, 86400, duration),
+    passwordResetTtl: setting(`${PREFIX}PASSWORD_RESET_TTL`, 3600, duration),
+    emailChangeTtl: setting(`${PREFIX}EMAIL_CHANGE_TTL`, 86400, duration),
+    limitPerAddress: Object.freeze(
+      setting(
+        `${PREFIX}MAIL_LIMIT_PER_ADDRESS`,
+        [
+          { count: 1, seconds: 60 },
+          { count: 5, seconds: 3600 },
+        ],
+        sendLimits,
+      ),
+    ),
+    limitPerIp: Object.freeze(
+      setting(
+        `${PREFIX}MAIL_LIMIT_PER_IP`,
+        [
+          { count: 10, seconds: 60 },
+          { count: 50, seconds: 3600 },
+        ],
+        sendLimits,
+      ),
+    ),
+  };
   const config: Config = {
-    host: read('HOST') ?? '127.0.0.1',
-    port: setting('PORT', 8000, (raw) => integer(raw, 0, 65535)),
+    host,
+    port,
     database: Object.freeze(database()),
     corsAllowedOrigins: Object.freeze(setting(`${PREFIX}CORS_ALLOWED_ORIGINS`, [], originList)),
     production,
@@ -266,6 +370,7 @@ export function parseConfig(env: Env): Config {
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
+    mail: Object.freeze(mail),
   };
 
   for (const name of Object.keys(env)) {
@@ -331,6 +436,56 @@ function proxyList(raw: string): Parsed<string[]> {
   return bad.length > 0
     ? { problem: `not an IP address or CIDR range: ${bad.join(', ')}` }
     : { value: entries };
+}
+
+/** `none`, or a comma-separated list of SECURITY_NOTICES. */
+function noticeList(raw: string): Parsed<SecurityNotice[]> {
+  if (raw.toLowerCase() === 'none') return { value: [] };
+  const names = splitList(raw);
+  const bad = names.filter((name) => !SECURITY_NOTICES.includes(name as SecurityNotice));
+  return bad.length > 0
+    ? { problem: `unknown notice ${bad.join(', ')} (known: ${SECURITY_NOTICES.join(', ')}, or none)` }
+    : { value: names as SecurityNotice[] };
+}
+
+/** `1/m,5/h`: at most one a minute and five an hour; `off` for none. */
+function sendLimits(raw: string): Parsed<SendLimit[]> {
+  if (raw.toLowerCase() === 'off') return { value: [] };
+  const limits: SendLimit[] = [];
+  for (const item of splitList(raw)) {
+    const match = /^(\d+)\s*\/\s*(\d*)\s*([smhd])$/.exec(item);
+    const count = Number(match?.[1]);
+    if (!match || count < 1)
+      return { problem: 'expected limits such as 1/m,5/h (count/unit, s m h d), or off' };
+    limits.push({ count, seconds: Number(match[2] || 1) * (DURATION_UNITS[match[3] ?? 's'] ?? 1) });
+  }
+  return { value: limits };
+}
+
+/** An origin, as GATEHOUSE_PUBLIC_URL: scheme://host[:port]; a trailing slash is dropped. */
+function publicOrigin(raw: string): Parsed<string> {
+  try {
+    const url = new URL(raw);
+    if (['http:', 'https:'].includes(url.protocol) && url.pathname === '/' && !url.search && !url.hash) {
+      return { value: url.origin };
+    }
+  } catch {
+    // reported below
+  }
+  return { problem: 'expected an origin, scheme://host[:port] (http or https, no path)' };
+}
+
+/** The public URL's host name; `localhost` for an IP address, which an address cannot carry bare. */
+function mailDomain(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname;
+  return /[a-z]/i.test(host) && !host.startsWith('[') ? host : 'localhost';
+}
+
+/** `Name <address@host>` or a bare address. */
+function mailbox(raw: string): Parsed<string> {
+  return /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw)
+    ? { value: raw }
+    : { problem: 'expected an address (no-reply@example.com) or "Name <no-reply@example.com>"' };
 }
 
 function claimName(raw: string): Parsed<string> {

@@ -264,6 +264,7 @@ describe('the secret generated before keys had their own table', () => {
       '0002_signing_keys',
       '0003_session_methods',
       '0004_one_time_tokens',
+      '0005_email',
     ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();

@@ -146,7 +146,7 @@ describe('migrate', () => {
     expect(await cli(['migrate'])).toEqual({
       code: 0,
       stdout:
-        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\n',
+        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\nApplied 0005_email\n',
       stderr: '',
     });
     expect(fs.existsSync(dbPath)).toBe(true);

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { createAuthenticate } from '../http/authenticate.js';
 import { createGuards, type Guards } from '../http/guards.js';
 import { createRateLimiter, type RateLimiter } from '../http/rate-limit.js';
+import { createMailer, type Mailer } from '../mail/mailer.js';
 import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js';
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
@@ -29,6 +30,8 @@ export interface Core {
   signIn: SignInPipeline;
   /** Every short-lived secret a flow needs (links, codes, challenges, OAuth state), stored hashed. */
   oneTimeTokens: OneTimeTokens;
+  /** Mail: features define their kinds and queue messages; a sender delivers them in the background. */
+  mail: Mailer;
   users: UsersService;
   guards: Guards;
   rateLimit: RateLimiter;
@@ -96,6 +99,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
         ).token,
     }),
     oneTimeTokens,
+    mail: createMailer({ store, clock }),
     users: createUsersService({
       store,
       hasher,

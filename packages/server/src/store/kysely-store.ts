@@ -1,6 +1,7 @@
 import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
 import { kyselyAudit } from './audit/kysely-store.js';
+import { kyselyMail } from './mail/kysely-store.js';
 import { kyselyLimits } from './limits/kysely-store.js';
 import { kyselySecrets } from './secrets/kysely-store.js';
 import { kyselySessions } from './sessions/kysely-store.js';
@@ -29,6 +30,7 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselySigningKeys(db),
     ...kyselySecrets(db),
     ...kyselyOneTimeTokens(db),
+    ...kyselyMail(db),
 
     async ping() {
       await sql`select 1`.execute(db);

@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { mailMigration } from './mail/migration.js';
 import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -203,6 +204,9 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
 
     // One table for every short-lived secret a flow needs (core/one-time-tokens).
     '0004_one_time_tokens': oneTimeTokensMigration(dialect),
+
+    // The account lifecycle by email: whether an address was proved, and the queue of mails to send.
+    '0005_email': mailMigration(dialect),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely';
 import type { OneTimeTokensTable } from '../core/one-time-tokens/table.js';
+import type { MailOutboxTable } from './mail/table.js';
 
 /**
  * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
@@ -22,6 +23,8 @@ export interface UsersTable {
   name: string;
   /** Null: an account without a password (created by a social login or a passkey). */
   password_hash: string | null;
+  /** 0/1: the account's email was proved by a link sent to it (verification, reset, email change). */
+  email_verified: Generated<number>;
   is_active: number;
   is_staff: number;
   is_superuser: number;
@@ -119,4 +122,5 @@ export interface Database {
   secrets: SecretsTable;
   signing_keys: SigningKeysTable;
   one_time_tokens: OneTimeTokensTable;
+  mail_outbox: MailOutboxTable;
 }

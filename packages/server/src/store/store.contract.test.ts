@@ -125,6 +125,7 @@ function describeStoreOnPostgres(open: OpenPostgres, skip = false) {
           'secrets',
           'signing_keys',
           'one_time_tokens',
+          'mail_outbox',
           'kysely_migration',
           'kysely_migration_lock',
         ]),

@@ -1,6 +1,7 @@
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
 import type { AuditStore } from './audit/store.js';
 import type { LimitStore } from './limits/store.js';
+import type { MailStore } from './mail/store.js';
 import type { SecretStore } from './secrets/store.js';
 import type { SessionStore } from './sessions/store.js';
 import type { SigningKeyStore } from './signing-keys/store.js';
@@ -14,7 +15,15 @@ import type { UserStore } from './users/store.js';
  * composition roots (app.ts, serve.ts, the CLI) hold a whole Store; everything else takes its slice.
  */
 export interface Store
-  extends UserStore, SessionStore, LimitStore, AuditStore, SecretStore, SigningKeyStore, OneTimeTokenStore {
+  extends
+    UserStore,
+    SessionStore,
+    LimitStore,
+    AuditStore,
+    SecretStore,
+    SigningKeyStore,
+    OneTimeTokenStore,
+    MailStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;
   migrate(): Promise<string[]>;

@@ -12,6 +12,7 @@ export const USER_COLUMNS = [
   'users.last_name',
   'users.profile_email',
   'users.name',
+  'users.email_verified',
   'users.is_active',
   'users.is_staff',
   'users.is_superuser',
@@ -30,6 +31,7 @@ export type UserRow = Pick<
   | 'last_name'
   | 'profile_email'
   | 'name'
+  | 'email_verified'
   | 'is_active'
   | 'is_staff'
   | 'is_superuser'
@@ -48,6 +50,7 @@ export function toUser(row: UserRow): User {
     lastName: row.last_name,
     profileEmail: row.profile_email,
     name: row.name,
+    emailVerified: Boolean(row.email_verified),
     isActive: Boolean(row.is_active),
     isStaff: Boolean(row.is_staff),
     isSuperuser: Boolean(row.is_superuser),

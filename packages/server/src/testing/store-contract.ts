@@ -23,12 +23,14 @@ export const MIGRATIONS = [
   '0002_signing_keys',
   '0003_session_methods',
   '0004_one_time_tokens',
+  '0005_email',
 ];
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const USER_KEYS = [
   'created',
   'email',
+  'emailVerified',
   'firstName',
   'id',
   'isActive',

@@ -38,6 +38,7 @@ function describeUserStore(name: string, open: OpenTestStore, skip = false) {
           publicId: expect.stringMatching(UUID),
           username: 'Alice',
           email: 'alice@example.com',
+          emailVerified: false,
           firstName: '',
           lastName: '',
           profileEmail: '',

@@ -11,6 +11,8 @@ export interface User {
   lastName: string;
   profileEmail: string;
   name: string;
+  /** The address was proved by a link sent to it; false while there is none. */
+  emailVerified: boolean;
   isActive: boolean;
   isStaff: boolean;
   isSuperuser: boolean;
