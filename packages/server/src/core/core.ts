@@ -7,6 +7,7 @@ import { createAuthenticate } from '../http/authenticate.js';
 import { createGuards, type Guards } from '../http/guards.js';
 import { createRateLimiter, type RateLimiter } from '../http/rate-limit.js';
 import { createMailer, type Mailer } from '../mail/mailer.js';
+import { createSendLimiter } from '../mail/send-limits.js';
 import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js';
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
@@ -99,7 +100,16 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
         ).token,
     }),
     oneTimeTokens,
-    mail: createMailer({ store, clock }),
+    mail: createMailer({
+      store,
+      clock,
+      allowSend: createSendLimiter({
+        store,
+        clock,
+        perAddress: config.mail.limitPerAddress,
+        perIp: config.mail.limitPerIp,
+      }),
+    }),
     users: createUsersService({
       store,
       hasher,

@@ -1,5 +1,6 @@
 import type { MailStore } from '../store/mail/store.js';
 import type { MailKind, NewMail, QueuedMail } from './message.js';
+import type { SendLimiter } from './send-limits.js';
 
 /** What a composer gives the template: `{{name}}` values (HTML-escaped in the HTML body). */
 export type TemplateVariables = Record<string, string>;
@@ -22,9 +23,22 @@ export interface Mailer {
   wake(): void;
   /** The sender's hook for `wake`. */
   onWake(listener: () => void): void;
+  /**
+   * Whether a route may send one more mail to `address` for a client at `ip` (GATEHOUSE_MAIL_LIMIT_PER_*).
+   * Refused: the route answers exactly as if it had sent it, and queues nothing.
+   */
+  allowSend: SendLimiter;
 }
 
-export function createMailer({ store, clock }: { store: MailStore; clock: () => Date }): Mailer {
+export function createMailer({
+  store,
+  clock,
+  allowSend,
+}: {
+  store: MailStore;
+  clock: () => Date;
+  allowSend: SendLimiter;
+}): Mailer {
   const composers = new Map<string, Composer>();
   const listeners: (() => void)[] = [];
   const wake = () => {
@@ -44,5 +58,6 @@ export function createMailer({ store, clock }: { store: MailStore; clock: () => 
     onWake(listener) {
       listeners.push(listener);
     },
+    allowSend,
   };
 }

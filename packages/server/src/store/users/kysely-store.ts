@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type Updateable } from 'kysely';
 import { insertAudit, withSessionsEnded } from '../audit/kysely-store.js';
+import { insertMail } from '../mail/kysely-store.js';
 import type { Database, UsersTable } from '../schema.js';
 import { endSessions, userLock } from '../session-ends.js';
 import { eachInTransaction, Rollback } from '../transactions.js';
@@ -12,12 +13,12 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
   const inTransaction = eachInTransaction(db);
 
   return {
-    async createUser(input, now) {
+    async createUser(input, now, effects) {
       const stamp = now.toISOString();
       const conflicts = await findConflicts(db, input.usernameKey, input.email);
       if (conflicts.length > 0) return { ok: false, conflicts };
-      try {
-        const row = await db
+      const insert = async (executor: Kysely<Database>) => {
+        const row = await executor
           .insertInto('users')
           .values({
             public_id: crypto.randomUUID(),
@@ -29,6 +30,7 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
             profile_email: input.profileEmail ?? '',
             name: input.name ?? '',
             password_hash: input.passwordHash,
+            email_verified: Number(input.email !== null && (input.emailVerified ?? false)),
             is_active: Number(input.isActive ?? true),
             is_staff: Number(input.isStaff ?? false),
             is_superuser: Number(input.isSuperuser ?? false),
@@ -37,7 +39,13 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
           })
           .returning(USER_COLUMNS)
           .executeTakeFirstOrThrow();
-        return { ok: true, user: toUser(row) };
+        const user = toUser(row);
+        for (const mail of effects?.mail?.(user) ?? []) await insertMail(executor, mail, now);
+        return user;
+      };
+      try {
+        const user = effects?.mail === undefined ? await insert(db) : await db.transaction().execute(insert);
+        return { ok: true, user };
       } catch (error) {
         // Lost a race with a concurrent registration: the unique index decided.
         const field = uniqueViolation(error);
@@ -78,7 +86,7 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
         .execute();
     },
 
-    async changePassword({ userId, passwordHash, now, keepSession, audit }) {
+    async changePassword({ userId, passwordHash, now, keepSession, audit, mail = [] }) {
       return db.transaction().execute(async (trx) => {
         await lockUser(trx, userId);
         const stamp = now.toISOString();
@@ -89,6 +97,7 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
           .execute();
         const ended = await endSessions(trx, userId, 'password_changed', stamp, keepSession);
         await insertAudit(trx, withSessionsEnded(audit, ended));
+        for (const message of mail) await insertMail(trx, message, now);
         return ended;
       });
     },
@@ -104,6 +113,7 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
             ? 0
             : await endSessions(trx, userId, effects.endSessions, now.toISOString());
         for (const entry of effects.audit?.(ended) ?? []) await insertAudit(trx, entry);
+        for (const message of effects.mail?.(user) ?? []) await insertMail(trx, message, now);
         return user;
       });
     },

@@ -545,6 +545,96 @@ function describeUserStoreRows(name: string, open: OpenTestStore, skip = false) 
         },
       ]);
     });
+
+    test('mail a change causes is queued in its transaction: with the new account, the new password, the update', async () => {
+      await store.migrate();
+      const created = await store.createUser(newUser('alice', { email: 'alice@example.com' }), T0, {
+        mail: (user) => [{ kind: 'verify_email', to: user.email ?? '', userId: user.id, data: { n: 1 } }],
+      });
+      if (!created.ok) throw new Error('createUser failed');
+      const userId = created.user.id;
+      const audit = {
+        at: at(1),
+        actorId: userId,
+        actor: 'alice',
+        action: 'x',
+        targetId: userId,
+        target: 'alice',
+        detail: {},
+        ip: '',
+      };
+      await store.changePassword({
+        userId,
+        passwordHash: 'h2',
+        now: at(1),
+        audit,
+        mail: [{ kind: 'password_changed', to: 'alice@example.com', userId }],
+      });
+      await store.updateUser(userId, { firstName: 'A' }, at(2), {
+        mail: (user) => [
+          { kind: 'notice', to: 'alice@example.com', userId: user.id, data: { name: user.firstName } },
+        ],
+      });
+      // A conflicting account queues nothing.
+      expect(
+        (
+          await store.createUser(newUser('alice'), at(3), {
+            mail: () => [{ kind: 'verify_email', to: 'x@example.com', userId: null }],
+          })
+        ).ok,
+      ).toBe(false);
+      expect(
+        await raw.rows(
+          'select kind, recipient, user_id, data, status, attempts, created_at, next_attempt_at from mail_outbox order by created_at',
+        ),
+      ).toEqual([
+        {
+          kind: 'verify_email',
+          recipient: 'alice@example.com',
+          user_id: userId,
+          data: '{"n":1}',
+          status: 'queued',
+          attempts: 0,
+          created_at: T0.toISOString(),
+          next_attempt_at: T0.toISOString(),
+        },
+        {
+          kind: 'password_changed',
+          recipient: 'alice@example.com',
+          user_id: userId,
+          data: '{}',
+          status: 'queued',
+          attempts: 0,
+          created_at: at(1).toISOString(),
+          next_attempt_at: at(1).toISOString(),
+        },
+        {
+          kind: 'notice',
+          recipient: 'alice@example.com',
+          user_id: userId,
+          data: '{"name":"A"}',
+          status: 'queued',
+          attempts: 0,
+          created_at: at(2).toISOString(),
+          next_attempt_at: at(2).toISOString(),
+        },
+      ]);
+    });
+
+    test('an account is verified at creation only when it has an address and is said to be', async () => {
+      await store.migrate();
+      const vouched = await store.createUser(
+        newUser('alice', { email: 'alice@example.com', emailVerified: true }),
+        T0,
+      );
+      const none = await store.createUser(newUser('bob', { email: null, emailVerified: true }), T0);
+      const plain = await store.createUser(newUser('carol', { email: 'carol@example.com' }), T0);
+      expect([vouched, none, plain].map((result) => result.ok && result.user.emailVerified)).toEqual([
+        true,
+        false,
+        false,
+      ]);
+    });
   });
 }
 

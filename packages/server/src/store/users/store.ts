@@ -1,3 +1,4 @@
+import type { NewMail } from '../../mail/message.js';
 import type { NewAuditEntry } from '../audit/store.js';
 import type { Page } from '../page.js';
 
@@ -34,6 +35,8 @@ export interface NewUser {
   isActive?: boolean;
   isStaff?: boolean;
   isSuperuser?: boolean;
+  /** The address is known to be the user's (an operator vouches, a provider verified it). */
+  emailVerified?: boolean;
 }
 
 export type UserChanges = Partial<
@@ -44,6 +47,13 @@ export interface UserChangeEffects {
   /** End every session of the user, with this reason (deactivation). */
   endSessions?: string;
   audit?: (sessionsEnded: number) => NewAuditEntry[];
+  /** Mail the change causes (a notice), queued in its transaction. */
+  mail?: (user: User) => NewMail[];
+}
+
+export interface CreateUserEffects {
+  /** Mail the new account causes (the verification mail), queued in its transaction. */
+  mail?: (user: User) => NewMail[];
 }
 
 export type UniqueField = 'username' | 'email';
@@ -69,7 +79,7 @@ export interface UserQuery {
  * slices', the transaction is one).
  */
 export interface UserStore {
-  createUser(user: NewUser, now: Date): Promise<CreateUserResult>;
+  createUser(user: NewUser, now: Date, effects?: CreateUserEffects): Promise<CreateUserResult>;
   findUserByPublicId(publicId: string): Promise<User | undefined>;
   /** By email or username key; an email match wins when both match different users. */
   findLoginCandidate(identifier: { usernameKey: string; email: string }): Promise<LoginCandidate | undefined>;
@@ -86,10 +96,12 @@ export interface UserStore {
     now: Date;
     keepSession?: string;
     audit: NewAuditEntry;
+    /** Queued in the same transaction (the notice of the change). */
+    mail?: NewMail[];
   }): Promise<number>;
   /**
-   * With `effects`, in one transaction: `endSessions` ends every session of the user (that reason), and
-   * the entries `audit` returns, given how many sessions ended, are written.
+   * With `effects`, in one transaction: `endSessions` ends every session of the user (that reason), the
+   * entries `audit` returns, given how many sessions ended, are written, and the mail `mail` returns is queued.
    */
   updateUser(
     userId: number,
