@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { limitConcurrency } from './concurrency.js';
+import { limitConcurrency, Overloaded } from './concurrency.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -34,4 +34,17 @@ test('runs at most `limit` tasks at once, the rest in arrival order, and survive
   expect(await Promise.all([results[0], results[2], results[3]])).toEqual([0, 2, 3]);
   expect(started).toEqual([0, 1, 2, 3]);
   expect(peak).toBe(2);
+});
+
+test('beyond `maxWaiting` waiting tasks, a task is refused with Overloaded at once', async () => {
+  const limit = limitConcurrency(1, 2);
+  const gate = deferred();
+  const running = limit(() => gate.promise);
+  const queued = [limit(async () => 'a'), limit(async () => 'b')];
+  await expect(limit(async () => 'c')).rejects.toBeInstanceOf(Overloaded);
+  gate.resolve();
+  await running;
+  expect(await Promise.all(queued)).toEqual(['a', 'b']);
+  // Room again once the queue drained.
+  expect(await limit(async () => 'd')).toBe('d');
 });

@@ -20,53 +20,123 @@ const FORGET_AFTER = 24 * 3600;
 /** A device (an IP address) that signed in to the account this recently is "known". */
 export const KNOWN_DEVICE_DAYS = 30;
 
+/**
+ * Logins one server process checks at once for one client IP and for one account; more are answered
+ * 429 at once, before any database write or hashing. An office behind one address signs in at a few a
+ * second; a burst of hundreds in flight is a tool.
+ */
+export const IN_FLIGHT_PER_IP = 32;
+export const IN_FLIGHT_PER_ACCOUNT = 8;
+
 export function delayFor(policy: ThrottlePolicy, failures: number): number {
   if (failures <= policy.free) return 0;
   return Math.min(policy.maxDelay, policy.baseDelay * 2 ** (failures - policy.free - 1));
 }
 
-export interface LoginBlocks {
-  /** Seconds until the client IP may try again. */
-  ip?: number;
-  /** Seconds until the account may be tried again from an unknown device. */
-  account?: number;
-}
-
-export interface LoginThrottle {
-  check(identifierKey: string, ip: string): Promise<LoginBlocks>;
-  failed(identifierKey: string, ip: string): Promise<void>;
-  succeeded(identifierKey: string): Promise<void>;
+/** The delay after each failure count, 1 to the first that reaches the maximum (which then repeats). */
+export function delaySchedule(policy: ThrottlePolicy): number[] {
+  const delays: number[] = [];
+  for (let failures = 1; delays.at(-1) !== policy.maxDelay; failures++) {
+    delays.push(delayFor(policy, failures));
+    if (failures > policy.free + 64) break;
+  }
+  return delays;
 }
 
 /**
- * Keys are the canonical identifier as typed (whether or not such an account exists, so the answers
- * do not tell) and the client IP (as Fastify resolves it: X-Forwarded-For only from trusted proxies),
- * an IPv6 client counted by its /64.
+ * The bucket an account is throttled in: one per account whatever identifier named it (its username,
+ * its email), and one per identifier that names no account, so the two behave alike.
+ */
+export function accountBucket(account: { userId: number } | { identifierKey: string }): string {
+  return 'userId' in account ? `account:${account.userId}` : `account:?${account.identifierKey}`;
+}
+
+export type LoginAttempt =
+  | { ok: true }
+  /** `busy`: too many of this client's or account's logins in flight; `ip`, `account`: a block. */
+  | { ok: false; blocked: 'busy' | 'ip' | 'account'; retryAfter: number };
+
+export interface LoginThrottle {
+  /**
+   * Runs one login attempt's checks: refused at once when too many are in flight (`busy`); then the IP's
+   * block; then one attempt of the account's bucket is reserved in one statement, counted as a failure
+   * until `succeeded` clears it, so parallel guesses cannot all pass a check made before hashing.
+   * `attempt` runs with the outcome and holds the in-flight slots until it settles.
+   */
+  attempt<T>(bucket: string, ip: string, attempt: (reserved: LoginAttempt) => Promise<T>): Promise<T>;
+  /** A wrong password for the IP (the account's bucket counted it when it was reserved). */
+  failedFrom(ip: string): Promise<void>;
+  /** A wrong password outside a login (a sensitive change): counted on the account and the IP. */
+  failed(bucket: string, ip: string): Promise<void>;
+  /** The right password: the account's failures are forgotten. */
+  succeeded(bucket: string): Promise<void>;
+}
+
+/**
+ * Keys are the account's bucket and the client IP (as Fastify resolves it: X-Forwarded-For only from
+ * trusted proxies), an IPv6 client counted by its /64. In-flight counts are this process's own.
  */
 export function createLoginThrottle(
-  store: Pick<LimitStore, 'recordLoginFailure' | 'loginBlocks' | 'clearLoginFailures'>,
+  store: Pick<
+    LimitStore,
+    'recordLoginFailure' | 'reserveLoginAttempt' | 'loginBlocks' | 'clearLoginFailures'
+  >,
   clock: () => Date,
 ): LoginThrottle {
-  const accountKey = (identifier: string) => `account:${identifier}`;
   const ipKey = (ip: string) => `ip:${clientKey(ip)}`;
-  const secondsUntil = (until: Date | undefined, now: Date) =>
-    until === undefined ? undefined : Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  const accountDelays = delaySchedule(ACCOUNT_THROTTLE);
+  const secondsUntil = (until: Date, now: Date) =>
+    Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  const inFlight = new Map<string, number>();
+  const take = (key: string, cap: number) => {
+    const count = inFlight.get(key) ?? 0;
+    if (count >= cap) return false;
+    inFlight.set(key, count + 1);
+    return true;
+  };
+  const release = (key: string) => {
+    const count = (inFlight.get(key) ?? 1) - 1;
+    if (count === 0) inFlight.delete(key);
+    else inFlight.set(key, count);
+  };
+  const recordIpFailure = (ip: string, now: Date) =>
+    store.recordLoginFailure(ipKey(ip), now, FORGET_AFTER, (n) => delayFor(IP_THROTTLE, n));
+
+  async function check(bucket: string, ip: string): Promise<LoginAttempt> {
+    const now = clock();
+    const ipBlock = (await store.loginBlocks([ipKey(ip)], now)).get(ipKey(ip));
+    // A blocked IP costs nothing more: no reservation, no hashing.
+    if (ipBlock !== undefined) return { ok: false, blocked: 'ip', retryAfter: secondsUntil(ipBlock, now) };
+    const reservation = await store.reserveLoginAttempt(bucket, now, FORGET_AFTER, accountDelays);
+    if (reservation.allowed) return { ok: true };
+    // Refused without looking at the password, so a right and a wrong guess get the same answer, the
+    // same Retry-After and the same writes: the IP's count (every refused attempt is a guess).
+    await recordIpFailure(ip, now);
+    return { ok: false, blocked: 'account', retryAfter: secondsUntil(reservation.blockedUntil, now) };
+  }
 
   return {
-    async check(identifierKey, ip) {
-      const now = clock();
-      const blocks = await store.loginBlocks([accountKey(identifierKey), ipKey(ip)], now);
-      const account = secondsUntil(blocks.get(accountKey(identifierKey)), now);
-      const byIp = secondsUntil(blocks.get(ipKey(ip)), now);
-      return { ...(account !== undefined && { account }), ...(byIp !== undefined && { ip: byIp }) };
+    async attempt(bucket, ip, attempt) {
+      const ipSlot = `ip:${clientKey(ip)}`;
+      if (!take(ipSlot, IN_FLIGHT_PER_IP)) return attempt({ ok: false, blocked: 'busy', retryAfter: 1 });
+      try {
+        if (!take(bucket, IN_FLIGHT_PER_ACCOUNT))
+          return await attempt({ ok: false, blocked: 'busy', retryAfter: 1 });
+        try {
+          return await attempt(await check(bucket, ip));
+        } finally {
+          release(bucket);
+        }
+      } finally {
+        release(ipSlot);
+      }
     },
-    async failed(identifierKey, ip) {
+    failedFrom: (ip) => recordIpFailure(ip, clock()),
+    async failed(bucket, ip) {
       const now = clock();
-      await store.recordLoginFailure(accountKey(identifierKey), now, FORGET_AFTER, (n) =>
-        delayFor(ACCOUNT_THROTTLE, n),
-      );
-      await store.recordLoginFailure(ipKey(ip), now, FORGET_AFTER, (n) => delayFor(IP_THROTTLE, n));
+      await store.recordLoginFailure(bucket, now, FORGET_AFTER, (n) => delayFor(ACCOUNT_THROTTLE, n));
+      await recordIpFailure(ip, now);
     },
-    succeeded: (identifierKey) => store.clearLoginFailures(accountKey(identifierKey)),
+    succeeded: (bucket) => store.clearLoginFailures(bucket),
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
-import { limitConcurrency } from './concurrency.js';
+import { limitConcurrency, Overloaded } from './concurrency.js';
 import type { PasswordHashConfig } from '../config.js';
 
 export interface PasswordVerification {
@@ -20,6 +20,13 @@ export interface PasswordHasher {
 }
 
 /**
+ * Hashes waiting for a slot, per process, beyond which a request is answered 503 at once (Overloaded):
+ * at ~50 ms a hash on one slot, a few seconds of queue. An unbounded queue let a flood of logins hold
+ * every later one for minutes.
+ */
+export const MAX_WAITING_HASHES = 64;
+
+/**
  * argon2id; the native addon hashes on libuv's thread pool, never on the event loop. At most one hash
  * per core but one runs at once: a login storm would otherwise take every core (libuv has 4 threads)
  * and the event loop's own core with them, and every other request would wait.
@@ -27,9 +34,10 @@ export interface PasswordHasher {
 export function createPasswordHasher(
   params: PasswordHashConfig,
   maxConcurrent = Math.max(1, availableParallelism() - 1),
+  maxWaiting = MAX_WAITING_HASHES,
 ): PasswordHasher {
   const options = { type: argon2.argon2id, ...params } as const;
-  const limit = limitConcurrency(maxConcurrent);
+  const limit = limitConcurrency(maxConcurrent, maxWaiting);
   const dummy = unknownUserHash(params);
 
   return {
@@ -39,7 +47,8 @@ export function createPasswordHasher(
       let ok: boolean;
       try {
         ok = await limit(() => argon2.verify(target, password));
-      } catch {
+      } catch (error) {
+        if (error instanceof Overloaded) throw error;
         // A hash in a format argon2 cannot read (e.g. imported from elsewhere) never matches.
         ok = false;
       }

@@ -1,3 +1,4 @@
+import { KNOWN_DEVICE_DAYS } from '../auth/login-throttle.js';
 import {
   ACTIVATION_DELAY,
   keyAlgorithmOf,
@@ -92,7 +93,11 @@ export async function listUsers({ io, store }: CommandContext): Promise<void> {
 
 export async function flushExpiredTokens({ io, store, clock }: CommandContext): Promise<void> {
   const now = clock();
-  const removed = await store.deleteExpiredRefreshTokens(now);
+  // Ended sessions are kept as long as they make their device "known" to the login throttle.
+  const removed = await store.deleteExpiredRefreshTokens(
+    now,
+    new Date(now.getTime() - KNOWN_DEVICE_DAYS * 86400 * 1000),
+  );
   // Failed-login counters and rate-limit windows untouched for a day are forgotten anyway.
   await store.deleteStaleLimits(new Date(now.getTime() - 86400 * 1000));
   writeLine(io.stdout, `Removed ${removed} expired refresh token${removed === 1 ? '' : 's'}.`);

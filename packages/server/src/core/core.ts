@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createJwtCodec } from '../auth/jwt.js';
 import type { KeyRing } from '../auth/key-ring.js';
+import { createLoginThrottle, type LoginThrottle } from '../auth/login-throttle.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { Config } from '../config.js';
 import { createAuthenticate } from '../http/authenticate.js';
@@ -34,6 +35,8 @@ export interface Core {
   /** Mail: features define their kinds and queue messages; a sender delivers them in the background. */
   mail: Mailer;
   users: UsersService;
+  /** Failed-password counters per account and per IP, and the logins in flight; one per process. */
+  loginThrottle: LoginThrottle;
   guards: Guards;
   rateLimit: RateLimiter;
   ready: ReadinessCheck;
@@ -117,6 +120,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
       updateLastLogin: config.jwt.updateLastLogin,
       passwordMinLength: config.passwordMinLength,
     }),
+    loginThrottle: createLoginThrottle(store, clock),
     guards: createGuards(authenticate, {
       clock,
       reauthenticationWindow: config.sessions.reauthenticationWindow,

@@ -1,3 +1,4 @@
+import { Overloaded } from '../auth/concurrency.js';
 import { STATUS_CODES } from 'node:http';
 import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -57,6 +58,15 @@ export const serviceUnavailable = () =>
     'service_unavailable',
     { detail: Messages.serviceUnavailable, code: 'service_unavailable' },
     { 'retry-after': String(UNAVAILABLE_RETRY_AFTER) },
+  );
+
+/** Too many passwords are waiting to be hashed: try again in a moment (auth/concurrency.ts). */
+export const overloaded = (retryAfter: number) =>
+  new HttpError(
+    503,
+    'service_unavailable',
+    { detail: Messages.serviceUnavailable, code: 'service_unavailable' },
+    { 'retry-after': String(retryAfter) },
   );
 
 /** A sensitive change asked for a sign-in more recent than the caller's session has. */
@@ -132,6 +142,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof HttpError) {
       if (error.statusCode === 401) reply.header('www-authenticate', CHALLENGE);
       return reply.code(error.statusCode).headers(error.headers).send(error.body);
+    }
+    if (error instanceof Overloaded) {
+      request.log.warn('password hashing queue full: answered 503');
+      const busy = overloaded(error.retryAfter);
+      return reply.code(busy.statusCode).headers(busy.headers).send(busy.body);
     }
     if (isTransientDatabaseError(error)) {
       request.log.warn({ err: error }, 'database unavailable');

@@ -37,18 +37,58 @@ describe('failed logins: growing delays per account', () => {
     expect(blocked.statusCode).toBe(429);
     expect(blocked.headers['retry-after']).toBe('1');
     expect(blocked.json()).toEqual({ detail: 'Request was throttled. Expected available in 1 second.' });
-    // Hammering during a block is a failure too: the next delay is twice as long.
+    // Hammering during a block changes nothing: it is refused before its password is looked at.
+    expect((await login('user1', 'wrong')).headers['retry-after']).toBe('1');
     ctx.clock.advance(1);
-    expect((await login('user1', 'wrong')).statusCode).toBe(429);
-    const longer = await login('user1', 'wrong');
-    expect(longer.headers['retry-after']).toBe('4');
-    // ...and that attempt, a ninth failure, set the next delay to 8 s.
-    ctx.clock.advance(7);
-    expect((await login('user1', 'password1')).statusCode).toBe(429);
-    ctx.clock.advance(1);
+    // The next attempt is checked (a seventh failure), and sets the next delay: 2 s.
+    expect((await login('user1', 'wrong')).statusCode).toBe(401);
+    expect((await login('user1', 'password1')).headers['retry-after']).toBe('2');
+    ctx.clock.advance(2);
     expect((await login('user1', 'password1')).statusCode).toBe(200);
     // Success clears the account's counter.
     expect((await login('user1', 'wrong')).statusCode).toBe(401);
+  });
+
+  test('while an account is blocked, a right and a wrong guess get the same answer and write the same', async () => {
+    await setUp();
+    for (let i = 0; i < 10; i++) await login('user1', 'wrong');
+    const failures = () =>
+      ctx.rows.all('select key, failures, blocked_until from login_failures order by key');
+    const before = await failures();
+    const right = await login('user1', 'password1');
+    const afterRight = await failures();
+    const wrong = await login('user1', 'wrong');
+    const afterWrong = await failures();
+    expect([right.statusCode, right.headers['retry-after'], right.body]).toEqual([
+      wrong.statusCode,
+      wrong.headers['retry-after'],
+      wrong.body,
+    ]);
+    expect(right.statusCode).toBe(429);
+    // Neither moved the account's block; each counted once against the IP.
+    const account = (rows: unknown[]) =>
+      rows.filter((row) => !(row as { key: string }).key.startsWith('ip:'));
+    expect(account(afterRight)).toEqual(account(before));
+    expect(account(afterWrong)).toEqual(account(before));
+    const ipFailures = (rows: unknown[]) =>
+      (rows.find((row) => (row as { key: string }).key.startsWith('ip:')) as { failures: number }).failures;
+    expect(ipFailures(afterRight) - ipFailures(before)).toBe(1);
+    expect(ipFailures(afterWrong) - ipFailures(afterRight)).toBe(1);
+  });
+
+  test('20 parallel guesses: no more are checked than the free attempts and the first delayed one', async () => {
+    await setUp();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => login('user1', 'wrong')));
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(6);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(14);
+  });
+
+  test('one bucket per account: guesses by username and by email add up', async () => {
+    await setUp();
+    for (let i = 0; i < 3; i++) await login('user1', 'wrong');
+    for (let i = 0; i < 3; i++) await login('user1@example.com', 'wrong');
+    expect((await login('USER1', 'password1')).statusCode).toBe(429);
   });
 
   test('an unknown account is throttled exactly like a real one', async () => {
@@ -151,6 +191,34 @@ describe('failed logins: per client IP', () => {
     });
     expect(response.statusCode).toBe(429);
     await other.close();
+  });
+
+  test('a full hashing queue answers 503 with Retry-After at once; the rest are served', async () => {
+    await setUp();
+    // One hash at a time and two waiting: of ten logins at once, three are hashed and seven refused.
+    const busy = await createApp({
+      config: ctx.config,
+      store: ctx.store,
+      hasher: createPasswordHasher(ctx.config.passwordHash, 1, 2),
+      signingKey: TEST_SIGNING_KEY,
+      clock: ctx.clock,
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        busy.inject({
+          method: 'POST',
+          url: '/api/token/',
+          remoteAddress: `192.0.2.${i + 1}`,
+          payload: { username: `someone${i}`, password: 'wrong' },
+        }),
+      ),
+    );
+    await busy.close();
+    const refused = answers.filter((answer) => answer.statusCode === 503);
+    expect(answers.filter((answer) => answer.statusCode === 401)).toHaveLength(3);
+    expect(refused).toHaveLength(7);
+    expect(refused[0]?.headers['retry-after']).toBe('1');
+    expect(refused[0]?.json()).toMatchObject({ code: 'service_unavailable' });
   });
 });
 

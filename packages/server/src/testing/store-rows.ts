@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { insertAudit } from '../store/audit/kysely-store.js';
@@ -21,6 +22,8 @@ export interface StoreRows {
   /** Another refresh token in an existing session, which then lasts as long as its newest token. */
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
   insertAudit(entry: NewAuditEntry): Promise<void>;
+  /** Any query, as the database returns its rows (for tables no interface reads: counters, the mail queue). */
+  all(query: string): Promise<Record<string, unknown>[]>;
 }
 
 export function storeRows(db: Kysely<Database>): StoreRows {
@@ -56,6 +59,7 @@ export function storeRows(db: Kysely<Database>): StoreRows {
       });
     },
     insertAudit: (entry) => insertAudit(db, entry),
+    all: async (query) => (await sql.raw<Record<string, unknown>>(query).execute(db)).rows,
   };
 }
 

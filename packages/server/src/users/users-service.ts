@@ -1,5 +1,5 @@
 import type { PasswordHasher } from '../auth/passwords.js';
-import type { User, UserStore } from '../store/users/store.js';
+import type { LoginCandidate, User, UserStore } from '../store/users/store.js';
 import {
   canonicalEmail,
   isValidEmail,
@@ -32,6 +32,10 @@ export interface UsersService {
   createAccount(account: NewAccount): Promise<CreateAccountResult>;
   /** By username or email, whichever the identifier is. Inactive accounts never authenticate. */
   authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
+  /** The account an identifier names, looked up without checking anything (to throttle it first). */
+  findCandidate(identifier: string): Promise<LoginCandidate | undefined>;
+  /** `authenticate`'s check, for a candidate found already; undefined costs a hash like a real one. */
+  verifyCandidate(candidate: LoginCandidate | undefined, password: string): Promise<AuthenticateResult>;
   /** Whether `password` is the signed-in user's current one; what a wrong one means is the caller's to say. */
   checkPassword(user: User, password: string): Promise<boolean>;
   /** A new password checked against the policy and hashed (not stored); a field error on `field` when refused. */
@@ -55,6 +59,27 @@ const LAST_LOGIN_THROTTLE_SECONDS = 60;
 export function createUsersService(deps: UsersServiceDeps): UsersService {
   const { store, hasher, clock, updateLastLogin } = deps;
   const policy = { minLength: deps.passwordMinLength ?? 8 };
+
+  const findCandidate = (identifier: string) =>
+    store.findLoginCandidate({ usernameKey: usernameKey(identifier), email: canonicalEmail(identifier) });
+
+  async function verifyCandidate(
+    candidate: LoginCandidate | undefined,
+    password: string,
+  ): Promise<AuthenticateResult> {
+    // Unknown users are verified against a dummy hash: same cost, so timing does not reveal accounts.
+    const verification = await hasher.verify(candidate?.passwordHash, password);
+    if (!candidate || !verification.ok || !candidate.user.isActive) {
+      return { ok: false, code: 'invalid_credentials' };
+    }
+    const now = clock();
+    let { user } = candidate;
+    if (verification.needsRehash) await store.updatePasswordHash(user.id, await hasher.hash(password), now);
+    if (updateLastLogin && (await store.recordLogin(user.id, now, LAST_LOGIN_THROTTLE_SECONDS))) {
+      user = { ...user, lastLogin: now };
+    }
+    return { ok: true, user };
+  }
 
   return {
     async createAccount(account) {
@@ -94,24 +119,9 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       };
     },
 
-    async authenticate(identifier, password) {
-      const candidate = await store.findLoginCandidate({
-        usernameKey: usernameKey(identifier),
-        email: canonicalEmail(identifier),
-      });
-      // Unknown users are verified against a dummy hash: same cost, so timing does not reveal accounts.
-      const verification = await hasher.verify(candidate?.passwordHash, password);
-      if (!candidate || !verification.ok || !candidate.user.isActive) {
-        return { ok: false, code: 'invalid_credentials' };
-      }
-      const now = clock();
-      let { user } = candidate;
-      if (verification.needsRehash) await store.updatePasswordHash(user.id, await hasher.hash(password), now);
-      if (updateLastLogin && (await store.recordLogin(user.id, now, LAST_LOGIN_THROTTLE_SECONDS))) {
-        user = { ...user, lastLogin: now };
-      }
-      return { ok: true, user };
-    },
+    authenticate: async (identifier, password) => verifyCandidate(await findCandidate(identifier), password),
+    findCandidate,
+    verifyCandidate,
 
     async checkPassword(user, password) {
       return (await hasher.verify(await store.findPasswordHash(user.id), password)).ok;

@@ -4,7 +4,6 @@ import {
   SignedInResponse,
   SignUpRequest,
 } from '@gatehouse/contract';
-import { createLoginThrottle } from '../../auth/login-throttle.js';
 import type { Core, Feature } from '../../core/core.js';
 import { invalidProblems, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
@@ -17,8 +16,8 @@ import { createPasswordService, type PasswordService } from './service.js';
 const tags = ['accounts'];
 
 /** The password service over the core; the tutorials' aliases (compat) build theirs with it too. */
-export function passwordService({ users, store, clock, signIn }: Core): PasswordService {
-  return createPasswordService({ users, throttle: createLoginThrottle(store, clock), signIn, store, clock });
+export function passwordService({ users, store, clock, signIn, loginThrottle }: Core): PasswordService {
+  return createPasswordService({ users, throttle: loginThrottle, signIn, store, clock });
 }
 
 /** The identifier the credentials carry (the schema requires one), `first` when both are sent. */

@@ -1,4 +1,4 @@
-import { KNOWN_DEVICE_DAYS, type LoginThrottle } from '../../auth/login-throttle.js';
+import { accountBucket, KNOWN_DEVICE_DAYS, type LoginThrottle } from '../../auth/login-throttle.js';
 import type { Caller } from '../../core/caller.js';
 import type { ClientInfo, IssuedSession } from '../../core/session-issuer.js';
 import type { SignInFailure, SignInPipeline } from '../../core/sign-in.js';
@@ -43,28 +43,37 @@ export function createPasswordService({
 
   return {
     async signIn(identifier, password, client) {
-      const key = usernameKey(identifier);
-      const blocks = await throttle.check(key, client.ip);
-      // A blocked IP costs nothing more: no password hashing for it.
-      if (blocks.ip !== undefined) return { ok: false, code: 'throttled', retryAfter: blocks.ip };
-      const result = await users.authenticate(identifier, password);
-      if (blocks.account !== undefined) {
-        // The account is under attack: only its owner, from a device it has used before, gets in. The
-        // answer is the same for a right and a wrong password, so it teaches the attacker nothing.
-        const since = new Date(clock().getTime() - KNOWN_DEVICE_DAYS * 86400 * 1000);
-        if (!result.ok || !(await store.hasSessionFrom(result.user.id, client.ip, since))) {
-          if (!result.ok) await throttle.failed(key, client.ip);
-          return { ok: false, code: 'throttled', retryAfter: blocks.account };
+      const candidate = await users.findCandidate(identifier);
+      // One bucket per account, whichever identifier names it; an unknown one is throttled alike.
+      const bucket = accountBucket(
+        candidate ? { userId: candidate.user.id } : { identifierKey: usernameKey(identifier) },
+      );
+      return throttle.attempt(bucket, client.ip, async (reserved) => {
+        if (!reserved.ok) {
+          if (reserved.blocked !== 'account' || !candidate) {
+            return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
+          }
+          // The account is under attack: only its owner, from a device it has used before, gets in. An
+          // unknown device is refused before its password is looked at, so the answer, its Retry-After
+          // and its time are the same for a right and a wrong guess.
+          const since = new Date(clock().getTime() - KNOWN_DEVICE_DAYS * 86400 * 1000);
+          if (!(await store.hasSessionFrom(candidate.user.id, client.ip, since))) {
+            return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
+          }
+          const known = await users.verifyCandidate(candidate, password);
+          if (!known.ok) return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
+          // Let in, but the attack goes on: the counter stays.
+          return complete(known.user, client);
         }
-        // Let in, but the attack goes on: the counter stays.
+        const result = await users.verifyCandidate(candidate, password);
+        if (!result.ok) {
+          // The account's bucket counted this attempt when it was reserved.
+          await throttle.failedFrom(client.ip);
+          return { ok: false, code: 'invalid_credentials' };
+        }
+        await throttle.succeeded(bucket);
         return complete(result.user, client);
-      }
-      if (!result.ok) {
-        await throttle.failed(key, client.ip);
-        return { ok: false, code: 'invalid_credentials' };
-      }
-      await throttle.succeeded(key);
-      return complete(result.user, client);
+      });
     },
 
     async signUp(account, client) {

@@ -29,6 +29,48 @@ export function kyselyLimits(db: Kysely<Database>): LimitStore {
         .execute();
     },
 
+    async reserveLoginAttempt(key, now, resetAfter, delays) {
+      if (delays.length === 0) throw new Error('reserveLoginAttempt: no delays');
+      const stamp = now.toISOString();
+      const forgetBefore = new Date(now.getTime() - resetAfter * 1000).toISOString();
+      const failures = sql<number>`case when login_failures.last_failure_at > ${forgetBefore} then login_failures.failures + 1 else 1 end`;
+      // The block each count reaches, as timestamps computed here (the same SQL in both dialects): one
+      // WHEN per change of delay, so the statement stays short whatever the policy.
+      const until = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
+      const steps: { upTo: number; until: string }[] = [];
+      delays.forEach((seconds, index) => {
+        const last = steps.at(-1);
+        if (last && last.until === until(seconds)) last.upTo = index + 1;
+        else steps.push({ upTo: index + 1, until: until(seconds) });
+      });
+      const otherwise = until(delays.at(-1) ?? 0);
+      const blockedUntil = sql<string>`case ${sql.join(
+        steps.map((step) => sql`when ${failures} <= ${step.upTo} then ${step.until}`),
+        sql` `,
+      )} else ${otherwise} end`;
+      // Insert-or-update guarded by the block: a row comes back only when the attempt was allowed (a
+      // blocked key matches the WHERE of neither dialect's upsert, so nothing is written for it).
+      const reserved = await db
+        .insertInto('login_failures')
+        .values({ key, failures: 1, last_failure_at: stamp, blocked_until: until(delays[0] ?? 0) })
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet({ failures, last_failure_at: stamp, blocked_until: blockedUntil })
+            .where('login_failures.blocked_until', '<=', stamp),
+        )
+        .returning('failures')
+        .executeTakeFirst();
+      if (reserved) return { allowed: true };
+      const row = await db
+        .selectFrom('login_failures')
+        .select('blocked_until')
+        .where('key', '=', key)
+        .executeTakeFirst();
+      // Cleared between the two statements: the next attempt will find the key free.
+      return { allowed: false, blockedUntil: new Date(row?.blocked_until ?? stamp) };
+    },
+
     async loginBlocks(keys, now) {
       if (keys.length === 0) return new Map();
       const rows = await db

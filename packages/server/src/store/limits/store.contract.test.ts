@@ -67,6 +67,46 @@ function describeLimitStore(name: string, open: OpenTestStore, skip = false) {
         expect(await fail('k', 121)).toBe(1);
       });
 
+      test('reserveLoginAttempt counts each attempt before it is checked and refuses while blocked', async () => {
+        const delays = [0, 0, 60, 120];
+        const reserve = (seconds: number) =>
+          store.reserveLoginAttempt('account:7', at(seconds), 3600, delays);
+        expect(await reserve(0)).toEqual({ allowed: true });
+        expect(await reserve(1)).toEqual({ allowed: true });
+        expect(await blocks(['account:7'], 1)).toEqual({});
+        // The third attempt is allowed and blocks the next ones at once, whatever its outcome.
+        expect(await reserve(2)).toEqual({ allowed: true });
+        expect(await blocks(['account:7'], 2)).toEqual({ 'account:7': at(62) });
+        // A refused attempt writes nothing: the block does not move.
+        expect(await reserve(30)).toEqual({ allowed: false, blockedUntil: at(62) });
+        expect(await reserve(61)).toEqual({ allowed: false, blockedUntil: at(62) });
+        expect(await reserve(62)).toEqual({ allowed: true });
+        expect(await blocks(['account:7'], 62)).toEqual({ 'account:7': at(182) });
+        // Beyond the list, its last delay.
+        expect(await reserve(182)).toEqual({ allowed: true });
+        expect(await blocks(['account:7'], 182)).toEqual({ 'account:7': at(302) });
+        await store.clearLoginFailures('account:7');
+        expect(await reserve(183)).toEqual({ allowed: true });
+      });
+
+      test('20 parallel reservations of one key: exactly as many go ahead as the free attempts', async () => {
+        const delays = [0, 0, 0, 30];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.reserveLoginAttempt('account:burst', at(5), 3600, delays)),
+        );
+        expect(results.filter((result) => result.allowed)).toHaveLength(4);
+        expect(results.filter((result) => !result.allowed)).toEqual(
+          Array.from({ length: 16 }, () => ({ allowed: false, blockedUntil: at(35) })),
+        );
+      });
+
+      test('reservations forget attempts older than resetAfter', async () => {
+        const delays = [0, 600];
+        expect(await store.reserveLoginAttempt('k', at(0), 60, delays)).toEqual({ allowed: true });
+        expect(await store.reserveLoginAttempt('k', at(100), 60, delays)).toEqual({ allowed: true });
+        expect(await blocks(['k'], 100)).toEqual({});
+      });
+
       test('30 concurrent failures of one key are all counted', async () => {
         const counts = await Promise.all(Array.from({ length: 30 }, () => fail('k', 5)));
         expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));

@@ -221,14 +221,18 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
       return row && (row.revoked_at !== null || row.session_revoked_at !== null);
     },
 
-    async deleteExpiredRefreshTokens(now) {
+    async deleteExpiredRefreshTokens(now, keepSessionsSince = now) {
       const stamp = now.toISOString();
       const { numDeletedRows } = await db
         .deleteFrom('refresh_tokens')
         .where('expires_at', '<=', stamp)
         .executeTakeFirst();
       // A session's expiry follows its newest token, so an expired session has no live token left.
-      await db.deleteFrom('sessions').where('expires_at', '<=', stamp).execute();
+      await db
+        .deleteFrom('sessions')
+        .where('expires_at', '<=', stamp)
+        .where('created_at', '<', keepSessionsSince.toISOString())
+        .execute();
       return Number(numDeletedRows);
     },
   };

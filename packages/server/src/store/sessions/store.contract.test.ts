@@ -214,6 +214,15 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
         expect(await store.isRefreshTokenRevoked('expires-soon')).toBeUndefined();
         expect(await store.isRefreshTokenRevoked('revoked-live')).toBe(true);
       });
+
+      test('an expired session begun after keepSessionsSince stays: the record that its device signed in', async () => {
+        await issue('old', alice.id, 'old-session', 60);
+        await store.deleteExpiredRefreshTokens(at(3600), T0);
+        expect(await store.isRefreshTokenRevoked('old')).toBeUndefined();
+        expect(await store.hasSessionFrom(alice.id, '', at(-1))).toBe(true);
+        await store.deleteExpiredRefreshTokens(at(3600), at(1));
+        expect(await store.hasSessionFrom(alice.id, '', at(-1))).toBe(false);
+      });
     });
 
     describe('sessions', () => {

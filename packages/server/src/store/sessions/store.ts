@@ -121,6 +121,10 @@ export interface SessionStore {
   revokeRefreshToken(jti: string, userId: number, now: Date): Promise<RevokeResult>;
   /** undefined: no such token. A token of an ended session counts as revoked. */
   isRefreshTokenRevoked(jti: string): Promise<boolean | undefined>;
-  /** Removes tokens and sessions past their expiry; returns how many tokens. */
-  deleteExpiredRefreshTokens(now: Date): Promise<number>;
+  /**
+   * Removes tokens past their expiry, and sessions past theirs that began before `keepSessionsSince`
+   * (default: now): a recent session is the record that its device signed in (hasSessionFrom), kept
+   * after it ends. Returns how many tokens.
+   */
+  deleteExpiredRefreshTokens(now: Date, keepSessionsSince?: Date): Promise<number>;
 }
