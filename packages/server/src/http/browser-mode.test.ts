@@ -113,8 +113,47 @@ describe('browser mode: the refresh token only in an httpOnly cookie', () => {
     await ctx.close();
     ctx = await createTestContext({ GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' });
     await ctx.createUser({ username: 'user1' });
-    const { cookie } = await browserLogin({ ...BROWSER, 'x-forwarded-proto': 'https' });
+    const { response, cookie } = await browserLogin({ ...BROWSER, 'x-forwarded-proto': 'https' });
     expect(cookie.attributes).toContain('; Secure');
+    // Named with the __Secure- prefix, which browsers accept only from a secure origin, set Secure.
+    expect(String(response.headers['set-cookie'])).toMatch(/^__Secure-gatehouse_refresh=ey/);
+    const https = { ...BROWSER, 'x-forwarded-proto': 'https' };
+    const refreshed = await post('/api/auth/refresh/', {
+      ...https,
+      cookie: `__Secure-gatehouse_refresh=${cookie.value}`,
+    });
+    expect(refreshed.statusCode).toBe(200);
+    // Over HTTPS the unprefixed name, which any page of the domain could plant, is not read.
+    const next = refreshCookie(refreshed.headers['set-cookie']).value;
+    const unprefixed = await post('/api/auth/refresh/', { ...https, cookie: `gatehouse_refresh=${next}` });
+    expect(unprefixed.statusCode).toBe(401);
+  });
+
+  test('a request carrying the cookie twice (tossed from a sibling subdomain) is refused and the cookie cleared', async () => {
+    const { cookie } = await browserLogin();
+    const planted = (await browserLogin()).cookie;
+    for (const url of ['/api/auth/refresh/', '/api/auth/logout/']) {
+      for (const jar of [
+        `gatehouse_refresh=${planted.value}; gatehouse_refresh=${cookie.value}`,
+        `gatehouse_refresh=${cookie.value}; other=1; gatehouse_refresh=${planted.value}`,
+      ]) {
+        const response = await post(url, { ...SAME_ORIGIN, cookie: jar });
+        expect(response.statusCode, url).toBe(400);
+        expect(response.json()).toEqual({
+          detail: 'The session cookie was sent more than once. Sign in again.',
+          code: 'duplicate_cookie',
+        });
+        expect(String(response.headers['set-cookie'])).toMatch(
+          /^gatehouse_refresh=; Path=\/api\/auth; Max-Age=0/,
+        );
+      }
+    }
+    // Neither token was spent or revoked: presented alone, the real one still refreshes.
+    const alone = await post('/api/auth/refresh/', {
+      ...SAME_ORIGIN,
+      cookie: `gatehouse_refresh=${cookie.value}`,
+    });
+    expect(alone.statusCode).toBe(200);
   });
 });
 

@@ -8,18 +8,36 @@ import { HttpError } from './errors.js';
  */
 export const COOKIE_MODE_HEADER = 'x-gatehouse-session';
 export const REFRESH_COOKIE = 'gatehouse_refresh';
+/**
+ * Its name over HTTPS: a `__Secure-` cookie is refused by browsers unless it was set Secure from a
+ * secure origin, so plain-HTTP pages (a sibling site, an active network attacker) cannot plant one.
+ */
+export const SECURE_REFRESH_COOKIE = `__Secure-${REFRESH_COOKIE}`;
 const COOKIE_PATH = '/api/auth';
+
+const cookieName = (request: FastifyRequest) =>
+  request.protocol === 'https' ? SECURE_REFRESH_COOKIE : REFRESH_COOKIE;
 
 export function wantsCookieMode(request: FastifyRequest): boolean {
   return request.headers[COOKIE_MODE_HEADER] === 'cookie';
 }
 
-export function readRefreshCookie(request: FastifyRequest): string | undefined {
+/**
+ * The refresh cookie the request carries. Sent more than once, it was tossed: a sibling subdomain can set
+ * a cookie of the same name for the parent domain or a narrower path, and the browser sends both, in an
+ * order the server cannot trust. Such a request is refused (`duplicate`) rather than guessed at.
+ */
+export function readRefreshCookie(
+  request: FastifyRequest,
+): { token: string | undefined } | { duplicate: true } {
+  const wanted = cookieName(request);
+  const values: string[] = [];
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === REFRESH_COOKIE) return value.join('=') || undefined;
+    if (name === wanted) values.push(value.join('='));
   }
-  return undefined;
+  if (values.length > 1) return { duplicate: true };
+  return { token: values[0] || undefined };
 }
 
 export function setRefreshCookie(
@@ -37,9 +55,14 @@ export function clearRefreshCookie(request: FastifyRequest, reply: FastifyReply)
   setRefreshCookie(request, reply, '', 0);
 }
 
+/** The Set-Cookie value that clears the refresh cookie, for an error answer. */
+export function refreshCookieClearing(request: FastifyRequest): string {
+  return cookie(request, '', 0);
+}
+
 function cookie(request: FastifyRequest, value: string, maxAge: number): string {
   const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${REFRESH_COOKIE}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+  return `${cookieName(request)}=${value}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
 }
 
 /**

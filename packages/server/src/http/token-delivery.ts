@@ -2,11 +2,12 @@ import { Messages } from '@gatehouse/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenPair } from '../core/session-issuer.js';
 import type { Config } from '../config.js';
-import { invalidFields } from './errors.js';
+import { HttpError, invalidFields } from './errors.js';
 import {
   assertSameOriginRequest,
   clearRefreshCookie,
   readRefreshCookie,
+  refreshCookieClearing,
   setRefreshCookie,
   wantsCookieMode,
 } from './refresh-cookie.js';
@@ -36,7 +37,18 @@ export function presentedRefreshToken(
 ): string {
   if (wantsCookieMode(request)) {
     assertSameOriginRequest(request, config.corsAllowedOrigins);
-    return readRefreshCookie(request) ?? '';
+    const cookie = readRefreshCookie(request);
+    if ('duplicate' in cookie) {
+      // Ours is cleared; the planted one, set for another domain or path, expires on its own or with the
+      // user's cookies. Either way the browser presents one cookie again only after a new sign-in.
+      throw new HttpError(
+        400,
+        'duplicate_cookie',
+        { detail: 'The session cookie was sent more than once. Sign in again.', code: 'duplicate_cookie' },
+        { 'set-cookie': refreshCookieClearing(request) },
+      );
+    }
+    return cookie.token ?? '';
   }
   if (body.refresh === undefined) throw invalidFields({ refresh: [Messages.fieldRequired] });
   return body.refresh;
