@@ -17,6 +17,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerNullCharacterCheck } from './http/null-characters.js';
+import { registerForwardingCheck } from './http/forwarding-check.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { webApp } from './http/web-app.js';
 import type { Store } from './store/store.js';
@@ -72,6 +73,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBodyParsers(app);
   registerNullCharacterCheck(app);
   registerSecurityHeaders(app);
+  registerForwardingCheck(app, config.trustedProxies);
   registerErrorHandling(app);
   // One line per request, without query string, headers or body: nothing secret reaches the log. Not
   // registered at all when the level leaves it out (production's warn): a hook costs on every request.
