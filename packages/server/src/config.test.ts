@@ -31,6 +31,12 @@ describe('defaults', () => {
       bodyLimit: 16384,
       passwordMinLength: 8,
       rateLimits: true,
+      rateLimitWindows: {
+        register: { count: 10, seconds: 3600 },
+        refresh: { count: 300, seconds: 60 },
+        password: { count: 10, seconds: 900 },
+      },
+      loginFreeFailures: { perAccount: 5, perIp: 50 },
       trustedProxies: [],
       webRoot: DEFAULT_WEB_ROOT,
       sessions: {
@@ -78,6 +84,24 @@ describe('defaults', () => {
         ],
       },
     } satisfies Config);
+  });
+
+  test('rate limits and login failures can be raised (an office behind one address) or lowered', () => {
+    const config = parseConfig({
+      GATEHOUSE_RATE_LIMIT_REGISTER: '100/h',
+      GATEHOUSE_RATE_LIMIT_PASSWORD: '20/15m',
+      GATEHOUSE_LOGIN_FAILURES_PER_IP: '500',
+    });
+    expect(config.rateLimitWindows).toEqual({
+      register: { count: 100, seconds: 3600 },
+      refresh: { count: 300, seconds: 60 },
+      password: { count: 20, seconds: 900 },
+    });
+    expect(config.loginFreeFailures).toEqual({ perAccount: 5, perIp: 500 });
+    expect(() => parseConfig({ GATEHOUSE_RATE_LIMIT_REFRESH: '1/m,2/h' })).toThrow(
+      /GATEHOUSE_RATE_LIMIT_REFRESH/,
+    );
+    expect(() => parseConfig({ GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT: '0' })).toThrow(/PER_ACCOUNT/);
   });
 
   test('mail: the public URL, SMTP, the sender, notices and send limits', () => {

@@ -79,6 +79,14 @@ export interface SendLimit {
   readonly seconds: number;
 }
 
+export type RateLimitName = 'register' | 'refresh' | 'password';
+/** Today's values: a NAT'd classroom or an office raises them (GATEHOUSE_RATE_LIMIT_REGISTER=100/h). */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitName, SendLimit>> = {
+  register: { count: 10, seconds: 3600 },
+  refresh: { count: 300, seconds: 60 },
+  password: { count: 10, seconds: 15 * 60 },
+};
+
 export interface MailConfig {
   /** The origin users reach (scheme://host[:port], no trailing slash): links in mails are built on it. */
   readonly publicUrl: string;
@@ -118,6 +126,10 @@ export interface Config {
   readonly bodyLimit: number;
   /** Per-IP limits on registration, refresh and password endpoints (login throttling is always on). */
   readonly rateLimits: boolean;
+  /** Each limit's count and window (GATEHOUSE_RATE_LIMIT_<NAME>), per client IP. */
+  readonly rateLimitWindows: Readonly<Record<RateLimitName, SendLimit>>;
+  /** Failed logins allowed before delays begin, per account and per client IP. */
+  readonly loginFreeFailures: { readonly perAccount: number; readonly perIp: number };
   /** Proxies whose X-Forwarded-For / -Proto are believed: addresses or CIDR ranges. */
   readonly trustedProxies: readonly string[];
   /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
@@ -365,6 +377,18 @@ export function parseConfig(env: Env): Config {
     bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
     passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
     rateLimits: setting(`${PREFIX}RATE_LIMITS`, true, boolean),
+    rateLimitWindows: Object.freeze(
+      Object.fromEntries(
+        Object.entries(DEFAULT_RATE_LIMITS).map(([name, fallback]) => [
+          name,
+          setting(`${PREFIX}RATE_LIMIT_${name.toUpperCase()}`, fallback, oneLimit),
+        ]),
+      ) as Record<RateLimitName, SendLimit>,
+    ),
+    loginFreeFailures: Object.freeze({
+      perAccount: setting(`${PREFIX}LOGIN_FAILURES_PER_ACCOUNT`, 5, (raw) => integer(raw, 1, 1000)),
+      perIp: setting(`${PREFIX}LOGIN_FAILURES_PER_IP`, 50, (raw) => integer(raw, 1, 100000)),
+    }),
     trustedProxies: Object.freeze(setting(`${PREFIX}TRUSTED_PROXIES`, [], proxyList)),
     webRoot: webRoot(),
     jwt: Object.freeze(jwt),
@@ -460,6 +484,15 @@ function sendLimits(raw: string): Parsed<SendLimit[]> {
     limits.push({ count, seconds: Number(match[2] || 1) * (DURATION_UNITS[match[3] ?? 's'] ?? 1) });
   }
   return { value: limits };
+}
+
+/** One limit: `10/h`, `300/m`, `10/15m`. */
+function oneLimit(raw: string): Parsed<SendLimit> {
+  const parsed = sendLimits(raw);
+  if ('value' in parsed && parsed.value.length === 1 && parsed.value[0] !== undefined) {
+    return { value: parsed.value[0] };
+  }
+  return { problem: 'expected one limit, count/window: 10/h, 300/m, 10/15m' };
 }
 
 /** An origin, as GATEHOUSE_PUBLIC_URL: scheme://host[:port]; a trailing slash is dropped. */

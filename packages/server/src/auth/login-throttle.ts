@@ -82,9 +82,15 @@ export function createLoginThrottle(
     'recordLoginFailure' | 'reserveLoginAttempt' | 'loginBlocks' | 'clearLoginFailures'
   >,
   clock: () => Date,
+  freeFailures: { perAccount: number; perIp: number } = {
+    perAccount: ACCOUNT_THROTTLE.free,
+    perIp: IP_THROTTLE.free,
+  },
 ): LoginThrottle {
+  const accountPolicy = { ...ACCOUNT_THROTTLE, free: freeFailures.perAccount };
+  const ipPolicy = { ...IP_THROTTLE, free: freeFailures.perIp };
   const ipKey = (ip: string) => `ip:${clientKey(ip)}`;
-  const accountDelays = delaySchedule(ACCOUNT_THROTTLE);
+  const accountDelays = delaySchedule(accountPolicy);
   const secondsUntil = (until: Date, now: Date) =>
     Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
   const inFlight = new Map<string, number>();
@@ -100,7 +106,7 @@ export function createLoginThrottle(
     else inFlight.set(key, count);
   };
   const recordIpFailure = (ip: string, now: Date) =>
-    store.recordLoginFailure(ipKey(ip), now, FORGET_AFTER, (n) => delayFor(IP_THROTTLE, n));
+    store.recordLoginFailure(ipKey(ip), now, FORGET_AFTER, (n) => delayFor(ipPolicy, n));
 
   async function check(bucket: string, ip: string): Promise<LoginAttempt> {
     const now = clock();
@@ -134,7 +140,7 @@ export function createLoginThrottle(
     failedFrom: (ip) => recordIpFailure(ip, clock()),
     async failed(bucket, ip) {
       const now = clock();
-      await store.recordLoginFailure(bucket, now, FORGET_AFTER, (n) => delayFor(ACCOUNT_THROTTLE, n));
+      await store.recordLoginFailure(bucket, now, FORGET_AFTER, (n) => delayFor(accountPolicy, n));
       await recordIpFailure(ip, now);
     },
     succeeded: (bucket) => store.clearLoginFailures(bucket),

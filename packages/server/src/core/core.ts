@@ -120,12 +120,15 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
       updateLastLogin: config.jwt.updateLastLogin,
       passwordMinLength: config.passwordMinLength,
     }),
-    loginThrottle: createLoginThrottle(store, clock),
+    loginThrottle: createLoginThrottle(store, clock, config.loginFreeFailures),
     guards: createGuards(authenticate, {
       clock,
       reauthenticationWindow: config.sessions.reauthenticationWindow,
     }),
-    rateLimit: createRateLimiter(store, clock, config.rateLimits),
+    rateLimit: createRateLimiter(store, clock, {
+      enabled: config.rateLimits,
+      windows: config.rateLimitWindows,
+    }),
     ready: createReadinessCheck(store),
   };
 }

@@ -248,6 +248,30 @@ describe('rate limits', () => {
     expect((await register(11)).statusCode).toBe(201);
   }, 30_000);
 
+  test('each limit is configurable; once refused, a client is refused again without a database write', async () => {
+    await setUp({ GATEHOUSE_RATE_LIMIT_REGISTER: '2/h', GATEHOUSE_LOGIN_FAILURES_PER_IP: '3' });
+    const register = (i: number) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/users/',
+        remoteAddress: ATTACKER,
+        payload: { username: `new${i}`, password: 'tangerine-kayak-42' },
+      });
+    expect((await register(0)).statusCode).toBe(201);
+    expect((await register(1)).statusCode).toBe(201);
+    expect((await register(2)).statusCode).toBe(429);
+    const count = async () =>
+      (await ctx.rows.all("select count from rate_limits where key like 'register:%'"))[0]?.['count'];
+    const counted = await count();
+    for (let i = 3; i < 20; i++) expect((await register(i)).statusCode).toBe(429);
+    expect(await count()).toEqual(counted);
+    ctx.clock.advance(3600);
+    expect((await register(20)).statusCode).toBe(201);
+    // Three failed logins from one address, then it waits.
+    for (let i = 0; i < 4; i++) await login(`guess${i}`, 'wrong');
+    expect((await login('user1', 'password1')).statusCode).toBe(429);
+  }, 30_000);
+
   test('IPv6: per /64, not per address', async () => {
     await setUp();
     const register = (i: number, remoteAddress: string) =>
