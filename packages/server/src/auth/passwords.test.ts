@@ -42,3 +42,20 @@ test('an unknown user is verified against a hash no password matches, in the con
   expect(await argon2.verify(dummy, 'correct horse')).toBe(false);
   expect(unknownUserHash(ARGON2_FLOOR)).not.toBe(dummy);
 });
+
+test('the NFKC form is hashed: a full-width or decomposed spelling is the same password', async () => {
+  const hash = await hasher.hash('ｐａｓｓｗｏｒｄ１２３'); // full-width
+  expect(await hasher.verify(hash, 'password123')).toEqual({ ok: true, needsRehash: false });
+  const accented = await hasher.hash('cafe\u0301-au-lait'); // e + combining acute
+  expect((await hasher.verify(accented, 'caf\u00e9-au-lait')).ok).toBe(true);
+});
+
+test('a hash of the password as typed (made before) still verifies, and asks to be rehashed', async () => {
+  const raw = 'ｐａｓｓｗｏｒｄ１２３';
+  const old = await argon2.hash(raw, { type: argon2.argon2id, ...ARGON2_FLOOR });
+  expect(await hasher.verify(old, raw)).toEqual({ ok: true, needsRehash: true });
+  expect((await hasher.verify(old, 'password123')).ok).toBe(false);
+  // An ASCII password is hashed as typed before and after: nothing to rehash.
+  const ascii = await argon2.hash('password123', { type: argon2.argon2id, ...ARGON2_FLOOR });
+  expect(await hasher.verify(ascii, 'password123')).toEqual({ ok: true, needsRehash: false });
+});

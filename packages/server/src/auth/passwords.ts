@@ -40,20 +40,30 @@ export function createPasswordHasher(
   const limit = limitConcurrency(maxConcurrent, maxWaiting);
   const dummy = unknownUserHash(params);
 
+  const check = async (target: string, password: string) => {
+    try {
+      return await limit(() => argon2.verify(target, password));
+    } catch (error) {
+      if (error instanceof Overloaded) throw error;
+      // A hash in a format argon2 cannot read (e.g. imported from elsewhere) never matches.
+      return false;
+    }
+  };
+
+  // The NFKC form is hashed, the form the password policy checked: a password typed on another keyboard
+  // or system (a full-width digit, a composed accent) is then the same password.
   return {
-    hash: (password) => limit(() => argon2.hash(password, options)),
+    hash: (password) => limit(() => argon2.hash(password.normalize('NFKC'), options)),
     async verify(hash, password) {
       const target = hash ?? dummy;
-      let ok: boolean;
-      try {
-        ok = await limit(() => argon2.verify(target, password));
-      } catch (error) {
-        if (error instanceof Overloaded) throw error;
-        // A hash in a format argon2 cannot read (e.g. imported from elsewhere) never matches.
-        ok = false;
-      }
+      const normalized = password.normalize('NFKC');
+      let ok = await check(target, normalized);
+      let legacy = false;
+      // Hashes made before were of the password as typed: tried second, and only for a password NFKC
+      // changes (which says nothing of the account), then rehashed in the normal form.
+      if (!ok && normalized !== password) legacy = ok = await check(target, password);
       ok = ok && typeof hash === 'string';
-      return { ok, needsRehash: ok && argon2.needsRehash(target, params) };
+      return { ok, needsRehash: ok && (legacy || argon2.needsRehash(target, params)) };
     },
   };
 }
