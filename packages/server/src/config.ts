@@ -398,7 +398,12 @@ export function parseConfig(env: Env): Config {
   };
 
   for (const name of Object.keys(env)) {
-    if (name.startsWith(PREFIX) && !known.has(name) && !name.startsWith(`${PREFIX}SUPERUSER_`)) {
+    if (
+      name.startsWith(PREFIX) &&
+      !known.has(name) &&
+      !name.startsWith(`${PREFIX}SUPERUSER_`) &&
+      name !== `${PREFIX}USER_PASSWORD`
+    ) {
       problem(name, 'unknown setting (misspelt?)');
     }
   }

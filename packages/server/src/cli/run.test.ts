@@ -121,7 +121,9 @@ describe('help and usage', () => {
   test('users create without a password is a usage error (exit 2)', async () => {
     const run = await cli(['users', 'create', '--username', 'nopass']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`gatehouse: users create needs --password or --password-stdin\n\n${HELP}\n`);
+    expect(run.stderr).toBe(
+      `gatehouse: users create needs --password-stdin or GATEHOUSE_USER_PASSWORD\n\n${HELP}\n`,
+    );
     expect(await usernames()).toEqual([]);
   });
 
@@ -336,21 +338,38 @@ describe('createsuperuser', () => {
 });
 
 describe('users create', () => {
-  test('--password creates a plain user with the given names', async () => {
-    const run = await cli([
-      'users',
-      'create',
-      '--username',
-      'carol',
-      '--email',
-      'carol@example.com',
-      '--password',
-      'carolpassword1',
-      '--first-name',
-      'Carol',
-      '--last-name',
-      'Danvers',
-    ]);
+  test('--password is refused: a password on the command line shows in ps and shell history', async () => {
+    for (const argv of [
+      ['users', 'create', '--username', 'carol', '--password', 'carolpassword1'],
+      ['users', 'create', '--username', 'carol', '--password=carolpassword1'],
+      ['createsuperuser', '--username', 'boss', '--email', 'b@example.com', '--password', 'bosspassword1'],
+    ]) {
+      const run = await cli(argv);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /^gatehouse: --password is not accepted \(the command line shows in ps and shell history\): use --password-stdin or GATEHOUSE_USER_PASSWORD \(createsuperuser: GATEHOUSE_SUPERUSER_PASSWORD or the prompt\)\n/,
+      );
+      expect(run.stderr).not.toMatch(/carolpassword1|bosspassword1/);
+    }
+    expect((await cli(['users', 'list'])).stdout).toBe('');
+  });
+
+  test('GATEHOUSE_USER_PASSWORD creates a plain user with the given names', async () => {
+    const run = await cli(
+      [
+        'users',
+        'create',
+        '--username',
+        'carol',
+        '--email',
+        'carol@example.com',
+        '--first-name',
+        'Carol',
+        '--last-name',
+        'Danvers',
+      ],
+      { env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' } },
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(new RegExp(`^User "carol" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`));
@@ -396,11 +415,17 @@ describe('users create', () => {
   });
 
   test('a duplicate username (in any case) exits 1', async () => {
-    expect((await cli(['users', 'create', '--username', 'carol', '--password', 'carolpassword1'])).code).toBe(
-      0,
-    );
+    expect(
+      (
+        await cli(['users', 'create', '--username', 'carol'], {
+          env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' },
+        })
+      ).code,
+    ).toBe(0);
     for (const username of ['carol', 'CAROL']) {
-      const run = await cli(['users', 'create', '--username', username, '--password', 'otherpassword1']);
+      const run = await cli(['users', 'create', '--username', username], {
+        env: { GATEHOUSE_USER_PASSWORD: 'otherpassword1' },
+      });
       expect(run).toEqual({
         code: 1,
         stdout: '',
@@ -412,22 +437,29 @@ describe('users create', () => {
   });
 
   test('a password shorter than 8 characters exits 1: the policy applies, no bypass is offered', async () => {
-    const run = await cli(['users', 'create', '--username', 'carol', '--password', 's3v#n77'], {
+    const run = await cli(['users', 'create', '--username', 'carol'], {
+      env: { GATEHOUSE_USER_PASSWORD: 's3v#n77' },
       input: ['y'],
     });
     expect(run).toEqual({ code: 1, stdout: '', stderr: `password: ${TOO_SHORT}\n` });
     expect(await usernames()).toEqual([]);
 
-    const eight = await cli(['users', 'create', '--username', 'carol', '--password', 'e1ght#88']);
+    const eight = await cli(['users', 'create', '--username', 'carol'], {
+      env: { GATEHOUSE_USER_PASSWORD: 'e1ght#88' },
+    });
     expect(eight.code).toBe(0);
   });
 });
 
 describe('flushexpiredtokens', () => {
   test('removes exactly the expired refresh token records and reports how many', async () => {
-    expect((await cli(['users', 'create', '--username', 'carol', '--password', 'carolpassword1'])).code).toBe(
-      0,
-    );
+    expect(
+      (
+        await cli(['users', 'create', '--username', 'carol'], {
+          env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' },
+        })
+      ).code,
+    ).toBe(0);
     const { store: db, rows } = opened();
     const carol = await rows.userByUsernameKey('carol');
     if (!carol) throw new Error('carol was not created');
@@ -470,9 +502,13 @@ describe('flushexpiredtokens', () => {
   });
 
   test('removes expired one-time tokens too, and says so when there were some', async () => {
-    expect((await cli(['users', 'create', '--username', 'dave', '--password', 'davepassword1'])).code).toBe(
-      0,
-    );
+    expect(
+      (
+        await cli(['users', 'create', '--username', 'dave'], {
+          env: { GATEHOUSE_USER_PASSWORD: 'davepassword1' },
+        })
+      ).code,
+    ).toBe(0);
     const { store: db, rows } = opened();
     const dave = await rows.userByUsernameKey('dave');
     if (!dave) throw new Error('dave was not created');

@@ -27,7 +27,7 @@ Commands:
       --username U --email E  (password: GATEHOUSE_SUPERUSER_PASSWORD or the prompt)
       --noinput               Never prompt; fail if anything is missing.
   users create                Create a user (the password policy applies).
-      --username U [--email E] (--password P | --password-stdin)
+      --username U [--email E] --password-stdin (or GATEHOUSE_USER_PASSWORD)
       [--first-name F] [--last-name L] [--staff] [--superuser]
   users list                  One line per user: id, username, email, flags.
   flushexpiredtokens          Delete refresh token records past their expiry.
@@ -58,7 +58,6 @@ const COMMANDS = [
 const OPTIONS = {
   username: { type: 'string' },
   email: { type: 'string' },
-  password: { type: 'string' },
   'password-stdin': { type: 'boolean' },
   'first-name': { type: 'string' },
   'last-name': { type: 'string' },
@@ -83,6 +82,13 @@ function kidAsPositional(argv: readonly string[]): string[] {
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
+    // Refused by name (not as an unknown option), and never echoed: the value may be a real password.
+    if (argv.some((arg) => arg === '--password' || arg.startsWith('--password='))) {
+      throw new UsageError(
+        '--password is not accepted (the command line shows in ps and shell history): use --password-stdin ' +
+          'or GATEHOUSE_USER_PASSWORD (createsuperuser: GATEHOUSE_SUPERUSER_PASSWORD or the prompt)',
+      );
+    }
     const { values, positionals } = parseArgs({
       args: kidAsPositional(argv),
       options: OPTIONS,
@@ -117,13 +123,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           createSuperuser(ctx, {
             username: values.username,
             email: values.email,
-            password: values.password,
+            password: undefined,
             noinput: Boolean(values.noinput || values['no-input']),
           }),
         'users create': async () => {
           if (!values.username) throw new UsageError('users create needs --username');
-          const password = values['password-stdin'] ? await firstLine(io) : values.password;
-          if (!password) throw new UsageError('users create needs --password or --password-stdin');
+          const password = values['password-stdin'] ? await firstLine(io) : io.env.GATEHOUSE_USER_PASSWORD;
+          if (!password)
+            throw new UsageError('users create needs --password-stdin or GATEHOUSE_USER_PASSWORD');
           await createUser(ctx, {
             username: values.username,
             email: values.email ?? null,
