@@ -10,6 +10,8 @@ const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => stri
   max_length: ({ maxLength }) => `Ensure this field has no more than ${maxLength} characters.`,
   invalid_username: () =>
     'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
+  mixed_script_username: () =>
+    'Enter a valid username. This value may not mix letters of different scripts (such as Latin and Cyrillic).',
   invalid_email: () => Messages.invalidEmail,
   // DRF's UniqueValidator, naming the field as the tutorials' servers do.
   unique: ({ field }) => `user with this ${field} already exists.`,

@@ -10,6 +10,8 @@ export interface ProblemParams {
   blank: undefined;
   max_length: { maxLength: number };
   invalid_username: undefined;
+  /** Letters of several scripts (Cyrillic `а` in `admin`): a look-alike of another name. */
+  mixed_script_username: undefined;
   invalid_email: undefined;
   /** Another account already has this value. */
   unique: { field: UniqueField };
