@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { describe } from 'vitest';
+import { onCi } from '../../packages/server/src/testing/ci.js';
 
 /** Debian's Chromium: the suites never download a browser of their own. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 const INSTALL_HINT = `Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install chromium\``;
 const available = fs.existsSync(CHROMIUM);
-const ci = process.env['CI'] === 'true';
+const ci = onCi();
 
 if (!available && !ci) {
   console.warn(`e2e: skipping the browser suites. ${INSTALL_HINT}.`);

@@ -25,8 +25,9 @@ import { createSessionIssuer, type SessionIssuer, type TokenPair } from '../core
 import type { User } from '../store/users/store.js';
 import { createTestContext, decodePayload, TEST_SIGNING_KEY, type TestContext } from '../testing/test-app.js';
 import { usernameKey } from '../users/canonical.js';
+import { onCi } from '../testing/ci.js';
 
-const CI = process.env.CI === 'true';
+const CI = onCi();
 const RUNS = Number(process.env.FUZZ_RUNS ?? (CI ? 2000 : 200));
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_622);
 /** Generous: a CI run of every group takes well under a minute on two cores. */

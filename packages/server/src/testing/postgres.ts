@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { afterAll, describe, test } from 'vitest';
 import { redactDatabaseUrl } from '../config.js';
+import { onCi } from './ci.js';
 
 /**
  * The PostgreSQL server tests use: GATEHOUSE_TEST_POSTGRES_URL, else the one GATEHOUSE_TEST_DATABASE_URL
@@ -180,9 +181,4 @@ async function connectTestPostgres(url: string): Promise<TestPostgres | { reason
 function postgresOnly(url: string | undefined): string | undefined {
   const trimmed = url?.trim();
   return trimmed && /^postgres(ql)?:\/\//.test(trimmed) ? trimmed : undefined;
-}
-
-function onCi(): boolean {
-  const ci = process.env['CI'];
-  return ci !== undefined && !/^(|0|false)$/i.test(ci.trim());
 }
