@@ -12,8 +12,17 @@ const Name = Type.String({ maxLength: 150 });
  * An account as Gatehouse's own API shows it. `id` is the public id (a UUID), as tutorial B's client
  * expects; the integer database id is never needed by a client.
  */
-export const AccountResponse = Type.Object({ id: Type.String({ format: 'uuid' }), ...UserFields });
+export const AccountResponse = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  ...UserFields,
+  /** The address was proved by a link sent to it (always false while there is none). */
+  email_verified: Type.Boolean(),
+});
 export type AccountResponse = Static<typeof AccountResponse>;
+
+/** Tutorial B's user (its register, /api/user/): the account's fields as they were, kept for its clients. */
+export const TutorialBUserResponse = Type.Object({ id: Type.String({ format: 'uuid' }), ...UserFields });
+export type TutorialBUserResponse = Static<typeof TutorialBUserResponse>;
 
 /** POST /api/users/ — Gatehouse's registration. */
 export const SignUpRequest = Type.Object({
@@ -46,7 +55,7 @@ export type TutorialBRegisterRequest = Static<typeof TutorialBRegisterRequest>;
 
 /** Tutorial B's register answer: 201, the access token named `token`. */
 export const TutorialBRegisterResponse = Type.Object({
-  user: AccountResponse,
+  user: TutorialBUserResponse,
   refresh: Type.String(),
   token: Type.String(),
 });

@@ -23,7 +23,9 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'mfa_required'
   | 'reauthentication_required'
-  | 'duplicate_cookie';
+  | 'duplicate_cookie'
+  | 'email_not_verified'
+  | 'invalid_token';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
@@ -51,6 +53,8 @@ export const Messages = {
   bodyTooLarge: 'Request body is too large.',
   secondFactorRequired: 'Second factor required.',
   reauthenticationRequired: 'Please sign in again to continue.',
+  emailNotVerified: 'Verify your email address before signing in.',
+  invalidLink: 'This link is invalid or has expired.',
 } as const;
 
 /** DRF's validation error body: field name → list of messages (`non_field_errors` for the whole body). */

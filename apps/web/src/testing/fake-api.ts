@@ -72,6 +72,7 @@ export function account(overrides: Partial<AccountResponse> = {}): AccountRespon
     last_login: null,
     created: '2026-01-01T00:00:00.000Z',
     updated: '2026-01-01T00:00:00.000Z',
+    email_verified: false,
     ...overrides,
   };
 }

@@ -300,6 +300,7 @@ export function createFakeGatehouse(
       last_login: null,
       created: stamp,
       updated: stamp,
+      email_verified: false,
     };
     users.set(username, { account, password });
     return account;

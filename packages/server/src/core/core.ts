@@ -92,6 +92,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     // The challenge names the user and what the first factor proved; it is answered once, within minutes.
     signIn: createSignInPipeline({
       sessions,
+      requireVerifiedEmail: config.mail.emailVerification === 'mandatory',
       challenge: async (user, { methods, secondFactors }) =>
         (
           await oneTimeTokens.issue({

@@ -18,7 +18,9 @@ export type ChallengeIssuer = (
 export type SignInOutcome =
   | { ok: true; session: IssuedSession }
   /** The first factor was right, and the account asks for more: no session exists yet. */
-  | { ok: false; next: 'second_factor'; challenge: string; methods: AuthMethod[] };
+  | { ok: false; next: 'second_factor'; challenge: string; methods: AuthMethod[] }
+  /** Mandatory email verification, and this account's address is not verified (or it has none). */
+  | { ok: false; code: 'email_not_verified' };
 
 export interface SignInPipeline {
   /** Registered by the feature that owns the factor, when its plugin loads. */
@@ -37,9 +39,12 @@ export interface SignInPipeline {
 export function createSignInPipeline({
   sessions,
   challenge,
+  requireVerifiedEmail = false,
 }: {
   sessions: Pick<SessionIssuer, 'issue'>;
   challenge: ChallengeIssuer;
+  /** GATEHOUSE_EMAIL_VERIFICATION=mandatory. */
+  requireVerifiedEmail?: boolean;
 }): SignInPipeline {
   const factors: SecondFactor[] = [];
   return {
@@ -50,6 +55,12 @@ export function createSignInPipeline({
       factors.push(factor);
     },
     async complete(user, { methods, client }) {
+      // Here, after the first factor proved the user, so a wrong password never learns whether the
+      // address is verified; before the second factor, so no challenge is issued either. An account
+      // without an address cannot verify one: it is refused the same way until an address is set.
+      if (requireVerifiedEmail && !(user.email !== null && user.emailVerified)) {
+        return { ok: false, code: 'email_not_verified' };
+      }
       const enrolled = await secondFactorsOf(factors, user);
       // A proof that already includes one of the user's factors (a passkey sign-in) needs no other.
       const proven = enrolled.some((method) => methods.includes(method));
@@ -71,4 +82,4 @@ async function secondFactorsOf(factors: readonly SecondFactor[], user: User): Pr
 export type SignInFailure =
   | { ok: false; code: 'invalid_credentials' }
   | { ok: false; code: 'throttled'; retryAfter: number }
-  | Extract<SignInOutcome, { next: 'second_factor' }>;
+  | Extract<SignInOutcome, { ok: false }>;

@@ -3,6 +3,7 @@ import { accountFeature } from './account/plugin.js';
 import { adminFeature } from './admin/plugin.js';
 import { apiFeature } from './api/plugin.js';
 import { compatFeature } from './compat/plugin.js';
+import { emailFeature } from './email/plugin.js';
 import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
@@ -20,5 +21,6 @@ export const FEATURES: readonly Feature[] = [
   sessionsFeature,
   accountFeature,
   adminFeature,
+  emailFeature,
   compatFeature,
 ];

@@ -78,8 +78,9 @@ export const reauthenticationRequired = () =>
 
 /**
  * A refused login: throttled; simplejwt's one answer for unknown user, wrong password and inactive
- * account; or a right first factor on an account that asks for a second, answered as a 401 so that the
- * tutorials' simplejwt clients, which look for `access`, fail closed instead of keeping half a login.
+ * account; or a right first factor on an account that asks for a second, or whose address must be
+ * verified first, answered as a 401 so that the tutorials' simplejwt clients, which look for `access`,
+ * fail closed instead of keeping half a login.
  */
 export function signInError(failure: SignInFailure): HttpError {
   if ('next' in failure) {
@@ -90,9 +91,14 @@ export function signInError(failure: SignInFailure): HttpError {
       methods: failure.methods,
     });
   }
-  return failure.code === 'throttled'
-    ? throttled(failure.retryAfter)
-    : unauthorized('no_active_account', Messages.noActiveAccount);
+  switch (failure.code) {
+    case 'throttled':
+      return throttled(failure.retryAfter);
+    case 'email_not_verified':
+      return unauthorized('email_not_verified', Messages.emailNotVerified, true);
+    default:
+      return unauthorized('no_active_account', Messages.noActiveAccount);
+  }
 }
 
 const REJECTION_MESSAGES: Record<TokenRejection, string> = {

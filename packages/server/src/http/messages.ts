@@ -6,6 +6,7 @@ import type { FieldProblems, Problem, ProblemCode, ProblemParams } from '../user
  * tutorials' clients compare against them. The only place they are written; the CLI says them too.
  */
 const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => string } = {
+  required: () => Messages.fieldRequired,
   blank: () => Messages.fieldBlank,
   max_length: ({ maxLength }) => `Ensure this field has no more than ${maxLength} characters.`,
   invalid_username: () =>

@@ -4,6 +4,7 @@ import type {
   AuditEntryResponse,
   ProfileResponse,
   SessionResponse,
+  TutorialBUserResponse,
   UserResponse,
 } from '@gatehouse/contract';
 import type { AuditEntry } from '../store/audit/store.js';
@@ -43,6 +44,11 @@ export function presentProfile(user: User): ProfileResponse {
 
 /** The account API's user: `id` is the public UUID. */
 export function presentAccount(user: User): AccountResponse {
+  return { id: user.publicId, ...userFields(user), email_verified: user.emailVerified };
+}
+
+/** Tutorial B's user: the account without what Gatehouse added since, the shape its clients know. */
+export function presentTutorialBUser(user: User): TutorialBUserResponse {
   return { id: user.publicId, ...userFields(user) };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
+import type { MailData, QueuedMail } from '../mail/message.js';
 import { insertAudit } from '../store/audit/kysely-store.js';
 import type { NewAuditEntry } from '../store/audit/store.js';
 import { createKyselyStore } from '../store/kysely-store.js';
@@ -24,6 +25,10 @@ export interface StoreRows {
   insertAudit(entry: NewAuditEntry): Promise<void>;
   /** Any query, as the database returns its rows (for tables no interface reads: counters, the mail queue). */
   all(query: string): Promise<Record<string, unknown>[]>;
+  /** Sets an account's address as it is, as an email change leaves it (unverified). */
+  setEmail(usernameKey: string, email: string | null): Promise<void>;
+  /** The mail queue, oldest first: each message as a sender would claim it, and its status. */
+  outbox(): Promise<(QueuedMail & { status: string })[]>;
 }
 
 export function storeRows(db: Kysely<Database>): StoreRows {
@@ -60,6 +65,31 @@ export function storeRows(db: Kysely<Database>): StoreRows {
     },
     insertAudit: (entry) => insertAudit(db, entry),
     all: async (query) => (await sql.raw<Record<string, unknown>>(query).execute(db)).rows,
+    async setEmail(usernameKey, email) {
+      await db
+        .updateTable('users')
+        .set({ email, email_verified: 0 })
+        .where('username_key', '=', usernameKey)
+        .execute();
+    },
+    async outbox() {
+      const rows = await db
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        to: row.recipient,
+        userId: row.user_id === null ? null : Number(row.user_id),
+        data: JSON.parse(row.data) as MailData,
+        attempts: Number(row.attempts),
+        createdAt: new Date(row.created_at),
+        status: row.status,
+      }));
+    },
   };
 }
 

@@ -7,6 +7,8 @@ import type { UniqueField } from '../store/users/store.js';
  * Django's and DRF's own (ValidationError's `code`) where one fits.
  */
 export interface ProblemParams {
+  /** Missing, where it is needed (an address, when email verification is mandatory). */
+  required: undefined;
   blank: undefined;
   max_length: { maxLength: number };
   invalid_username: undefined;

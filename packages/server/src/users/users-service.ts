@@ -1,5 +1,5 @@
 import type { PasswordHasher } from '../auth/passwords.js';
-import type { LoginCandidate, User, UserStore } from '../store/users/store.js';
+import type { CreateUserEffects, LoginCandidate, User, UserStore } from '../store/users/store.js';
 import {
   canonicalEmail,
   isValidEmail,
@@ -22,6 +22,19 @@ export interface NewAccount {
   isSuperuser?: boolean;
   /** Skip the password policy: only for the demo data and an operator's explicit request. */
   bypassPasswordPolicy?: boolean;
+  /** The address is known to be the owner's: an operator vouches for it (createsuperuser). */
+  emailVerified?: boolean;
+}
+
+/** What creating an account causes beside it: its verification mail. */
+export interface AccountEffects {
+  /**
+   * Asked once the account has passed validation, just before it is stored (so a refused request uses up
+   * no mail under the send limits); what it returns is written in the account's transaction.
+   */
+  prepare(account: { email: string | null }): Promise<CreateUserEffects>;
+  /** The account is stored (its transaction committed). */
+  created(user: User): void;
 }
 
 export type CreateAccountResult = { ok: true; user: User } | Refused;
@@ -29,7 +42,7 @@ export type AuthenticateResult = { ok: true; user: User } | { ok: false; code: '
 export type CheckResult = { ok: true } | Refused;
 
 export interface UsersService {
-  createAccount(account: NewAccount): Promise<CreateAccountResult>;
+  createAccount(account: NewAccount, effects?: AccountEffects): Promise<CreateAccountResult>;
   /** By username or email, whichever the identifier is. Inactive accounts never authenticate. */
   authenticate(identifier: string, password: string): Promise<AuthenticateResult>;
   /** The account an identifier names, looked up without checking anything (to throttle it first). */
@@ -82,7 +95,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
   }
 
   return {
-    async createAccount(account) {
+    async createAccount(account, effects) {
       const username = normalizeIdentifier(account.username);
       const email = account.email ? canonicalEmail(account.email) : null;
       const problems: FieldProblems = {};
@@ -107,10 +120,15 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
           ...(account.name !== undefined && { name: account.name }),
           isStaff: account.isStaff ?? false,
           isSuperuser: account.isSuperuser ?? false,
+          ...(account.emailVerified !== undefined && { emailVerified: account.emailVerified }),
         },
         clock(),
+        await effects?.prepare({ email }),
       );
-      if (result.ok) return result;
+      if (result.ok) {
+        effects?.created(result.user);
+        return result;
+      }
       return {
         ok: false,
         problems: Object.fromEntries(

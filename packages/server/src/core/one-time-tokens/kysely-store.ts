@@ -27,6 +27,22 @@ export function kyselyOneTimeTokens(db: Kysely<Database>): OneTimeTokenStore {
       return row && toRecord(row);
     },
 
+    async findOneTimeToken(purpose, tokenHash, now) {
+      const stamp = now.toISOString();
+      const row = await db
+        .selectFrom('one_time_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      if (!row) return { ok: false, reason: 'unknown' };
+      const live =
+        row.purpose === purpose &&
+        row.used_at === null &&
+        row.expires_at > stamp &&
+        row.attempts < row.max_attempts;
+      return live ? { ok: true, token: toRecord(row) } : { ok: false, reason: refusal(row, stamp, purpose) };
+    },
+
     async consumeOneTimeToken(purpose, tokenHash, now) {
       const stamp = now.toISOString();
       // Single use as a compare-and-set: of concurrent consumes, the database lets one update the row.

@@ -117,6 +117,26 @@ describe('tokens', () => {
     expect((await tokens.consumeCode('mfa_challenge', userId, code)).ok).toBe(true);
   });
 
+  test('peek answers as consume would and spends nothing; consume then spends it once', async () => {
+    const { token } = await tokens.issue({
+      purpose: 'password_reset',
+      userId,
+      ttlSeconds: 60,
+      data: { email: 'alice@example.com' },
+    });
+    const live = { ok: true, userId, data: { email: 'alice@example.com' } };
+    expect(await tokens.peek('password_reset', token)).toEqual(live);
+    expect(await tokens.peek('password_reset', token)).toEqual(live);
+    expect(await tokens.peek('email_verification', token)).toEqual({ ok: false, code: 'unknown' });
+    expect(await tokens.peek('password_reset', 'x'.repeat(43))).toEqual({ ok: false, code: 'unknown' });
+    expect(await tokens.peek('password_reset', `${userId}:123456`)).toEqual({ ok: false, code: 'unknown' });
+    expect(await tokens.consume('password_reset', token)).toEqual(live);
+    expect(await tokens.peek('password_reset', token)).toEqual({ ok: false, code: 'used' });
+    const later = await tokens.issue({ purpose: 'password_reset', userId, ttlSeconds: 60 });
+    advance(60);
+    expect(await tokens.peek('password_reset', later.token)).toEqual({ ok: false, code: 'expired' });
+  });
+
   test('bugs throw: a short key, a purpose with a separator in it', async () => {
     expect(() => createOneTimeTokens({ store, key: Buffer.alloc(16), clock: () => now })).toThrow(/32 bytes/);
     await expect(tokens.issue({ purpose: 'a:b', userId, ttlSeconds: 60 })).rejects.toThrow(/invalid purpose/);

@@ -42,6 +42,12 @@ export interface OneTimeTokens {
   /** A secret for a link or a redirect: 32 random bytes, base64url. */
   issue(request: IssueRequest): Promise<{ token: string; expiresAt: Date }>;
   consume(purpose: OneTimeTokenPurpose, token: string): Promise<ConsumeResult>;
+  /**
+   * What `consume` would answer, without spending the token: a flow checks the rest of its input first
+   * (a new password against the policy), so a refusal of that does not burn the link. It still must
+   * `consume` before acting: only that is single use.
+   */
+  peek(purpose: OneTimeTokenPurpose, token: string): Promise<ConsumeResult>;
   /** A short numeric code, typed by the user; it replaces the user's earlier code of this purpose. */
   issueCode(request: IssueCodeRequest): Promise<{ code: string; expiresAt: Date }>;
   consumeCode(purpose: OneTimeTokenPurpose, userId: number, code: string): Promise<ConsumeResult>;
@@ -122,6 +128,11 @@ export function createOneTimeTokens({
       // Anything but a token's shape (a code's `user:digits` above all) is refused before it is hashed.
       if (!TOKEN_FORMAT.test(token)) return { ok: false, code: 'unknown' };
       return toResult(await store.consumeOneTimeToken(purpose, hash(purpose, token), clock()));
+    },
+
+    async peek(purpose, token) {
+      if (!TOKEN_FORMAT.test(token)) return { ok: false, code: 'unknown' };
+      return toResult(await store.findOneTimeToken(purpose, hash(purpose, token), clock()));
     },
 
     async issueCode(request) {

@@ -95,6 +95,22 @@ function describeOneTimeTokenStore(name: string, open: () => Promise<Harness>, s
       });
     });
 
+    test('find returns the live token, or why not, as consume would, and changes nothing', async () => {
+      const inserted = await insert('t1', { data: { email: 'alice@example.com' } });
+      const find = (purpose: string, name: string, seconds: number) =>
+        store.findOneTimeToken(purpose, hashOf(name), at(seconds));
+      expect(await find('password_reset', 't1', 1)).toStrictEqual({ ok: true, token: inserted });
+      expect(await find('password_reset', 't1', 2)).toStrictEqual({ ok: true, token: inserted });
+      expect(await find('email_verification', 't1', 1)).toEqual({ ok: false, reason: 'wrong_purpose' });
+      expect(await find('password_reset', 'nope', 1)).toEqual({ ok: false, reason: 'unknown' });
+      expect(await find('password_reset', 't1', 600)).toEqual({ ok: false, reason: 'expired' });
+      expect((await store.consumeOneTimeToken('password_reset', hashOf('t1'), at(3))).ok).toBe(true);
+      expect(await find('password_reset', 't1', 4)).toEqual({ ok: false, reason: 'used' });
+      await insert('code', { maxAttempts: 1 });
+      await store.recordOneTimeTokenAttempt('password_reset', userId, hashOf('wrong'), at(1));
+      expect(await find('password_reset', 'code', 2)).toEqual({ ok: false, reason: 'too_many_attempts' });
+    });
+
     test('a hash is stored once: a second insert of it returns undefined', async () => {
       await insert('t1');
       expect(await store.insertOneTimeToken(token('t1', { purpose: 'email_change' }))).toBeUndefined();

@@ -31,6 +31,11 @@ export type OneTimeTokenAttemptResult =
 export interface OneTimeTokenStore {
   /** undefined: a token with this hash exists already (the caller draws another secret). */
   insertOneTimeToken(token: NewOneTimeToken): Promise<OneTimeTokenRecord | undefined>;
+  /**
+   * The live token with this hash, or why there is none, as `consumeOneTimeToken` would say, changing
+   * nothing: for a flow that checks its other input before it spends the token.
+   */
+  findOneTimeToken(purpose: string, tokenHash: string, now: Date): Promise<ConsumeOneTimeTokenResult>;
   /** Compare-and-set: of any number of concurrent consumes of one token, exactly one succeeds. */
   consumeOneTimeToken(purpose: string, tokenHash: string, now: Date): Promise<ConsumeOneTimeTokenResult>;
   /**

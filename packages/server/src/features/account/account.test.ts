@@ -17,6 +17,7 @@ const ACCOUNT_KEYS = [
   'last_login',
   'created',
   'updated',
+  'email_verified',
 ];
 const SESSION_KEYS = ['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent', 'ip', 'current'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -103,6 +104,7 @@ describe('POST /api/users/ (registration)', () => {
       last_login: null,
       created: now,
       updated: now,
+      email_verified: false,
     });
     expect(response.body).not.toMatch(/password|argon2/);
 
@@ -353,6 +355,7 @@ describe('/api/users/me/', () => {
         is_superuser: true,
         is_staff: true,
         is_active: false,
+        email_verified: true,
       },
     });
     expect(response.statusCode, response.body).toBe(200);
@@ -364,6 +367,7 @@ describe('/api/users/me/', () => {
       is_active: true,
       is_staff: false,
       is_superuser: false,
+      email_verified: false,
       updated: ctx.clock().toISOString(),
     });
     expect((await me(alice.access)).json()).toEqual(response.json());

@@ -15,6 +15,7 @@ const ACCOUNT_KEYS = [
   'last_login',
   'created',
   'updated',
+  'email_verified',
 ];
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 

@@ -1,5 +1,5 @@
 import { canonicalEmail } from '../../users/canonical.js';
-import type { CreateAccountResult, UsersService } from '../../users/users-service.js';
+import type { AccountEffects, CreateAccountResult, UsersService } from '../../users/users-service.js';
 
 /**
  * Tutorial C's registration: a name and an email, which also serves as the username. No session. The
@@ -11,11 +11,12 @@ export async function registerByEmail(
   name: string,
   email: string,
   password: string,
+  effects?: AccountEffects,
 ): Promise<CreateAccountResult> {
   const base = canonicalEmail(email).replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
   for (let attempt = 1; ; attempt++) {
     const username = attempt === 1 ? base : `${base}-${attempt}`;
-    const result = await users.createAccount({ username, email, password, name });
+    const result = await users.createAccount({ username, email, password, name }, effects);
     if (result.ok) return result;
     const { username: usernameProblems, ...others } = result.problems;
     const taken = usernameProblems?.some((problem) => problem.code === 'unique') ?? false;

@@ -1,14 +1,14 @@
 import {
-  AccountResponse,
   TutorialBRegisterRequest,
   TutorialBRegisterResponse,
+  TutorialBUserResponse,
   UserListQuery,
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { Feature } from '../../core/core.js';
 import { forbidden, invalidProblems, notFound, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import { presentAccount } from '../../http/presenters.js';
+import { presentTutorialBUser } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
 import { clientInfo, pageOf } from '../../http/request-context.js';
 import { createAdminService } from '../admin/service.js';
@@ -47,7 +47,7 @@ export const tutorialB: Feature = async (app, core) => {
       const { user, tokens } = result.session;
       // Tutorial B names the access token `token` here.
       return reply.code(201).send({
-        user: presentAccount(user),
+        user: presentTutorialBUser(user),
         refresh: tokens.refresh,
         token: tokens.access,
       });
@@ -63,7 +63,7 @@ export const tutorialB: Feature = async (app, core) => {
         tags,
         summary: 'All users, newest first (superusers)',
         querystring: UserListQuery,
-        response: { 200: Type.Array(AccountResponse) },
+        response: { 200: Type.Array(TutorialBUserResponse) },
       },
     },
     async (request, reply) => {
@@ -78,7 +78,7 @@ export const tutorialB: Feature = async (app, core) => {
       });
       // Tutorial B's client expects a bare list: the total goes in a header.
       reply.header('x-total-count', String(page.count));
-      return page.items.map(presentAccount);
+      return page.items.map(presentTutorialBUser);
     },
   );
   allowOnly(app, '/api/user/', ['GET']);
@@ -91,7 +91,7 @@ export const tutorialB: Feature = async (app, core) => {
         tags,
         summary: 'One user (themself, or any for superusers)',
         params: UserParams,
-        response: { 200: AccountResponse },
+        response: { 200: TutorialBUserResponse },
       },
     },
     async (request) => {
@@ -101,7 +101,7 @@ export const tutorialB: Feature = async (app, core) => {
       if (!UUID.test(publicId) || (publicId !== user.publicId && !user.isSuperuser)) throw notFound();
       const found = publicId === user.publicId ? user : (await admin.getUser(publicId))?.user;
       if (!found) throw notFound();
-      return presentAccount(found);
+      return presentTutorialBUser(found);
     },
   );
   allowOnly(app, '/api/user/:publicId/', ['GET']);

@@ -11,6 +11,7 @@ import { invalidProblems, signInError, unauthorized } from '../../http/errors.js
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
+import { emailService } from '../email/plugin.js';
 import { identifierOf, passwordService } from '../password/plugin.js';
 import { registerByEmail } from './register-by-email.js';
 import { simplejwtViews } from './simplejwt.js';
@@ -26,6 +27,7 @@ const LOGGED_OUT = 'Logout Successful';
 export const tutorialC: Feature = async (app, core) => {
   const { tokens, rateLimit, users } = core;
   const passwords = passwordService(core);
+  const mail = emailService(core);
   await app.register(simplejwtViews, {
     core,
     views: { prefix: '/token', identifierField: 'email', views: ['obtain', 'refresh'] },
@@ -44,7 +46,13 @@ export const tutorialC: Feature = async (app, core) => {
     },
     async (request) => {
       const { name, email, password } = request.body;
-      const result = await registerByEmail(users, name, email, password);
+      const result = await registerByEmail(
+        users,
+        name,
+        email,
+        password,
+        mail.accountMail(clientInfo(request)),
+      );
       if (!result.ok) throw invalidProblems(result.problems);
       return { id: result.user.id, name: result.user.name, email: result.user.email ?? '' };
     },

@@ -11,13 +11,24 @@ import { presentAccount } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
 import { checkBrowserRequest, deliverTokens } from '../../http/token-delivery.js';
+import { emailService } from '../email/plugin.js';
 import { createPasswordService, type PasswordService } from './service.js';
 
 const tags = ['accounts'];
 
 /** The password service over the core; the tutorials' aliases (compat) build theirs with it too. */
-export function passwordService({ users, store, clock, signIn, loginThrottle }: Core): PasswordService {
-  return createPasswordService({ users, throttle: loginThrottle, signIn, store, clock });
+export function passwordService(core: Core): PasswordService {
+  const { users, store, clock, signIn, config } = core;
+  const email = emailService(core);
+  return createPasswordService({
+    users,
+    throttle: core.loginThrottle,
+    signIn,
+    store,
+    clock,
+    accountMail: (client) => email.accountMail(client),
+    requireEmail: config.mail.emailVerification === 'mandatory',
+  });
 }
 
 /** The identifier the credentials carry (the schema requires one), `first` when both are sent. */

@@ -5,7 +5,7 @@ import type { SignInFailure, SignInPipeline } from '../../core/sign-in.js';
 import type { User, UserStore } from '../../store/users/store.js';
 import { usernameKey } from '../../users/canonical.js';
 import { refused, type Refused } from '../../users/problems.js';
-import type { CheckResult, NewAccount, UsersService } from '../../users/users-service.js';
+import type { AccountEffects, CheckResult, NewAccount, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
 import type { SessionStore } from '../../store/sessions/store.js';
 
@@ -29,6 +29,10 @@ export interface PasswordServiceDeps {
   signIn: SignInPipeline;
   store: Pick<SessionStore, 'hasSessionFrom'> & Pick<UserStore, 'changePassword' | 'findPasswordHash'>;
   clock: () => Date;
+  /** What a new account causes (its verification mail), for a request from `client`. */
+  accountMail?: (client: ClientInfo) => AccountEffects;
+  /** Mandatory email verification: an account without an address could never sign in, so none is made. */
+  requireEmail?: boolean;
 }
 
 /** Signing in with a password, registering with one, and changing it. */
@@ -38,6 +42,8 @@ export function createPasswordService({
   signIn,
   store,
   clock,
+  accountMail,
+  requireEmail = false,
 }: PasswordServiceDeps): PasswordService {
   const complete = (user: User, client: ClientInfo) => signIn.complete(user, { methods: ['pwd'], client });
 
@@ -77,7 +83,8 @@ export function createPasswordService({
     },
 
     async signUp(account, client) {
-      const created = await users.createAccount(account);
+      if (requireEmail && !account.email) return refused('email', { code: 'required' });
+      const created = await users.createAccount(account, accountMail?.(client));
       if (!created.ok) return created;
       return complete(created.user, client);
     },

@@ -86,13 +86,24 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
         .execute();
     },
 
-    async changePassword({ userId, passwordHash, now, keepSession, audit, mail = [] }) {
+    async changePassword({ userId, passwordHash, now, keepSession, audit, mail = [], verifiedEmail }) {
       return db.transaction().execute(async (trx) => {
         await lockUser(trx, userId);
         const stamp = now.toISOString();
         await trx
           .updateTable('users')
-          .set({ password_hash: passwordHash, updated: stamp })
+          .set((eb) => ({
+            password_hash: passwordHash,
+            updated: stamp,
+            ...(verifiedEmail !== undefined && {
+              email_verified: eb
+                .case()
+                .when('email', '=', verifiedEmail)
+                .then(1)
+                .else(eb.ref('email_verified'))
+                .end(),
+            }),
+          }))
           .where('id', '=', userId)
           .execute();
         const ended = await endSessions(trx, userId, 'password_changed', stamp, keepSession);

@@ -247,6 +247,38 @@ function describeUserStore(name: string, open: OpenTestStore, skip = false) {
         expect(candidate).toStrictEqual({ user: { ...alice, updated: at(45) }, passwordHash: 'new-hash' });
       });
 
+      test('changePassword with verifiedEmail marks the address verified only if it is still the user’s', async () => {
+        const alice = await create('alice', { email: 'alice@example.com' });
+        const bob = await create('bob', { email: 'bob@example.com' });
+        const carol = await create('carol', { email: 'carol@example.com' });
+        const audit = (user: { id: number; username: string }) => ({
+          at: at(1),
+          actorId: user.id,
+          actor: user.username,
+          action: 'password.reset',
+          targetId: user.id,
+          target: user.username,
+          detail: {},
+          ip: '',
+        });
+        const change = (user: { id: number; username: string }, verifiedEmail?: string) =>
+          store.changePassword({
+            userId: user.id,
+            passwordHash: 'h2',
+            now: at(1),
+            audit: audit(user),
+            ...(verifiedEmail !== undefined && { verifiedEmail }),
+          });
+        await change(alice, 'alice@example.com');
+        await change(bob, 'old-bob@example.com');
+        await change(carol);
+        const verified = await Promise.all(
+          [alice, bob, carol].map(async (user) => (await store.findUserById(user.id))?.emailVerified),
+        );
+        expect(verified).toEqual([true, false, false]);
+        expect(await store.findPasswordHash(bob.id)).toBe('h2');
+      });
+
       test('listUsers lists the most recently updated first', async () => {
         expect(await store.listUsers()).toEqual([]);
         const a = await create('a', {}, at(1));

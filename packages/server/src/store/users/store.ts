@@ -98,6 +98,8 @@ export interface UserStore {
     audit: NewAuditEntry;
     /** Queued in the same transaction (the notice of the change). */
     mail?: NewMail[];
+    /** The address the change proved (a reset link sent to it): marked verified if it is still the user's. */
+    verifiedEmail?: string;
   }): Promise<number>;
   /**
    * With `effects`, in one transaction: `endSessions` ends every session of the user (that reason), the
