@@ -224,7 +224,7 @@ describe('createsuperuser', () => {
     const run = await cli(
       ['createsuperuser', '--noinput', '--username', 'root', '--email', 'root@example.com'],
       {
-        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'rootpassword1' },
+        env: { GATEHOUSE_SUPERUSER_PASSWORD: 'granite-lantern-64' },
       },
     );
     expect(run.code).toBe(0);
@@ -240,14 +240,14 @@ describe('createsuperuser', () => {
       isActive: true,
     });
     expect(run.stdout).toContain(`(public id ${root?.publicId})`);
-    expect(await passwordMatches('root', 'rootpassword1')).toBe(true);
+    expect(await passwordMatches('root', 'granite-lantern-64')).toBe(true);
   });
 
   test('with everything given, it never waits for (still open) standard input', async () => {
     const stdin = new PassThrough(); // never ended, as under a supervisor whose stdin stays open
     const stdout = new PassThrough();
     const code = await runCli(['createsuperuser', '--username', 'root', '--email', 'root@example.com'], {
-      env: { DATABASE_URL: `sqlite:${dbPath}`, GATEHOUSE_SUPERUSER_PASSWORD: 'rootpassword1' },
+      env: { DATABASE_URL: `sqlite:${dbPath}`, GATEHOUSE_SUPERUSER_PASSWORD: 'granite-lantern-64' },
       stdin,
       stdout,
       stderr: new PassThrough(),
@@ -288,7 +288,7 @@ describe('createsuperuser', () => {
 
   test('interactively reads username, email and the password twice from piped stdin', async () => {
     const run = await cli(['createsuperuser'], {
-      input: ['boss', 'boss@example.com', 'bosspassword1', 'bosspassword1'],
+      input: ['boss', 'boss@example.com', 'velvet-summit-91', 'velvet-summit-91'],
     });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
@@ -303,12 +303,12 @@ describe('createsuperuser', () => {
       isStaff: true,
       isSuperuser: true,
     });
-    expect(await passwordMatches('boss', 'bosspassword1')).toBe(true);
+    expect(await passwordMatches('boss', 'velvet-summit-91')).toBe(true);
   });
 
   test('mismatched passwords exit 1 and create nothing', async () => {
     const run = await cli(['createsuperuser'], {
-      input: ['boss', 'boss@example.com', 'bosspassword1', 'bosspassword2'],
+      input: ['boss', 'boss@example.com', 'velvet-summit-91', 'velvet-summit-92'],
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('Error: Your passwords didn’t match.\n');
@@ -347,16 +347,16 @@ describe('createsuperuser', () => {
 describe('users create', () => {
   test('--password is refused: a password on the command line shows in ps and shell history', async () => {
     for (const argv of [
-      ['users', 'create', '--username', 'carol', '--password', 'carolpassword1'],
-      ['users', 'create', '--username', 'carol', '--password=carolpassword1'],
-      ['createsuperuser', '--username', 'boss', '--email', 'b@example.com', '--password', 'bosspassword1'],
+      ['users', 'create', '--username', 'carol', '--password', 'amber-falcon-17'],
+      ['users', 'create', '--username', 'carol', '--password=amber-falcon-17'],
+      ['createsuperuser', '--username', 'boss', '--email', 'b@example.com', '--password', 'velvet-summit-91'],
     ]) {
       const run = await cli(argv);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(
         /^gatehouse: --password is not accepted \(the command line shows in ps and shell history\): use --password-stdin or GATEHOUSE_USER_PASSWORD \(createsuperuser: GATEHOUSE_SUPERUSER_PASSWORD or the prompt\)\n/,
       );
-      expect(run.stderr).not.toMatch(/carolpassword1|bosspassword1/);
+      expect(run.stderr).not.toMatch(/amber-falcon-17|velvet-summit-91/);
     }
     expect((await cli(['users', 'list'])).stdout).toBe('');
   });
@@ -375,7 +375,7 @@ describe('users create', () => {
         '--last-name',
         'Danvers',
       ],
-      { env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' } },
+      { env: { GATEHOUSE_USER_PASSWORD: 'amber-falcon-17' } },
     );
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
@@ -389,23 +389,23 @@ describe('users create', () => {
       isStaff: false,
       isSuperuser: false,
     });
-    expect(await passwordMatches('carol', 'carolpassword1')).toBe(true);
-    expect(await passwordMatches('carol', 'carolpassword2')).toBe(false);
+    expect(await passwordMatches('carol', 'amber-falcon-17')).toBe(true);
+    expect(await passwordMatches('carol', 'amber-falcon-18')).toBe(false);
   });
 
   test('--password-stdin reads the first line of stdin; --staff and --superuser set the flags', async () => {
     const staff = await cli(['users', 'create', '--username', 'dave', '--password-stdin', '--staff'], {
-      input: ['davepassword1', 'not the password'],
+      input: ['quiet-harbor-58', 'not the password'],
     });
     expect(staff.code).toBe(0);
     expect(staff.stdout).toMatch(new RegExp(`^User "dave" created \\(public id ${PUBLIC_ID}\\)\\.\\n$`));
     expect(await findUser('dave')).toMatchObject({ email: null, isStaff: true, isSuperuser: false });
-    expect(await passwordMatches('dave', 'davepassword1')).toBe(true);
+    expect(await passwordMatches('dave', 'quiet-harbor-58')).toBe(true);
 
     const superuser = await cli(
       ['users', 'create', '--username', 'erin', '--password-stdin', '--superuser'],
       {
-        input: ['erinpassword1'],
+        input: ['silver-orchid-33'],
       },
     );
     expect(superuser.code).toBe(0);
@@ -425,13 +425,13 @@ describe('users create', () => {
     expect(
       (
         await cli(['users', 'create', '--username', 'carol'], {
-          env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' },
+          env: { GATEHOUSE_USER_PASSWORD: 'amber-falcon-17' },
         })
       ).code,
     ).toBe(0);
     for (const username of ['carol', 'CAROL']) {
       const run = await cli(['users', 'create', '--username', username], {
-        env: { GATEHOUSE_USER_PASSWORD: 'otherpassword1' },
+        env: { GATEHOUSE_USER_PASSWORD: 'copper-meadow-24' },
       });
       expect(run).toEqual({
         code: 1,
@@ -440,7 +440,7 @@ describe('users create', () => {
       });
     }
     expect(await usernames()).toEqual(['carol']);
-    expect(await passwordMatches('carol', 'carolpassword1')).toBe(true);
+    expect(await passwordMatches('carol', 'amber-falcon-17')).toBe(true);
   });
 
   test('a password shorter than 8 characters exits 1: the policy applies, no bypass is offered', async () => {
@@ -463,7 +463,7 @@ describe('flushexpiredtokens', () => {
     expect(
       (
         await cli(['users', 'create', '--username', 'carol'], {
-          env: { GATEHOUSE_USER_PASSWORD: 'carolpassword1' },
+          env: { GATEHOUSE_USER_PASSWORD: 'amber-falcon-17' },
         })
       ).code,
     ).toBe(0);
@@ -512,7 +512,7 @@ describe('flushexpiredtokens', () => {
     expect(
       (
         await cli(['users', 'create', '--username', 'dave'], {
-          env: { GATEHOUSE_USER_PASSWORD: 'davepassword1' },
+          env: { GATEHOUSE_USER_PASSWORD: 'quiet-harbor-58' },
         })
       ).code,
     ).toBe(0);

@@ -5,6 +5,25 @@ import type { FieldProblems, Problem, ProblemCode, ProblemParams } from '../user
  * The words for every problem a service reports: Django's and DRF's texts, byte for byte, because the
  * tutorials' clients compare against them. The only place they are written; the CLI says them too.
  */
+/** zxcvbn's reasons (@zxcvbn-ts/language-en's words for its warning codes). */
+const GUESSABLE_WARNINGS: Readonly<Record<string, string>> = {
+  straightRow: 'Straight rows of keys on your keyboard are easy to guess.',
+  keyPattern: 'Short keyboard patterns are easy to guess.',
+  simpleRepeat: 'Repeated characters like "aaa" are easy to guess.',
+  extendedRepeat: 'Repeated character patterns like "abcabcabc" are easy to guess.',
+  sequences: 'Common character sequences like "abc" are easy to guess.',
+  recentYears: 'Recent years are easy to guess.',
+  dates: 'Dates are easy to guess.',
+  topTen: 'This is a heavily used password.',
+  topHundred: 'This is a frequently used password.',
+  common: 'This is a commonly used password.',
+  similarToCommon: 'This is similar to a commonly used password.',
+  wordByItself: 'Single words are easy to guess.',
+  namesByThemselves: 'Single names or surnames are easy to guess.',
+  commonNames: 'Common names and surnames are easy to guess.',
+  userInputs: 'It should not contain your username or email address.',
+};
+
 const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => string } = {
   required: () => Messages.fieldRequired,
   blank: () => Messages.fieldBlank,
@@ -22,6 +41,8 @@ const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => stri
   password_too_short: ({ minLength }) =>
     `This password is too short. It must contain at least ${minLength} ${minLength === 1 ? 'character' : 'characters'}.`,
   password_too_common: () => 'This password is too common.',
+  password_too_guessable: ({ warning }) =>
+    `This password is too easy to guess.${warning && GUESSABLE_WARNINGS[warning] ? ` ${GUESSABLE_WARNINGS[warning]}` : ''}`,
   password_entirely_numeric: () => 'This password is entirely numeric.',
   password_incorrect: () => 'Incorrect password.',
   old_password_incorrect: () => 'Your old password was entered incorrectly. Please enter it again.',

@@ -63,13 +63,17 @@ describe('minimum length', () => {
     // e + COMBINING ACUTE ACCENT composes to é: nine code points as typed, seven once normalised.
     expect(passwordProblems('ge\u0301ode\u0301sk')).toEqual([TOO_SHORT]);
     // Each ﬀ ligature becomes "ff": four code points as typed, eight once normalised.
-    expect(passwordProblems('\uFB00\uFB00\uFB00\uFB00')).toEqual([]);
+    // (Long enough then, but a repeated character: zxcvbn finds it guessable.)
+    expect(passwordProblems('\uFB00\uFB00\uFB00\uFB00').map((problem) => problem.code)).toEqual([
+      'password_too_guessable',
+    ]);
+    expect(passwordProblems('\uFB00\uFB00q7#Lp')).toEqual([]);
   });
 
   it('is configurable', () => {
     expect(passwordProblems(STRONG, {}, { minLength: 30 })).toEqual([tooShort(30)]);
     expect(passwordProblems(STRONG, {}, { minLength: 28 })).toEqual([]);
-    expect(passwordProblems('vq7#Lp', {}, { minLength: 6 })).toEqual([]);
+    expect(passwordProblems('vq7#Lp!z', {}, { minLength: 8 })).toEqual([]);
     expect(passwordProblems('vq7#Lp', {}, { minLength: 7 })).toEqual([tooShort(7)]);
     expect(passwordProblems('vq7#Lp', {}, {})).toEqual([TOO_SHORT]);
   });
@@ -192,7 +196,9 @@ describe('similarity to the username', () => {
   });
 
   it('accepts a ratio under 0.7: user1password vs user1 is 10/18 ≈ 0.556', () => {
-    expect(passwordProblems('user1password', { username: 'user1' })).toEqual([]);
+    expect(
+      passwordProblems('user1password', { username: 'user1' }).map((problem) => problem.code),
+    ).not.toContain('password_too_similar');
   });
 
   it('compares case-insensitively: Alice2024 vs alice is 10/14', () => {
@@ -211,7 +217,9 @@ describe('similarity to the username', () => {
 
   it('skips a username that is tiny beside a long password', () => {
     // 25 repetitions of the username: the length ratio excludes it, and it is not similar anyway (10/130).
-    expect(passwordProblems('user1'.repeat(25), { username: 'user1' })).toEqual([]);
+    expect(
+      passwordProblems('user1'.repeat(25), { username: 'user1' }).map((problem) => problem.code),
+    ).not.toContain('password_too_similar');
   });
 });
 
@@ -271,5 +279,29 @@ describe('several problems', () => {
     const first = passwordProblems('Password1', { username: 'password' });
     expect(passwordProblems('Password1', { username: 'password' })).toEqual(first);
     expect(first).toEqual([SIMILAR_USERNAME, TOO_COMMON]);
+  });
+});
+
+describe('guessability (zxcvbn)', () => {
+  it('a common password with a run of digits, or the username with one, is refused with the reason', () => {
+    expect(passwordProblems('password1234567')).toEqual([
+      { code: 'password_too_guessable', params: { warning: 'similarToCommon' } },
+    ]);
+    expect(passwordProblems('letmein12345').map((problem) => problem.code)).toEqual([
+      'password_too_guessable',
+    ]);
+    expect(passwordProblems('carolpassword1', { username: 'carol' }).map((problem) => problem.code)).toEqual([
+      'password_too_guessable',
+    ]);
+  });
+
+  it('passphrases and random-looking passwords pass', () => {
+    for (const password of ['tangerine-kayak-42', 'correct-horse-9', 'e1ght#88', 'a-long-password']) {
+      expect(passwordProblems(password), password).toEqual([]);
+    }
+  });
+
+  it('only a password that passed every other check is scored: one reason, not two', () => {
+    expect(passwordProblems('password').map((problem) => problem.code)).toEqual(['password_too_common']);
   });
 });

@@ -65,6 +65,13 @@ export function passwordProblems(
 
   if (/^\p{Nd}+$/u.test(normalized)) problems.push({ code: 'password_entirely_numeric' });
 
+  // A list lookup misses a common password with a run of digits (`password1234567`): a password that
+  // passed every check above is also scored by zxcvbn, the account's identifiers counting as known words.
+  if (problems.length === 0 && codePointLength(normalized) <= MAX_SCORED_LENGTH) {
+    const guessable = guessability(normalized, context);
+    if (guessable !== undefined) problems.push({ code: 'password_too_guessable', params: guessable });
+  }
+
   return problems;
 }
 
@@ -116,6 +123,48 @@ function commonPasswordKey(password: string): string {
 
 function isCommonPassword(normalized: string): boolean {
   return loadCommonPasswords().has(commonPasswordKey(normalized));
+}
+
+// ---- Guessability (zxcvbn) --------------------------------------------------------------------------------
+
+/**
+ * zxcvbn's score 2, "somewhat guessable": at least 10^6 guesses, what an online attacker slowed down by the
+ * login throttle cannot try. Below it a password is refused, with zxcvbn's reason.
+ */
+const MIN_SCORE = 2;
+/**
+ * Longer passwords are not scored: zxcvbn's matching grows faster than linearly with the length, and a
+ * passphrase this long is past any online attack (a repeated character is refused before, as common).
+ */
+const MAX_SCORED_LENGTH = 128;
+
+interface Zxcvbn {
+  check(password: string, userInputs?: string[]): { score: number; feedback: { warning: string | null } };
+}
+let zxcvbn: Zxcvbn | undefined;
+
+/** Built on first use (a few MB of dictionaries, ~0.2 s), never at import: idle servers do not pay for it. */
+function loadZxcvbn(): Zxcvbn {
+  if (zxcvbn === undefined) {
+    const { ZxcvbnFactory } = requireFromHere('@zxcvbn-ts/core') as {
+      ZxcvbnFactory: new (options: object) => Zxcvbn;
+    };
+    const common = requireFromHere('@zxcvbn-ts/language-common') as {
+      dictionary: typeof ZxcvbnCommonDictionary;
+      adjacencyGraphs: object;
+    };
+    zxcvbn = new ZxcvbnFactory({ dictionary: common.dictionary, graphs: common.adjacencyGraphs });
+  }
+  return zxcvbn;
+}
+
+/** zxcvbn's reason when the password scores below MIN_SCORE; undefined when it is good enough. */
+function guessability(normalized: string, context: PasswordContext): { warning: string | null } | undefined {
+  const inputs = [context.username, context.email, context.email?.split('@')[0]].filter(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
+  const result = loadZxcvbn().check(normalized, inputs);
+  return result.score < MIN_SCORE ? { warning: result.feedback.warning } : undefined;
 }
 
 // ---- Similarity to the account's attributes -------------------------------------------------------------

@@ -21,6 +21,8 @@ export interface ProblemParams {
   password_too_similar: { attribute: 'username' | 'email' };
   password_too_short: { minLength: number };
   password_too_common: undefined;
+  /** zxcvbn scores it as guessable in under a million tries; `warning` is zxcvbn's reason, when it gives one. */
+  password_too_guessable: { warning: string | null };
   password_entirely_numeric: undefined;
   /** The password confirming a sensitive action is not the account's. */
   password_incorrect: undefined;
