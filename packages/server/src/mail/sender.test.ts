@@ -237,6 +237,14 @@ describe('the mail sender', () => {
     expect(smtp.messages).toHaveLength(0);
   });
 
+  test('a template override that does not parse stops the app from starting', async () => {
+    const templates = tempDir();
+    fs.writeFileSync(path.join(templates, 'test.txt'), 'Subject: Hi {{site_name}\n\nbody\n');
+    await expect(
+      createTestContext({ GATEHOUSE_MAIL_TEMPLATES: templates }, { mail: { smtpUrl: smtp.url } }),
+    ).rejects.toThrow(/test\.txt: a malformed placeholder near line 1/);
+  });
+
   test('closing the app stops the sender: what is queued afterwards waits', async () => {
     await open();
     const first = await queue();
