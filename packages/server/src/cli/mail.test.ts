@@ -134,7 +134,17 @@ describe('gatehouse mail status', () => {
     await cli(['mail', 'test', 'ops@example.com'], { GATEHOUSE_SMTP_URL: smtp.url });
     const db = store();
     const queuedAt = new Date(Date.now() - 3 * 60_000);
-    await db.enqueueMail({ kind: 'password_reset', to: 'alice@example.com', userId: 1 }, queuedAt);
+    const reset = await db.enqueueMail(
+      { kind: 'password_reset', to: 'alice@example.com', userId: 1 },
+      queuedAt,
+    );
+    await db.claimMail(queuedAt, { leaseSeconds: 60, limit: 1, id: reset });
+    const retryAt = new Date(Date.now() + 3_600_000);
+    await db.recordMailOutcome(
+      { id: reset, attempts: 1 },
+      { status: 'retry', error: 'ECONNECTION: Connection closed', at: retryAt },
+      queuedAt,
+    );
 
     const run = await cli(['mail', 'status']);
     expect(run.code).toBe(0);
@@ -147,10 +157,13 @@ describe('gatehouse mail status', () => {
       'Failed: 1',
       'Last errors (newest first):',
     ]);
-    expect(lines[6]).toMatch(
-      /^ {2}\S+Z {2}test to …@example\.com {2}failed, 1 attempt: EENVELOPE: .*550 Mailbox unavailable/,
+    expect(lines[6]).toBe(
+      `  password_reset to …@example.com: queued, next try at ${retryAt.toISOString()} after 1 attempt: ECONNECTION: Connection closed`,
     );
-    expect(lines).toHaveLength(8);
+    expect(lines[7]).toMatch(
+      /^ {2}test to …@example\.com: failed at \S+Z after 1 attempt: EENVELOPE: .*550 Mailbox unavailable/,
+    );
+    expect(lines).toHaveLength(9);
   });
 });
 

@@ -110,12 +110,14 @@ export async function mailStatus({ io, store, mail: config, clock }: MailCommand
   }
   writeLine(io.stdout, 'Last errors (newest first):');
   for (const record of status.recentErrors) {
-    const when = (record.finishedAt ?? record.nextAttemptAt).toISOString();
     const state =
-      record.status === 'queued' ? `retry at ${record.nextAttemptAt.toISOString()}` : record.status;
+      record.status === 'queued'
+        ? `queued, next try at ${record.nextAttemptAt.toISOString()}`
+        : `${record.status} at ${(record.finishedAt ?? record.nextAttemptAt).toISOString()}`;
+    const attempts = `${record.attempts} attempt${record.attempts === 1 ? '' : 's'}`;
     writeLine(
       io.stdout,
-      `  ${when}  ${record.kind} to …@${domainOf(record.to)}  ${state}, ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}: ${record.lastError ?? ''}`,
+      `  ${record.kind} to …@${domainOf(record.to)}: ${state} after ${attempts}: ${record.lastError ?? ''}`,
     );
   }
 }
