@@ -245,6 +245,17 @@ describe('the mail sender', () => {
     ).rejects.toThrow(/test\.txt: a malformed placeholder near line 1/);
   });
 
+  test('closing the app waits for the message being sent, and records it', async () => {
+    await open();
+    smtp.delay(700);
+    const id = await queue();
+    await smtp.waitForMessage();
+    // The relay has the message and has not answered yet.
+    expect(await ctx?.store.findMail(id)).toMatchObject({ status: 'queued', attempts: 1 });
+    await ctx?.app.close();
+    expect(await ctx?.store.findMail(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
   test('closing the app stops the sender: what is queued afterwards waits', async () => {
     await open();
     const first = await queue();

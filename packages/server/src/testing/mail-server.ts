@@ -28,6 +28,8 @@ export interface TestMailServer {
   refuseNext(count: number, code?: number): void;
   /** How many deliveries were refused so far. */
   refused(): number;
+  /** Each message is answered only `ms` after it arrived (a slow relay): 0 by default. */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startMailServer(
   const waiters = new Set<() => void>();
   let refusals: { count: number; code: number } = { count: 0, code: 451 };
   let refusedSoFar = 0;
+  let delayMs = 0;
 
   const server = new SMTPServer({
     secure: false,
@@ -90,7 +93,7 @@ export async function startMailServer(
               html: typeof parsed.html === 'string' ? parsed.html : '',
             });
             for (const wake of waiters) wake();
-            callback();
+            setTimeout(callback, delayMs);
           },
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
         );
@@ -142,6 +145,9 @@ export async function startMailServer(
       refusals = { count, code };
     },
     refused: () => refusedSoFar,
+    delay(ms) {
+      delayMs = ms;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
