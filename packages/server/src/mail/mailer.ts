@@ -17,6 +17,8 @@ export interface Mailer {
   /** Called by a feature when its plugin loads, once per kind. */
   define(kind: MailKind, composer: Composer): void;
   composerFor(kind: MailKind): Composer | undefined;
+  /** Every kind defined so far. */
+  kinds(): MailKind[];
   /** Queues a message caused by nothing else in the database (durable when it resolves) and wakes the sender. */
   enqueue(mail: NewMail): Promise<void>;
   /** Tells the sender there is mail: after a store method queued some in its transaction. */
@@ -51,6 +53,7 @@ export function createMailer({
       composers.set(kind, composer);
     },
     composerFor: (kind) => composers.get(kind),
+    kinds: () => [...composers.keys()],
     async enqueue(mail) {
       await store.enqueueMail(mail, clock());
       wake();

@@ -38,6 +38,7 @@ function linkyTemplates(): string {
     'Subject: Reset for {{name}} at {{site_name}}\n\nOpen {{link}}\n',
   );
   fs.writeFileSync(path.join(dir, 'linky.html'), '<p>Hi {{name}}, <a href="{{link}}">reset</a></p>\n');
+  fs.writeFileSync(path.join(dir, 'gone.txt'), 'Subject: Never sent\n\nNever sent\n');
   return dir;
 }
 
@@ -254,6 +255,16 @@ describe('the mail sender', () => {
     expect(await ctx?.store.findMail(id)).toMatchObject({ status: 'queued', attempts: 1 });
     await ctx?.app.close();
     expect(await ctx?.store.findMail(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  test('a kind defined without a template stops the app from starting', async () => {
+    const orphan: Feature = async (_app, core) => core.mail.define('orphan', async () => ({ variables: {} }));
+    const context = await createTestContext(
+      {},
+      { features: [...FEATURES, orphan], mail: { smtpUrl: smtp.url } },
+    );
+    await expect(context.app.ready()).rejects.toThrow('no mail template for orphan.txt');
+    await context.close();
   });
 
   test('closing the app stops the sender: what is queued afterwards waits', async () => {
