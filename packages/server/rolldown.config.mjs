@@ -1,3 +1,5 @@
+import { cpSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'rolldown';
 
 /**
@@ -25,4 +27,16 @@ export default defineConfig({
     sourcemap: true,
   },
   logLevel: 'warn',
+  plugins: [
+    {
+      // The built-in mail templates are files, not modules: copied to dist/mail/templates/, where both
+      // the bundle and tsc's dist/mail/templates.js (the CLI) look for them (mail/templates.ts).
+      name: 'mail-templates',
+      writeBundle() {
+        const target = fileURLToPath(import.meta.resolve('./dist/mail/templates/'));
+        rmSync(target, { recursive: true, force: true });
+        cpSync(fileURLToPath(import.meta.resolve('./src/mail/templates/')), target, { recursive: true });
+      },
+    },
+  ],
 });

@@ -20,6 +20,7 @@ import { registerNullCharacterCheck } from './http/null-characters.js';
 import { registerForwardingCheck } from './http/forwarding-check.js';
 import { applySecurityHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { webApp } from './http/web-app.js';
+import { startSender, type SenderOptions } from './mail/start-sender.js';
 import type { Store } from './store/store.js';
 
 /** pino's levels that include `info`. */
@@ -37,6 +38,11 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** The features to register; every one of Gatehouse's by default (features/features.ts). */
   features?: readonly Feature[];
+  /**
+   * Deliver the mail queue in the background (mail/sender.ts): the server does (serve.ts); a test asks
+   * for it, with its own poll interval and back-off. Off: messages are queued and wait.
+   */
+  mailSender?: boolean | SenderOptions;
 }
 
 /** Builds the whole HTTP application from its dependencies. Never listens and never reads the environment. */
@@ -126,6 +132,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   for (const feature of deps.features ?? FEATURES) await app.register(feature, core);
   if (config.webRoot !== undefined) await app.register(webApp, { root: config.webRoot });
+  // After the features, which define the kinds of mail and their composers.
+  if (deps.mailSender) startSender(app, core, deps.mailSender === true ? {} : deps.mailSender);
 
   return app;
 }

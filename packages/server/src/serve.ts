@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { ConfigError, parseConfig } from './config.js';
 import { loggerOptions } from './logger.js';
+import { TemplateError } from './mail/templates.js';
 import { describeDatabase, openStore } from './store/open-store.js';
 
 /**
@@ -30,6 +31,7 @@ export async function serve(): Promise<void> {
     store,
     hasher: createPasswordHasher(config.passwordHash),
     logger: loggerOptions(config),
+    mailSender: true,
   });
   app.addHook('onClose', () => store.close());
 
@@ -63,7 +65,8 @@ export async function serve(): Promise<void> {
 
 export function failedToStart(error: unknown): never {
   // The signing keys in the database do not open with GATEHOUSE_KEY_ENCRYPTION_KEY (or without it).
-  if (error instanceof ConfigError) {
+  // Or a mail template of GATEHOUSE_MAIL_TEMPLATES does not parse.
+  if (error instanceof ConfigError || error instanceof TemplateError) {
     console.error(`gatehouse: ${error.message}`);
     process.exit(2);
   }

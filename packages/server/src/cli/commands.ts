@@ -12,12 +12,14 @@ import type { JwtConfig } from '../config.js';
 import { fieldErrors } from '../http/messages.js';
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
 import type { LimitStore } from '../store/limits/store.js';
+import type { MailStore } from '../store/mail/store.js';
 import type { SessionStore } from '../store/sessions/store.js';
 import type { SigningKeyStore } from '../store/signing-keys/store.js';
 import type { Store } from '../store/store.js';
 import type { UserStore } from '../store/users/store.js';
 import type { NewAccount, UsersService } from '../users/users-service.js';
 import { CommandError, writeLine, type CliIo } from './io.js';
+import { FINISHED_MAIL_RETENTION_DAYS } from './mail.js';
 
 export interface CommandContext {
   io: CliIo;
@@ -26,6 +28,7 @@ export interface CommandContext {
     Pick<SessionStore, 'deleteExpiredRefreshTokens'> &
     Pick<LimitStore, 'deleteStaleLimits'> &
     Pick<OneTimeTokenStore, 'deleteExpiredOneTimeTokens'> &
+    Pick<MailStore, 'deleteFinishedMail'> &
     SigningKeyStore;
   users: UsersService;
   clock: () => Date;
@@ -106,6 +109,15 @@ export async function flushExpiredTokens({ io, store, clock }: CommandContext): 
   const oneTime = await store.deleteExpiredOneTimeTokens(now);
   if (oneTime > 0)
     writeLine(io.stdout, `Removed ${oneTime} expired one-time token${oneTime === 1 ? '' : 's'}.`);
+  // Mail sent, skipped or failed a month ago has told `gatehouse mail status` all it had to.
+  const mail = await store.deleteFinishedMail(
+    new Date(now.getTime() - FINISHED_MAIL_RETENTION_DAYS * 86400 * 1000),
+  );
+  if (mail > 0)
+    writeLine(
+      io.stdout,
+      `Removed ${mail} finished mail message${mail === 1 ? '' : 's'} over ${FINISHED_MAIL_RETENTION_DAYS} days old.`,
+    );
 }
 
 /** Idempotent: an account that exists is left as it is. The demo passwords bypass the password policy. */

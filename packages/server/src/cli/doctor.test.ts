@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { openKeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { newSigningKey } from '../auth/signing-keys.js';
 import { parseConfig, type Config } from '../config.js';
 import { openStore } from '../store/open-store.js';
+import { startMailServer, type TestMailServer } from '../testing/mail-server.js';
 import { diagnose, duration, formatFinding, keyWeakness, type DoctorFacts, type Finding } from './doctor.js';
 import { HELP, runCli } from './run.js';
 
@@ -65,6 +67,8 @@ describe('diagnose', () => {
       'OK    rate limits: on',
       "OK    argon2: argon2id m=19456 KiB, t=2, p=1 (OWASP's floor); each login costs 19 MiB of memory",
       'OK    clock: nothing recorded yet to compare with',
+      'OK    public URL: links in mails start with http://127.0.0.1:8000',
+      `OK    mail: no GATEHOUSE_SMTP_URL: mail is written as .eml files to ${path.resolve('data', 'outbox')}`,
     ]);
   });
 
@@ -423,9 +427,69 @@ describe('diagnose', () => {
   });
 });
 
+describe('mail and links', () => {
+  const production = (env: Record<string, string> = {}) => config({ ...PRODUCTION, ...env });
+
+  test('the public URL must be https in production', () => {
+    expect(line('public URL', production())).toBe(
+      'FAIL  public URL: http://127.0.0.1:8000 in production: the links in mails (password resets among them) ' +
+        'open over plain HTTP — set GATEHOUSE_PUBLIC_URL to the https:// origin users reach, e.g. https://auth.example.com',
+    );
+    expect(line('public URL', production({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/' }))).toBe(
+      'OK    public URL: links in mails start with https://auth.example.com',
+    );
+    expect(line('public URL', config({ GATEHOUSE_PUBLIC_URL: 'http://localhost:5173' }))).toBe(
+      'OK    public URL: links in mails start with http://localhost:5173',
+    );
+  });
+
+  test('no SMTP server: fine on a laptop, a warning in production', () => {
+    const outbox = { GATEHOUSE_MAIL_OUTBOX_DIR: '/srv/gatehouse/outbox' };
+    expect(line('mail', config(outbox))).toBe(
+      'OK    mail: no GATEHOUSE_SMTP_URL: mail is written as .eml files to /srv/gatehouse/outbox',
+    );
+    expect(line('mail', production(outbox))).toBe(
+      'WARN  mail: no GATEHOUSE_SMTP_URL: mail is written as .eml files to /srv/gatehouse/outbox, and nobody ' +
+        'receives it (verification, password reset) — set GATEHOUSE_SMTP_URL=smtp://user:password@host:587 (or smtps://…:465)',
+    );
+  });
+
+  test('an SMTP server that does not answer FAILs; smtp:// to another host in production WARNs', () => {
+    const url = { GATEHOUSE_SMTP_URL: 'smtp://user:pw@mail.example.com' };
+    expect(line('mail', config(url), facts({ smtp: { ok: false, problem: 'ECONNECTION: refused' } }))).toBe(
+      'FAIL  mail: smtp mail.example.com:587: ECONNECTION: refused; mail waits in the queue (gatehouse mail status)' +
+        ' — check GATEHOUSE_SMTP_URL: host, port, user:password, smtp:// (STARTTLS) or smtps:// (TLS)',
+    );
+    expect(line('mail', config(url), facts({ smtp: { ok: true } }))).toBe(
+      'OK    mail: smtp mail.example.com:587 answers and accepts the connection',
+    );
+    expect(line('mail', production(url), facts({ smtp: { ok: true } }))).toMatch(
+      /^WARN {2}mail: smtp mail\.example\.com:587 answers and accepts the connection, but smtp:\/\/ uses TLS only if the server offers it/,
+    );
+    for (const safe of ['smtps://user:pw@mail.example.com', 'smtp://mail.example.com:587?requireTLS=true']) {
+      expect(
+        finding('mail', production({ GATEHOUSE_SMTP_URL: safe }), facts({ smtp: { ok: true } })).level,
+      ).toBe('OK');
+    }
+  });
+});
+
 describe('gatehouse doctor', () => {
   let dir: string;
   let dbPath: string;
+  let smtp: TestMailServer;
+  /** What production needs besides: an https public URL and an SMTP server that answers. */
+  const productionMail = () => ({
+    GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
+    GATEHOUSE_SMTP_URL: smtp.url,
+  });
+
+  beforeAll(async () => {
+    smtp = await startMailServer({ auth: { user: 'relay', pass: 'relay-password' } });
+  });
+  afterAll(async () => {
+    await smtp.close();
+  });
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-doctor-'));
@@ -470,8 +534,7 @@ describe('gatehouse doctor', () => {
     expect(lines(run.stdout)).toEqual([
       `OK    database: sqlite ${dbPath}`,
       'OK    signing key: GATEHOUSE_SIGNING_KEY set (128 bytes)',
-      ...diagnose(config(), facts()).slice(2, -1).map(formatFinding),
-      'OK    clock: nothing recorded yet to compare with',
+      ...diagnose(config(), facts()).slice(2).map(formatFinding),
       'doctor: 0 failures, 0 warnings',
     ]);
     expect(run.stdout).not.toContain('FAIL');
@@ -534,7 +597,7 @@ describe('gatehouse doctor', () => {
     await openKeyRing({ jwt: config().jwt, store });
     await store.close();
 
-    const run = await cli(['doctor'], { NODE_ENV: 'production' });
+    const run = await cli(['doctor'], { ...productionMail(), NODE_ENV: 'production' });
     expect(run.code).toBe(0);
     expect(lines(run.stdout)).toContain(
       `WARN  signing key: generated and stored in ${dbPath} (table signing_keys), ` +
@@ -562,7 +625,7 @@ describe('gatehouse doctor', () => {
   });
 
   test('production with the demo superuser and its demo password: FAIL, exit 1, until the password changes', async () => {
-    const production = { NODE_ENV: 'production', GATEHOUSE_SIGNING_KEY: STRONG_KEY };
+    const production = { ...productionMail(), NODE_ENV: 'production', GATEHOUSE_SIGNING_KEY: STRONG_KEY };
     expect((await cli(['migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     const run = await cli(['doctor'], production);
@@ -585,6 +648,37 @@ describe('gatehouse doctor', () => {
     expect(changed.code).toBe(0);
     expect(changed.stdout).not.toContain('demo superuser');
   });
+
+  test('the SMTP server: a connection test that reports what went wrong, and never hangs', async () => {
+    const ok = await cli(['doctor'], { GATEHOUSE_SMTP_URL: smtp.url });
+    expect(lines(ok.stdout)).toContain(
+      `OK    mail: smtp 127.0.0.1:${smtp.port} answers and accepts the connection`,
+    );
+    expect(ok.code).toBe(0);
+
+    const wrong = await cli(['doctor'], { GATEHOUSE_SMTP_URL: smtp.url.replace('relay-password', 'guess') });
+    expect(wrong.code).toBe(1);
+    expect(lines(wrong.stdout).find((line) => line.includes('mail:'))).toMatch(
+      new RegExp(`^FAIL  mail: smtp 127\\.0\\.0\\.1:${smtp.port}: EAUTH: .*535.*; mail waits in the queue`),
+    );
+    expect(wrong.stdout).not.toContain('guess');
+
+    // Accepts the connection and says nothing: the check gives up after its timeout.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const started = Date.now();
+    try {
+      const hung = await cli(['doctor'], { GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${port}` });
+      expect(hung.code).toBe(1);
+      expect(lines(hung.stdout).find((line) => line.includes('mail:'))).toMatch(
+        new RegExp(`^FAIL  mail: smtp 127\\.0\\.0\\.1:${port}: ETIMEDOUT: `),
+      );
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      silent.close();
+    }
+  }, 15_000);
 
   test('doctor reads an unmigrated database without migrating it', async () => {
     fs.writeFileSync(dbPath, '');

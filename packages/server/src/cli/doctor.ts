@@ -11,6 +11,7 @@ import {
   usableKeys,
 } from '../auth/signing-keys.js';
 import { ARGON2_FLOOR, isHmacAlgorithm, type Config } from '../config.js';
+import { smtpAddress, verifySmtp } from '../mail/transport.js';
 import { describeDatabase, inspectPostgres, openStore } from '../store/open-store.js';
 import type { SigningKeyRecord } from '../store/signing-keys/store.js';
 import { canonicalEmail, usernameKey } from '../users/canonical.js';
@@ -44,6 +45,8 @@ export interface DoctorFacts {
   newestTimestamp: Date | undefined;
   /** The demo superuser (`gatehouse demo`'s admin) is active and signs in with its demo password. */
   demoSuperuser?: boolean;
+  /** GATEHOUSE_SMTP_URL set: whether its server answered and took the credentials (the problem if not). */
+  smtp?: { ok: true } | { ok: false; problem: string };
 }
 
 export type StoredKey = Pick<SigningKeyRecord, 'kid' | 'algorithm' | 'privateKey'>;
@@ -87,6 +90,8 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     rateLimits(config),
     argon2(config),
     clock(facts),
+    publicUrl(config),
+    mail(config, facts),
     ...demoSuperuser(config, facts),
   ];
 }
@@ -97,12 +102,20 @@ export function formatFinding({ level, check, message, fix }: Finding): string {
 
 /** `gatehouse doctor`: prints one line per check and a summary; 1 if anything failed, else 0. */
 export async function doctor(io: CliIo, config: Config, now = new Date()): Promise<number> {
-  const findings = diagnose(config, await gatherFacts(config, now));
+  const [facts, smtp] = await Promise.all([gatherFacts(config, now), checkSmtp(config)]);
+  const findings = diagnose(config, { ...facts, ...(smtp && { smtp }) });
   for (const finding of findings) writeLine(io.stdout, formatFinding(finding));
   const failures = findings.filter((f) => f.level === 'FAIL').length;
   const warnings = findings.filter((f) => f.level === 'WARN').length;
   writeLine(io.stdout, `doctor: ${plural(failures, 'failure')}, ${plural(warnings, 'warning')}`);
   return failures > 0 ? 1 : 0;
+}
+
+/** A connection to the SMTP server (nodemailer's verify: greeting, TLS, credentials), 5 s at most. */
+async function checkSmtp(config: Config): Promise<DoctorFacts['smtp']> {
+  if (config.mail.smtpUrl === undefined) return undefined;
+  const problem = await verifySmtp(config.mail.smtpUrl, 5000);
+  return problem === undefined ? { ok: true } : { ok: false, problem };
 }
 
 /**
@@ -611,6 +624,58 @@ function clock(facts: DoctorFacts): Finding {
       "machine's clock: the clock went backwards or the database came from a machine whose clock is ahead",
     fix: 'sync the clock with NTP',
   };
+}
+
+/** Links in mails (password resets, verifications) are built on it: they must not travel in clear. */
+function publicUrl(config: Config): Finding {
+  const check = 'public URL';
+  const url = config.mail.publicUrl;
+  if (!config.production || url.startsWith('https://')) {
+    return { level: 'OK', check, message: `links in mails start with ${url}` };
+  }
+  return {
+    level: 'FAIL',
+    check,
+    message: `${url} in production: the links in mails (password resets among them) open over plain HTTP`,
+    fix: 'set GATEHOUSE_PUBLIC_URL to the https:// origin users reach, e.g. https://auth.example.com',
+  };
+}
+
+function mail(config: Config, facts: DoctorFacts): Finding {
+  const check = 'mail';
+  const { smtpUrl, outboxDir } = config.mail;
+  if (smtpUrl === undefined) {
+    const where = `no GATEHOUSE_SMTP_URL: mail is written as .eml files to ${outboxDir}`;
+    if (!config.production) return { level: 'OK', check, message: where };
+    return {
+      level: 'WARN',
+      check,
+      message: `${where}, and nobody receives it (verification, password reset)`,
+      fix: 'set GATEHOUSE_SMTP_URL=smtp://user:password@host:587 (or smtps://…:465)',
+    };
+  }
+  const address = `${smtpUrl.startsWith('smtps:') ? 'smtps' : 'smtp'} ${smtpAddress(smtpUrl)}`;
+  if (facts.smtp?.ok === false) {
+    return {
+      level: 'FAIL',
+      check,
+      message: `${address}: ${facts.smtp.problem}; mail waits in the queue (gatehouse mail status)`,
+      fix: 'check GATEHOUSE_SMTP_URL: host, port, user:password, smtp:// (STARTTLS) or smtps:// (TLS)',
+    };
+  }
+  const answers = facts.smtp?.ok === true ? ' answers and accepts the connection' : '';
+  const host = new URL(smtpUrl).hostname;
+  const requireTls = /[?&]requireTLS=true(&|$)/.test(smtpUrl);
+  // STARTTLS only when offered: anyone on the path can strip the offer and read the links.
+  if (config.production && smtpUrl.startsWith('smtp:') && !requireTls && !isLoopback(host)) {
+    return {
+      level: 'WARN',
+      check,
+      message: `${address}${answers}, but smtp:// uses TLS only if the server offers it: on the way, the links can be read`,
+      fix: 'use smtps:// or add ?requireTLS=true to GATEHOUSE_SMTP_URL',
+    };
+  }
+  return { level: 'OK', check, message: `${address}${answers}` };
 }
 
 /** A line only when the demo superuser still has its password: elsewhere there is nothing to say. */

@@ -17,6 +17,7 @@ import {
 } from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
 import { doctor } from './doctor.js';
+import { mailStatus, mailTest } from './mail.js';
 import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
 
 export const HELP = `Usage: gatehouse <command> [options]
@@ -30,11 +31,13 @@ Commands:
       --username U [--email E] --password-stdin (or GATEHOUSE_USER_PASSWORD)
       [--first-name F] [--last-name L] [--staff] [--superuser]
   users list                  One line per user: id, username, email, flags.
-  flushexpiredtokens          Delete refresh token records past their expiry.
+  flushexpiredtokens          Delete refresh token records past their expiry (and finished mail over 30 days old).
   keys list                   One line per signing key: kid, algorithm, status, created, retired.
   keys rotate                 Add a signing key; it signs after 2 minutes, older keys verify until retired.
   keys retire <kid>           Retire a key: tokens signed with it are refused (never the one signing).
   keys seal                   Encrypt the keys kept in the clear with GATEHOUSE_KEY_ENCRYPTION_KEY.
+  mail test <address>         Send a test message now; says where it went or why not (exit 1).
+  mail status                 The mail queue: messages per status, the oldest waiting, the last errors.
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
   doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
@@ -51,6 +54,8 @@ const COMMANDS = [
   'keys rotate',
   'keys retire',
   'keys seal',
+  'mail test',
+  'mail status',
   'demo',
   'doctor',
 ];
@@ -95,16 +100,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       allowPositionals: true,
       strict: true,
     });
-    // `keys retire <kid>` is the one command with an argument.
-    const retiring = positionals[0] === 'keys' && positionals[1] === 'retire';
-    const command = retiring ? 'keys retire' : positionals.join(' ');
+    // `keys retire <kid>` and `mail test <address>` are the commands with an argument.
+    const head = positionals.slice(0, 2).join(' ');
+    const retiring = head === 'keys retire';
+    const mailing = head === 'mail test';
+    const command = retiring || mailing ? head : positionals.join(' ');
     const kid = retiring ? positionals.slice(2) : [];
+    const address = mailing ? positionals.slice(2) : [];
     if (values.help || command === '' || command === 'help') {
       writeLine(io.stdout, HELP);
       return 0;
     }
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
     if (retiring && kid.length !== 1) throw new UsageError('keys retire needs one kid (gatehouse keys list)');
+    if (mailing && address.length !== 1)
+      throw new UsageError('mail test needs one address (gatehouse mail test you@example.com)');
     const config = parseConfig(io.env);
     // Doctor only looks: it opens the database itself, read-only, and neither creates nor migrates it.
     if (command === 'doctor') return await doctor(io, config);
@@ -148,6 +158,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'keys rotate': () => rotateKeys(ctx),
         'keys retire': () => retireKey(ctx, kid[0] as string),
         'keys seal': () => sealKeys(ctx),
+        'mail test': () => mailTest({ io, store, mail: config.mail, clock }, address[0] as string),
+        'mail status': () => mailStatus({ io, store, mail: config.mail, clock }),
       };
       await commands[command]?.();
       return 0;

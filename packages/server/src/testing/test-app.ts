@@ -1,10 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createApp } from '../app.js';
 import { createJwtCodec, type JwtClaims } from '../auth/jwt.js';
 import { keyRingFor, type KeyRing } from '../auth/key-ring.js';
 import { createPasswordHasher } from '../auth/passwords.js';
 import { parseConfig, type Config } from '../config.js';
 import type { Feature } from '../core/core.js';
+import type { SenderOptions } from '../mail/sender.js';
 import type { Store } from '../store/store.js';
 import type { User } from '../store/users/store.js';
 import { createUsersService, type NewAccount } from '../users/users-service.js';
@@ -34,6 +39,8 @@ export interface TestContext {
   /** The app's signing keys: a fixed one (GATEHOUSE_SIGNING_KEY) or the database's. */
   keys: KeyRing;
   clock: ReturnType<typeof testClock>;
+  /** Where the file outbox writes (GATEHOUSE_MAIL_OUTBOX_DIR): a temporary folder unless the test set one. */
+  outboxDir: string;
   /** Creates an account directly (policy bypassed unless said otherwise). */
   createUser(account: Partial<NewAccount> & { username: string }): Promise<User>;
   /** POST /api/token/ and return the pair. */
@@ -52,16 +59,36 @@ const postgres = HTTP_TESTS_ON_POSTGRES ? await requirePostgres('the HTTP tests'
 /** Schemas migrated by earlier contexts of this test file, emptied when those closed: reused, not remade. */
 const idleSchemas: TestSchema[] = [];
 
+/** Test senders: a quick poll, and a retry at once (the test clock stands still: a later retry would never come). */
+export const TEST_SENDER: SenderOptions = { pollInterval: 100, retry: { backoff: () => 0 } };
+
+export interface TestContextOptions {
+  features?: readonly Feature[];
+  /**
+   * Deliver the mail queue, as the server does: to `smtpUrl` (GATEHOUSE_SMTP_URL; testing/mail-server.ts's
+   * startMailServer gives one), else to the outbox folder. `sender`: its options over TEST_SENDER.
+   */
+  mail?: { smtpUrl?: string; sender?: SenderOptions };
+  /** The app's logger (none by default): `{ level, stream }` to read what it logs. */
+  logger?: FastifyServerOptions['logger'];
+}
+
 /** A fresh app over a database of its own (see above). `env` is read as the server reads process.env. */
 export async function createTestContext(
   env: Record<string, string> = {},
-  options: { features?: readonly Feature[] } = {},
+  options: TestContextOptions = {},
 ): Promise<TestContext> {
   // A test that names its own database (a SQLite file) gets it.
   const ownDatabase = env['DATABASE_URL'] !== undefined;
   const reused = ownDatabase ? undefined : idleSchemas.pop();
   const schema = reused ?? (ownDatabase ? undefined : await postgres?.createSchema());
   const databaseUrl = schema?.url ?? 'sqlite::memory:';
+  // Never the repository's data/outbox: a folder of this context's (made by the first message written),
+  // removed when it closes.
+  const ownOutbox = env['GATEHOUSE_MAIL_OUTBOX_DIR'] === undefined;
+  const outboxDir = ownOutbox
+    ? path.join(tmpdir(), `gatehouse-outbox-${randomBytes(6).toString('hex')}`)
+    : path.resolve(env['GATEHOUSE_MAIL_OUTBOX_DIR'] as string);
   const config = parseConfig({
     // A fixed HMAC key unless the test chooses an asymmetric algorithm (or sets '' for the database's keys).
     ...(!['EdDSA', 'ES256', 'RS256'].includes(env['GATEHOUSE_ALGORITHM'] ?? '') && {
@@ -72,6 +99,8 @@ export async function createTestContext(
     GATEHOUSE_DATABASE_POOL_SIZE: '4',
     // API tests do not depend on whether apps/web was built; web-app.test.ts gives its own directory.
     GATEHOUSE_WEB_ROOT: '',
+    GATEHOUSE_MAIL_OUTBOX_DIR: outboxDir,
+    ...(options.mail?.smtpUrl !== undefined && { GATEHOUSE_SMTP_URL: options.mail.smtpUrl }),
     ...env,
   });
   const { store, rows } = openStoreWithRows(config.database);
@@ -86,6 +115,8 @@ export async function createTestContext(
     keys,
     clock,
     ...(options.features && { features: options.features }),
+    ...(options.mail && { mailSender: { ...TEST_SENDER, ...options.mail.sender } }),
+    ...(options.logger !== undefined && { logger: options.logger }),
   });
   const users = createUsersService({ store, hasher, clock, updateLastLogin: false });
 
@@ -96,6 +127,7 @@ export async function createTestContext(
     config,
     keys,
     clock,
+    outboxDir,
     async createUser(account) {
       const result = await users.createAccount({
         password: 'password1',
@@ -123,6 +155,7 @@ export async function createTestContext(
     async close() {
       await app.close();
       await store.close();
+      if (ownOutbox) rmSync(outboxDir, { recursive: true, force: true });
       if (schema) {
         await schema.empty();
         idleSchemas.push(schema);

@@ -2,7 +2,7 @@ import type { ColumnType } from 'kysely';
 
 /**
  * The mail queue: one row per message a change caused, written in that change's transaction, sent in
- * the background (mail/worker.ts). A row holds no secret: a link's token is minted when the message is
+ * the background (mail/sender.ts). A row holds no secret: a link's token is minted when the message is
  * sent, so a copy of the database gives no working link.
  */
 export interface MailOutboxTable {
