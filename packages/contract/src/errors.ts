@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'server_error'
   | 'service_unavailable'
   | 'mfa_required'
-  | 'reauthentication_required';
+  | 'reauthentication_required'
+  | 'invalid_token';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {

@@ -3,3 +3,4 @@ export * from './tokens.js';
 export * from './users.js';
 export * from './accounts.js';
 export * from './health.js';
+export * from './email-change.js';
