@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
+import type { MailData, QueuedMail } from '../mail/message.js';
 import { insertAudit } from '../store/audit/kysely-store.js';
 import type { NewAuditEntry } from '../store/audit/store.js';
 import { createKyselyStore } from '../store/kysely-store.js';
@@ -21,6 +22,8 @@ export interface StoreRows {
   /** Another refresh token in an existing session, which then lasts as long as its newest token. */
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
   insertAudit(entry: NewAuditEntry): Promise<void>;
+  /** The mail queue, oldest first, as a sender would claim it. */
+  outbox(): Promise<(QueuedMail & { status: string })[]>;
 }
 
 export function storeRows(db: Kysely<Database>): StoreRows {
@@ -56,6 +59,24 @@ export function storeRows(db: Kysely<Database>): StoreRows {
       });
     },
     insertAudit: (entry) => insertAudit(db, entry),
+    async outbox() {
+      const rows = await db
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        to: row.recipient,
+        userId: row.user_id === null ? null : Number(row.user_id),
+        data: JSON.parse(row.data) as MailData,
+        attempts: Number(row.attempts),
+        createdAt: new Date(row.created_at),
+        status: row.status,
+      }));
+    },
   };
 }
 
