@@ -3,8 +3,10 @@ import { accountFeature } from './account/plugin.js';
 import { adminFeature } from './admin/plugin.js';
 import { apiFeature } from './api/plugin.js';
 import { compatFeature } from './compat/plugin.js';
+import { emailChangeFeature } from './email-change/plugin.js';
 import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
+import { noticesFeature } from './notices/plugin.js';
 import { passwordFeature } from './password/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
 
@@ -20,5 +22,7 @@ export const FEATURES: readonly Feature[] = [
   sessionsFeature,
   accountFeature,
   adminFeature,
+  emailChangeFeature,
+  noticesFeature,
   compatFeature,
 ];
