@@ -17,8 +17,15 @@ import { createPasswordService, type PasswordService } from './service.js';
 const tags = ['accounts'];
 
 /** The password service over the core; the tutorials' aliases (compat) build theirs with it too. */
-export function passwordService({ users, store, clock, signIn }: Core): PasswordService {
-  return createPasswordService({ users, throttle: createLoginThrottle(store, clock), signIn, store, clock });
+export function passwordService({ users, store, clock, signIn, config, mail }: Core): PasswordService {
+  return createPasswordService({
+    users,
+    throttle: createLoginThrottle(store, clock),
+    signIn,
+    store,
+    clock,
+    ...(config.mail.notices.includes('password_changed') && { notice: { wake: () => mail.wake() } }),
+  });
 }
 
 /** The identifier the credentials carry (the schema requires one), `first` when both are sent. */
