@@ -235,6 +235,24 @@ describe('refresh token reuse notice and the end-all link', () => {
     expect((await ctx.app.inject({ url: '/api/auth/sessions/end-all/' })).statusCode).toBe(405);
   });
 
+  test('the token routes are limited per client IP', async () => {
+    await open();
+    const urls = [
+      '/api/auth/sessions/end-all/',
+      '/api/auth/email/change/confirm/',
+      '/api/auth/email/change/revert/',
+    ];
+    for (let i = 0; i < 30; i++) expect((await post(urls[i % 3] ?? '', { token: 'x' })).statusCode).toBe(400);
+    for (const url of urls) expect((await post(url, { token: 'x' })).statusCode).toBe(429);
+    const elsewhere = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/sessions/end-all/',
+      payload: { token: 'x' },
+      remoteAddress: '198.51.100.9',
+    });
+    expect(elsewhere.statusCode).toBe(400);
+  });
+
   test('the reuse composer skips an account that is gone; the route is in the OpenAPI document', async () => {
     await open();
     const alice = await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
