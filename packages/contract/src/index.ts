@@ -4,3 +4,4 @@ export * from './users.js';
 export * from './accounts.js';
 export * from './health.js';
 export * from './email.js';
+export * from './email-change.js';

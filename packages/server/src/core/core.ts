@@ -71,6 +71,16 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     types: ALL_TYPS,
   });
   const sessions = createSessionIssuer({ jwt: config.jwt, codec, store, clock });
+  const mail = createMailer({
+    store,
+    clock,
+    allowSend: createSendLimiter({
+      store,
+      clock,
+      perAddress: config.mail.limitPerAddress,
+      perIp: config.mail.limitPerIp,
+    }),
+  });
   const tokens = createTokenService({
     jwt: config.jwt,
     sessions: config.sessions,
@@ -78,6 +88,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     store,
     clock,
     issuer: sessions,
+    ...(config.mail.notices.includes('refresh_reuse') && { reuseNotice: { queued: () => mail.wake() } }),
   });
   const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
   const oneTimeTokens = createOneTimeTokens({ store, key: oneTimeTokenKey, clock });
@@ -104,16 +115,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
         ).token,
     }),
     oneTimeTokens,
-    mail: createMailer({
-      store,
-      clock,
-      allowSend: createSendLimiter({
-        store,
-        clock,
-        perAddress: config.mail.limitPerAddress,
-        perIp: config.mail.limitPerIp,
-      }),
-    }),
+    mail,
     users: createUsersService({
       store,
       hasher,

@@ -12,6 +12,7 @@ import {
   type SessionIssuer,
 } from './session-issuer.js';
 import type { SessionStore } from '../store/sessions/store.js';
+import type { NewMail } from '../mail/message.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -77,6 +78,11 @@ export interface TokenServiceDeps {
   >;
   clock: () => Date;
   issuer: SessionIssuer;
+  /**
+   * Tell the owner when a refresh token is reused (GATEHOUSE_SECURITY_NOTICES): a `refresh_reuse` notice,
+   * queued in the transaction that ends the session; `queued` wakes the sender afterwards.
+   */
+  reuseNotice?: { queued: () => void };
 }
 
 type Decoded =
@@ -102,8 +108,10 @@ export function createTokenService({
   store,
   clock,
   issuer,
+  reuseNotice,
 }: TokenServiceDeps): TokenService {
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+  const reuseMail = reuseNotice && refreshReuseMail;
 
   const expiry = (now: Date) => refreshExpiry(jwt, now);
 
@@ -173,11 +181,15 @@ export function createTokenService({
           idleTimeout: sessions.idleTimeout,
         },
         ...(child !== undefined && { child }),
+        reuseMail,
       });
       if (!result.ok) {
         switch (result.reason) {
-          // The store ended the session and recorded it in the audit log, in one transaction.
+          // The store ended the session, recorded it in the audit log and queued the notice, in one
+          // transaction.
           case 'reused':
+            reuseNotice?.queued();
+            return { ok: false, reason: 'blacklisted' };
           case 'revoked':
             return { ok: false, reason: 'blacklisted' };
           // Unknown: a token whose jti the store never issued is as good as forged.
@@ -257,4 +269,11 @@ export function createTokenService({
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** The owner's notice of a reuse, when the account has an address to send it to. */
+function refreshReuseMail(owner: User, sessionId: string): NewMail[] {
+  return owner.email
+    ? [{ kind: 'refresh_reuse', to: owner.email, userId: owner.id, data: { session: sessionId } }]
+    : [];
 }

@@ -4,8 +4,10 @@ import { adminFeature } from './admin/plugin.js';
 import { apiFeature } from './api/plugin.js';
 import { compatFeature } from './compat/plugin.js';
 import { emailFeature } from './email/plugin.js';
+import { emailChangeFeature } from './email-change/plugin.js';
 import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
+import { noticesFeature } from './notices/plugin.js';
 import { passwordFeature } from './password/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
 
@@ -22,5 +24,7 @@ export const FEATURES: readonly Feature[] = [
   accountFeature,
   adminFeature,
   emailFeature,
+  emailChangeFeature,
+  noticesFeature,
   compatFeature,
 ];

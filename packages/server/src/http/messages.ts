@@ -1,4 +1,4 @@
-import { Messages, type FieldErrors } from '@gatehouse/contract';
+import { EmailChangeMessages, Messages, type FieldErrors } from '@gatehouse/contract';
 import type { FieldProblems, Problem, ProblemCode, ProblemParams } from '../users/problems.js';
 
 /**
@@ -45,6 +45,7 @@ const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => stri
     `This password is too easy to guess.${warning && GUESSABLE_WARNINGS[warning] ? ` ${GUESSABLE_WARNINGS[warning]}` : ''}`,
   password_entirely_numeric: () => 'This password is entirely numeric.',
   password_incorrect: () => 'Incorrect password.',
+  same_email: () => EmailChangeMessages.sameEmail,
   old_password_incorrect: () => 'Your old password was entered incorrectly. Please enter it again.',
 };
 

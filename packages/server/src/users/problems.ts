@@ -26,6 +26,8 @@ export interface ProblemParams {
   password_entirely_numeric: undefined;
   /** The password confirming a sensitive action is not the account's. */
   password_incorrect: undefined;
+  /** A new address that is the account's address already. */
+  same_email: undefined;
   /** The current password given with a new one is not the account's (Django's PasswordChangeForm). */
   old_password_incorrect: undefined;
 }

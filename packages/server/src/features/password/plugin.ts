@@ -18,7 +18,7 @@ const tags = ['accounts'];
 
 /** The password service over the core; the tutorials' aliases (compat) build theirs with it too. */
 export function passwordService(core: Core): PasswordService {
-  const { users, store, clock, signIn, config } = core;
+  const { users, store, clock, signIn, config, mail } = core;
   const email = emailService(core);
   return createPasswordService({
     users,
@@ -28,6 +28,7 @@ export function passwordService(core: Core): PasswordService {
     clock,
     accountMail: (client) => email.accountMail(client),
     requireEmail: config.mail.emailVerification === 'mandatory',
+    ...(config.mail.notices.includes('password_changed') && { notice: { wake: () => mail.wake() } }),
   });
 }
 

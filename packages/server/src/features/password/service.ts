@@ -33,6 +33,8 @@ export interface PasswordServiceDeps {
   accountMail?: (client: ClientInfo) => AccountEffects;
   /** Mandatory email verification: an account without an address could never sign in, so none is made. */
   requireEmail?: boolean;
+  /** Mail the owner a `password_changed` notice (GATEHOUSE_SECURITY_NOTICES); `wake` once it is queued. */
+  notice?: { wake: () => void };
 }
 
 /** Signing in with a password, registering with one, and changing it. */
@@ -44,6 +46,7 @@ export function createPasswordService({
   clock,
   accountMail,
   requireEmail = false,
+  notice,
 }: PasswordServiceDeps): PasswordService {
   const complete = (user: User, client: ClientInfo) => signIn.complete(user, { methods: ['pwd'], client });
 
@@ -98,15 +101,30 @@ export function createPasswordService({
       }
       const hashed = await users.hashNewPassword(caller.user, next, 'new_password');
       if (!hashed.ok) return hashed;
+      // The owner hears of it at their address, from where it was done: if it was not them, they know.
+      const { email, id } = caller.user;
+      const mail =
+        notice && email
+          ? [
+              {
+                kind: 'password_changed',
+                to: email,
+                userId: id,
+                data: { ip: caller.client.ip, user_agent: caller.client.userAgent },
+              },
+            ]
+          : [];
       // Whoever else holds a session may have learnt the old password: their sessions end now, in the same
-      // transaction as the change and its audit entry.
+      // transaction as the change, its audit entry and its notice.
       await store.changePassword({
-        userId: caller.user.id,
+        userId: id,
         passwordHash: hashed.hash,
         now: clock(),
         keepSession: caller.sessionId,
         audit: auditBy(caller, 'password.change', clock()),
+        mail,
       });
+      if (mail.length > 0) notice?.wake();
       return { ok: true };
     },
   };

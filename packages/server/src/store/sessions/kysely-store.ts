@@ -1,5 +1,6 @@
 import { SqliteAdapter, type Compilable, type Kysely, type Selectable } from 'kysely';
 import { insertAudit, withSessionsEnded } from '../audit/kysely-store.js';
+import { insertMail } from '../mail/kysely-store.js';
 import { precompile, type DirectConnection, type Precompiled } from '../precompiled.js';
 import type { Database, SessionsTable } from '../schema.js';
 import { endSessions, userLock } from '../session-ends.js';
@@ -9,6 +10,7 @@ import type { User } from '../users/store.js';
 import { postgresRotation } from './postgres-rotation.js';
 import {
   MAX_LISTED_SESSIONS,
+  type RotateRequest,
   type RotateResult,
   type Session,
   type SessionPolicy,
@@ -122,7 +124,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
       });
     },
 
-    async rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS }) {
+    async rotateRefreshToken({ jti, userId, now, child, revoke, policy = NO_LIMITS, reuseMail }) {
       const { graceSeconds, absoluteLifetime, idleTimeout } = policy;
       const createdAfter = secondsBefore(now, absoluteLifetime);
       const usedAfter = secondsBefore(now, idleTimeout);
@@ -148,7 +150,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
         if (revoke) {
           const [spent] = (await hot.spendToken(trx, { stamp, replacedBy: child?.jti ?? null, jti, userId }))
             .rows;
-          if (!spent) return spentTokenPresented(trx, jti, userId, now, graceSeconds);
+          if (!spent) return spentTokenPresented(trx, jti, userId, now, graceSeconds, reuseMail);
           sessionId = spent.family_id;
         } else {
           const current = await trx
@@ -356,6 +358,7 @@ async function spentTokenPresented(
   userId: number,
   now: Date,
   graceSeconds: number,
+  reuseMail: RotateRequest['reuseMail'],
 ): Promise<RotateResult> {
   const token = await trx
     .selectFrom('refresh_tokens')
@@ -400,8 +403,10 @@ async function spentTokenPresented(
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   if (numUpdatedRows === 0n) return { ok: false, reason: 'revoked' };
-  // Shown to the user among their security events, and to administrators: committed with the revocation.
-  const owner = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst();
+  // Shown to the user among their security events, and to administrators, and mailed to the user:
+  // committed with the revocation, so once per detection.
+  const row = await trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst();
+  const owner = row && toUser(row);
   await insertAudit(trx, {
     at: now,
     actorId: null,
@@ -412,6 +417,9 @@ async function spentTokenPresented(
     detail: { session: token.family_id, message: 'A refresh token was reused; this session was ended.' },
     ip: '',
   });
+  if (owner && reuseMail) {
+    for (const message of reuseMail(owner, token.family_id)) await insertMail(trx, message, now);
+  }
   return { ok: false, reason: 'reused', sessionId: token.family_id };
 }
 

@@ -103,6 +103,60 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
         expect(await store.isRefreshTokenRevoked('parent')).toBe(true);
       });
 
+      test("reuse queues the owner's notice in the transaction that ends the session, once per detection", async () => {
+        const reuseMail = (owner: User, sessionId: string) => [
+          { kind: 'refresh_reuse', to: owner.email ?? '', userId: owner.id, data: { session: sessionId } },
+        ];
+        await issue('parent', alice.id, 's1');
+        const rotation = (jti: string, childJti: string) =>
+          store.rotateRefreshToken({
+            jti,
+            userId: alice.id,
+            now: at(10),
+            child: child(childJti, alice.id),
+            revoke: true,
+            reuseMail,
+          });
+        // A rotation is no reuse: nothing is queued.
+        expect((await rotation('parent', 'c1')).ok).toBe(true);
+        expect(await contract.storeRows.outbox()).toEqual([]);
+        // Ten replays at once: one detects the reuse and ends the session, the rest find it ended.
+        const replays = await Promise.all(Array.from({ length: 10 }, (_, i) => rotation('parent', `r${i}`)));
+        expect(replays.filter((r) => !r.ok && r.reason === 'reused')).toHaveLength(1);
+        expect(await rotation('c1', 'c2')).toStrictEqual({ ok: false, reason: 'revoked' });
+        expect(await contract.storeRows.outbox()).toEqual([
+          expect.objectContaining({
+            kind: 'refresh_reuse',
+            to: 'alice@example.com',
+            userId: alice.id,
+            data: { session: 's1' },
+            createdAt: at(10),
+          }),
+        ]);
+        const audit = await store.listAudit(0, 10, alice.id);
+        expect(audit.items.map((entry) => entry.action)).toEqual(['session.refresh_token_reused']);
+      });
+
+      test('the notice commits with the reuse or not at all', async () => {
+        await issue('parent', alice.id, 's1');
+        expect((await rotate('parent', alice.id, true, 'c1')).ok).toBe(true);
+        const failing = store.rotateRefreshToken({
+          jti: 'parent',
+          userId: alice.id,
+          now: at(20),
+          child: child('c2', alice.id),
+          revoke: true,
+          reuseMail: (owner) => [
+            { kind: 'refresh_reuse', to: owner.email ?? '', userId: null, data: { x: 1n as never } },
+          ],
+        });
+        await expect(failing).rejects.toThrow();
+        // Nothing of the detection was written: the session is open, no audit entry, no mail.
+        expect(await store.isSessionActive('s1')).toBe(true);
+        expect((await store.listAudit(0, 10)).count).toBe(0);
+        expect(await contract.storeRows.outbox()).toEqual([]);
+      });
+
       test('rotation without revoking keeps the parent usable', async () => {
         await issue('parent', alice.id);
         for (const jti of ['c1', 'c2']) {

@@ -1,3 +1,4 @@
+import type { NewMail } from '../../mail/message.js';
 import type { NewAuditEntry } from '../audit/store.js';
 import type { User } from '../users/store.js';
 
@@ -42,6 +43,11 @@ export interface RotateRequest {
   revoke: boolean;
   /** Absent: no grace period and no session lifetime limits. */
   policy?: SessionPolicy;
+  /**
+   * Mail to queue when this rotation detects reuse (the owner's notice), in the transaction that ends the
+   * session and writes the audit entry: once per detection, never for a session already ended.
+   */
+  reuseMail?: ((owner: User, sessionId: string) => NewMail[]) | undefined;
 }
 
 export interface SessionPolicy {

@@ -59,6 +59,11 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
       return row && toUser(row);
     },
 
+    async findUserById(id) {
+      const row = await users().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+
     async findLoginCandidate({ usernameKey, email }) {
       const row = await users()
         .select('password_hash')
@@ -234,7 +239,7 @@ async function findConflicts(db: Kysely<Database>, usernameKey: string, email: s
  * Which unique index a failed insert hit. PostgreSQL: unique_violation (23505) naming the constraint,
  * `users_username_key_key` or `users_email_key`; SQLite: "UNIQUE constraint failed: users.username_key".
  */
-function uniqueViolation(error: unknown): UniqueField | undefined {
+export function uniqueViolation(error: unknown): UniqueField | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, constraint } = error as { code?: unknown; constraint?: unknown };
   let index: string;

@@ -81,6 +81,8 @@ export interface UserQuery {
 export interface UserStore {
   createUser(user: NewUser, now: Date, effects?: CreateUserEffects): Promise<CreateUserResult>;
   findUserByPublicId(publicId: string): Promise<User | undefined>;
+  /** By the database id a queued mail or a one-time token names. */
+  findUserById(id: number): Promise<User | undefined>;
   /** By email or username key; an email match wins when both match different users. */
   findLoginCandidate(identifier: { usernameKey: string; email: string }): Promise<LoginCandidate | undefined>;
   /** undefined: no such user; null: the account has no password. */

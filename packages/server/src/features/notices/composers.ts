@@ -1,0 +1,57 @@
+import type { OneTimeTokens } from '../../core/one-time-tokens/one-time-tokens.js';
+import type { Composer } from '../../mail/mailer.js';
+import type { UserStore } from '../../store/users/store.js';
+import { mailTime, tokenLink } from './mail-text.js';
+
+/** The purpose of the one-click link that ends every session, and how long it works. */
+export const END_SESSIONS = 'end_sessions';
+export const END_SESSIONS_TTL = 7 * 86400;
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** `password_changed`: when, and from which address and device, so that its owner knows if it was not them. */
+export function passwordChangedComposer({ store }: { store: Pick<UserStore, 'findUserById'> }): Composer {
+  return async (mail) => {
+    const user = mail.userId === null ? undefined : await store.findUserById(mail.userId);
+    if (!user) return { skip: 'no such account' };
+    return {
+      variables: {
+        username: user.username,
+        time: mailTime(mail.createdAt),
+        ip: text(mail.data['ip']) || 'unknown',
+        user_agent: text(mail.data['user_agent']) || 'unknown',
+      },
+    };
+  };
+}
+
+/**
+ * `refresh_reuse`: a refresh token came back after it was spent, so someone else may hold the session;
+ * the link ends every session at once, no sign-in needed (whoever reads this mail may have lost theirs).
+ */
+export function refreshReuseComposer({
+  store,
+  oneTimeTokens,
+  publicUrl,
+}: {
+  store: Pick<UserStore, 'findUserById'>;
+  oneTimeTokens: Pick<OneTimeTokens, 'issue'>;
+  publicUrl: string;
+}): Composer {
+  return async (mail) => {
+    const user = mail.userId === null ? undefined : await store.findUserById(mail.userId);
+    if (!user) return { skip: 'no such account' };
+    const { token } = await oneTimeTokens.issue({
+      purpose: END_SESSIONS,
+      userId: user.id,
+      ttlSeconds: END_SESSIONS_TTL,
+    });
+    return {
+      variables: {
+        username: user.username,
+        time: mailTime(mail.createdAt),
+        link: tokenLink(publicUrl, 'end-sessions', token),
+      },
+    };
+  };
+}
