@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'server_error'
   | 'service_unavailable'
   | 'mfa_required'
-  | 'reauthentication_required';
+  | 'reauthentication_required'
+  | 'email_not_verified'
+  | 'invalid_token';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
