@@ -28,11 +28,14 @@ export interface Gatehouse {
 }
 
 /**
- * The real built server (`node packages/server/dist/server.js`) as a child process, on a free port, with
- * a SQLite database in a temp directory and the demo users (user1, user2, admin) created by the CLI.
- * `env` adds settings (a short access lifetime, CORS origins, ...).
+ * The real built server (`node packages/server/dist/server.js`) as a child process, on a free port (or
+ * `port`), with a SQLite database in a temp directory and the demo users (user1, user2, admin) created by
+ * the CLI. `env` adds settings (a short access lifetime, CORS origins, ...).
  */
-export async function startGatehouse(env: Record<string, string> = {}): Promise<Gatehouse> {
+export async function startGatehouse(
+  env: Record<string, string> = {},
+  options: { port?: number } = {},
+): Promise<Gatehouse> {
   assertServerBuilt();
   if (!fs.existsSync(CLI_JS)) throw new Error(`${CLI_JS} does not exist: run \`npm run build\` first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-'));
@@ -46,7 +49,7 @@ export async function startGatehouse(env: Record<string, string> = {}): Promise<
     const demo = await cli(['demo']);
     if (demo.code !== 0)
       throw new Error(`gatehouse demo failed (${demo.code}):\n${demo.stdout}${demo.stderr}`);
-    const server = await startServer(settings);
+    const server = await startServer(settings, options);
     const stop = async () => {
       server.child.kill('SIGTERM');
       const stuck = setTimeout(() => server.child.kill('SIGKILL'), 5_000);

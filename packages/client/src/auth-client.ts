@@ -3,6 +3,7 @@ import type { Account, AuthState, SignedOutReason } from './auth-state.js';
 import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
+import { createMailFlows, type MailFlows } from './mail-flows.js';
 import { createRefresher } from './refresher.js';
 import { readAccount, readSignedIn } from './responses.js';
 import { AUTH_CODES, createSession, is401, SESSION_LOCK } from './session.js';
@@ -29,7 +30,7 @@ export interface AuthClientOptions {
   tabs?: TabSync | null;
 }
 
-export interface AuthClient {
+export interface AuthClient extends MailFlows {
   /** The current state: the same object until it changes. */
   getState(): AuthState;
   subscribe(listener: (state: AuthState) => void): () => void;
@@ -169,7 +170,19 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   }
   const stopListening = tabs?.onMessage(onTabMessage);
 
+  const mailFlows = createMailFlows({
+    http,
+    authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
+    now,
+    async followAccount() {
+      if (state.get().status !== 'signed-in') return undefined;
+      // Refused: the link ended this session too, and the client has signed out.
+      return loadUser(true).catch(() => undefined);
+    },
+  });
+
   return {
+    ...mailFlows,
     getState: state.get,
     subscribe: state.subscribe,
     start() {

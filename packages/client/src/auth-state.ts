@@ -1,7 +1,10 @@
 import type { AccountResponse } from '@gatehouse/contract';
 
-/** The signed-in user's account, as GET /api/users/me/ answers it. */
-export type Account = AccountResponse;
+/**
+ * The signed-in user's account, as GET /api/users/me/ answers it. `email_verified`: whether the user
+ * proved the address is theirs (by a mailed link).
+ */
+export type Account = AccountResponse & { email_verified: boolean };
 
 /** Why there is no session: never was one here, the user logged out, it lapsed, or another tab ended it. */
 export type SignedOutReason = 'initial' | 'logout' | 'expired' | 'other-tab';

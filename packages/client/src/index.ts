@@ -8,6 +8,8 @@ export {
   type StatusCodes,
 } from './errors.js';
 export type { Mode } from './http.js';
+export type { MailFlows } from './mail-flows.js';
+export type { EmailNotice, Notice, SessionsEnded } from './responses.js';
 export { memoryStorage, type TokenStorage } from './storage.js';
 export {
   browserTabSync,

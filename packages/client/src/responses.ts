@@ -41,3 +41,37 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function unexpected(what: string) {
   return unexpectedResponse(200, `The server's answer has ${what}.`);
 }
+
+/** What a mail-sending or link-spending call answers: the server's message, to show as it is. */
+export interface Notice {
+  detail: string;
+}
+
+/** A verified, changed or restored address: the account's address now. */
+export interface EmailNotice extends Notice {
+  email: string;
+}
+
+/** The sessions a mailed "end every session" link ended. */
+export interface SessionsEnded extends Notice {
+  sessions_ended: number;
+}
+
+export function readNotice(body: unknown): Notice {
+  if (!isRecord(body) || typeof body['detail'] !== 'string') throw unexpected('no detail');
+  return { detail: body['detail'] };
+}
+
+export function readEmailNotice(body: unknown): EmailNotice {
+  const { detail } = readNotice(body);
+  const email = (body as Record<string, unknown>)['email'];
+  if (typeof email !== 'string') throw unexpected('no email');
+  return { detail, email };
+}
+
+export function readSessionsEnded(body: unknown): SessionsEnded {
+  const { detail } = readNotice(body);
+  const ended = (body as Record<string, unknown>)['sessions_ended'];
+  if (typeof ended !== 'number') throw unexpected('no sessions_ended');
+  return { detail, sessions_ended: ended };
+}

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -83,7 +83,7 @@ describe('protected routes', () => {
         json(200, { user: user(), first_name: 'Ada', last_name: 'Lovelace', email: 'ada@l.com' }),
     });
     expect(await screen.findByText('Hello ada!')).toBeTruthy();
-    expect(router.state.location.pathname).toBe('/');
+    await waitFor(() => expect(router.state.location.pathname).toBe('/'));
     expect(await screen.findByText('Ada Lovelace')).toBeTruthy();
   });
 });

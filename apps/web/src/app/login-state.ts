@@ -7,8 +7,11 @@ import type { Location } from 'react-router';
 export interface LoginState {
   from?: Pick<Location, 'pathname' | 'search' | 'hash'>;
   reason?: 'initial' | 'logout' | 'expired' | 'other-tab';
-  notice?: 'account-deleted';
-  /** Set by a page that ended the session on the server (account deletion): /login signs the client out. */
+  notice?: 'account-deleted' | 'reauthenticate';
+  /**
+   * Set by a page that ended the session on the server (account deletion), or that needs a fresh sign-in
+   * (an email change): /login signs the client out.
+   */
   signOut?: boolean;
 }
 
@@ -34,7 +37,8 @@ export function readLoginState(state: unknown): LoginState {
   if (typeof raw['reason'] === 'string' && REASONS.has(raw['reason'])) {
     result.reason = raw['reason'] as NonNullable<LoginState['reason']>;
   }
-  if (raw['notice'] === 'account-deleted') result.notice = 'account-deleted';
+  if (raw['notice'] === 'account-deleted' || raw['notice'] === 'reauthenticate')
+    result.notice = raw['notice'];
   if (raw['signOut'] === true) result.signOut = true;
   return result;
 }

@@ -1,7 +1,13 @@
-import { createAuthClient, type AuthClient } from '@gatehouse/client';
+import {
+  createAuthClient,
+  type Account,
+  type AuthClient,
+  type EmailNotice,
+  type Notice,
+  type SessionsEnded,
+} from '@gatehouse/client';
 import {
   Messages,
-  type AccountResponse,
   type AuditEntryResponse,
   type BrowserRefreshRequest,
   type Credentials,
@@ -24,10 +30,18 @@ export interface Routes {
   'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse };
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };
-  'GET /api/users/me/': { body: undefined; reply: AccountResponse };
+  'GET /api/users/me/': { body: undefined; reply: Account };
   'GET /api/profile/': { body: undefined; reply: ProfileResponse };
   'GET /api/users/me/sessions/': { body: undefined; reply: SessionResponse[] };
   'GET /api/users/me/events/': { body: undefined; reply: PaginatedResponse<typeof AuditEntryResponse> };
+  'POST /api/auth/password/reset/': { body: { email: string }; reply: Notice };
+  'POST /api/auth/password/reset/confirm/': { body: { token: string; new_password: string }; reply: Notice };
+  'POST /api/auth/email/verify/': { body: { token: string }; reply: EmailNotice };
+  'POST /api/auth/email/verify/resend/': { body: { email?: string }; reply: Notice };
+  'POST /api/users/me/email/': { body: { email: string; password: string }; reply: Notice };
+  'POST /api/auth/email/change/confirm/': { body: { token: string }; reply: EmailNotice };
+  'POST /api/auth/email/change/revert/': { body: { token: string }; reply: EmailNotice };
+  'POST /api/auth/sessions/end-all/': { body: { token: string }; reply: SessionsEnded };
 }
 export type Route = keyof Routes;
 
@@ -58,7 +72,7 @@ export const json = <T>(status: number, body: NoInfer<T>): Reply<T> =>
     headers: { 'content-type': 'application/json' },
   });
 
-export function account(overrides: Partial<AccountResponse> = {}): AccountResponse {
+export function account(overrides: Partial<Account> = {}): Account {
   return {
     id: '6f1c1f4e-2c3b-4a63-9d55-0b8c2f6d1a10',
     public_id: '6f1c1f4e-2c3b-4a63-9d55-0b8c2f6d1a10',
@@ -72,7 +86,7 @@ export function account(overrides: Partial<AccountResponse> = {}): AccountRespon
     last_login: null,
     created: '2026-01-01T00:00:00.000Z',
     updated: '2026-01-01T00:00:00.000Z',
-    email_verified: false,
+    email_verified: true,
     ...overrides,
   };
 }
@@ -109,7 +123,7 @@ export function fakeFetch(handlers: Handlers) {
 }
 
 /** Handlers of a browser-mode session for `user`, or of no session at all (the server's refusals). */
-export function sessionHandlers(signedIn: AccountResponse | null): Handlers {
+export function sessionHandlers(signedIn: Account | null): Handlers {
   return {
     'POST /api/auth/refresh/': () =>
       signedIn

@@ -1,6 +1,5 @@
 import {
   Messages,
-  type AccountResponse,
   type BrowserRefreshRequest,
   type Credentials,
   type EmptyResponse,
@@ -12,7 +11,9 @@ import {
   type SignedInResponse,
   type SignUpRequest,
 } from '@gatehouse/contract';
+import type { Account } from '../auth-state.js';
 import { answer, toResponse, type Answer } from './answer.js';
+import { createFakeMail, MailMessages, type FakeUser } from './fake-mail.js';
 import { claimsOf, mintToken } from './fake-tokens.js';
 
 export interface FakeGatehouseOptions {
@@ -25,11 +26,16 @@ export interface FakeGatehouseOptions {
   origin: string;
   /** Other origins allowed to use browser mode (the server's GATEHOUSE_CORS_ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
+  /** GATEHOUSE_EMAIL_VERIFICATION (default 'optional'). */
+  emailVerification?: 'optional' | 'mandatory' | 'none';
+  /** Seconds after a sign-in during which the email may be changed (default 900, the server's). */
+  reauthenticationWindow?: number;
 }
 
 interface Session {
   userId: string;
   ended: boolean;
+  signedInAt: number;
 }
 
 /** A refresh token the fake issued: current until rotated (into `successor`) or logged out. */
@@ -55,7 +61,7 @@ interface Routes {
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse | Refusal };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse | Refusal };
   'POST /api/auth/logout-all/': { body: EmptyResponse; reply: LogoutAllResponse | Refusal };
-  'GET /api/users/me/': { body: EmptyResponse; reply: AccountResponse | Refusal };
+  'GET /api/users/me/': { body: EmptyResponse; reply: Account | Refusal };
   'GET /api/things/': { body: EmptyResponse; reply: ThingsResponse | Refusal };
 }
 
@@ -76,15 +82,23 @@ const CHALLENGE = 'Bearer realm="api"';
 
 /**
  * Gatehouse's auth endpoints in memory: JWT-shaped tokens with `exp`, refresh rotation with reuse ending
- * the session (and the server's grace period in browser mode), the CSRF check of browser mode. `browser`
- * holds the one refresh cookie. server-scenarios.test.ts runs the same scenarios against this and the
- * real server.
+ * the session (and the server's grace period in browser mode), the CSRF check of browser mode, and the
+ * mailed-link flows (fake-mail.ts). `browser` holds the one refresh cookie. server-scenarios.test.ts runs
+ * the same scenarios against this and the real server.
  */
 export function createFakeGatehouse(
-  { now, accessLifetime = 300, rotationGracePeriod = 5, origin, allowedOrigins = [] }: FakeGatehouseOptions,
+  {
+    now,
+    accessLifetime = 300,
+    rotationGracePeriod = 5,
+    origin,
+    allowedOrigins = [],
+    emailVerification = 'optional',
+    reauthenticationWindow = 900,
+  }: FakeGatehouseOptions,
   browser: { cookie: string | null },
 ) {
-  const users = new Map<string, { account: AccountResponse; password: string }>();
+  const users = new Map<string, FakeUser>();
   const sessions = new Map<string, Session>();
   const refreshTokens = new Map<string, RefreshRecord>();
   const issuedAccess: string[] = [];
@@ -120,7 +134,7 @@ export function createFakeGatehouse(
   };
   const startSession = (userId: string) => {
     const id = `s${++counter}`;
-    sessions.set(id, { userId, ended: false });
+    sessions.set(id, { userId, ended: false, signedInAt: now() });
     return { refresh: issueRefresh(id), access: issueAccess(id, userId) };
   };
   /** A refresh token this fake issued and that has not expired (else the server's "invalid"). */
@@ -148,7 +162,7 @@ export function createFakeGatehouse(
     return foreign || crossSite ? answer<ErrorBody>(403, { detail: 'CSRF check failed.' }) : undefined;
   }
 
-  function caller(headers: Headers): { account: AccountResponse } | Answer<ErrorBody> {
+  function caller(headers: Headers): { account: Account; signedInAt: number } | Answer<ErrorBody> {
     const token = /^Bearer (\S+)$/.exec(headers.get('authorization') ?? '')?.[1];
     if (token === undefined) return answer<ErrorBody>(401, { detail: Messages.notAuthenticated });
     const claims = claimsOf(token);
@@ -158,10 +172,30 @@ export function createFakeGatehouse(
     }
     if (session.ended) return accessRefused(Messages.tokenBlacklisted);
     const account = [...users.values()].find((user) => user.account.id === session.userId)?.account;
-    return account ? { account } : accessRefused(Messages.userNotFound);
+    return account ? { account, signedInAt: session.signedInAt } : accessRefused(Messages.userNotFound);
   }
 
-  function signIn(account: AccountResponse, cookieMode: boolean, status: number): Answer<SignedInResponse> {
+  function endSessions(userId: string): number {
+    let ended = 0;
+    for (const session of sessions.values()) {
+      if (session.userId === userId && !session.ended) {
+        session.ended = true;
+        ended++;
+      }
+    }
+    return ended;
+  }
+
+  const mail = createFakeMail({
+    now,
+    origin,
+    users: () => [...users.values()],
+    caller,
+    endSessions,
+    reauthenticationWindow,
+  });
+
+  function signIn(account: Account, cookieMode: boolean, status: number): Answer<SignedInResponse> {
     const { access, refresh } = startSession(account.id);
     if (cookieMode) {
       browser.cookie = refresh;
@@ -194,15 +228,25 @@ export function createFakeGatehouse(
       if (!user || user.password !== request.body.password) {
         return answer(401, { detail: Messages.noActiveAccount });
       }
+      const { email, email_verified: verified } = user.account;
+      if (emailVerification === 'mandatory' && email !== null && !verified) {
+        return answer(401, { detail: MailMessages.emailNotVerified, code: 'email_not_verified' });
+      }
       return signIn(user.account, request.cookieMode, 200);
     },
     'POST /api/users/': (request) => {
       const refusal = request.cookieMode ? csrfRefusal(request.headers) : undefined;
       if (refusal) return refusal;
-      const { username, password } = request.body;
+      const { username, password, email = null } = request.body;
       if (typeof username !== 'string') return answer(400, { username: [Messages.fieldRequired] });
       if (users.has(username)) return answer(400, { username: ['user with this username already exists.'] });
-      return signIn(addUser(username, String(password)), request.cookieMode, 201);
+      const account = addUser(username, String(password), email);
+      if (emailVerification !== 'none') mail.sendVerification(account);
+      // Mandatory verification: the account exists, yet nobody is signed in until the link is followed.
+      if (emailVerification === 'mandatory' && email !== null) {
+        return answer(401, { detail: MailMessages.emailNotVerified, code: 'email_not_verified' });
+      }
+      return signIn(account, request.cookieMode, 201);
     },
     'POST /api/auth/refresh/': (request) => {
       const token = presented(request);
@@ -224,6 +268,11 @@ export function createFakeGatehouse(
           rotationGracePeriod > 0 &&
           now() - (record.spentAt ?? -Infinity) <= rotationGracePeriod * 1000;
         if (!withinGrace || !successor || !isCurrent(successor) || session.ended) {
+          // Someone else may hold the token: the session ends and its user is told, with a way out.
+          if (!session.ended) {
+            const user = [...users.values()].find((u) => u.account.id === session.userId);
+            if (user) mail.sendReuseNotice(user.account);
+          }
           session.ended = true;
           return refused(Messages.tokenBlacklisted);
         }
@@ -250,13 +299,7 @@ export function createFakeGatehouse(
     'POST /api/auth/logout-all/': (request) => {
       const found = caller(request.headers);
       if (!('account' in found)) return found;
-      let ended = 0;
-      for (const session of sessions.values()) {
-        if (session.userId === found.account.id && !session.ended) {
-          session.ended = true;
-          ended++;
-        }
-      }
+      const ended = endSessions(found.account.id);
       if (request.cookieMode) browser.cookie = null;
       return answer(200, { sessions_ended: ended });
     },
@@ -270,11 +313,14 @@ export function createFakeGatehouse(
     },
   };
 
+  type Handler = (request: FakeRequest<object>) => Answer<unknown>;
+  const table = new Map<string, Handler>(
+    Object.entries({ ...routes, ...mail.routes }) as [string, Handler][],
+  );
+  const notFound: Handler = () => answer<ErrorBody>(404, { detail: Messages.notFound });
+
   function route(method: string, path: string, request: FakeRequest<object>): Response {
-    const key = `${method} ${path}`;
-    const handler = Object.hasOwn(routes, key)
-      ? (routes[key as keyof Routes] as (request: FakeRequest<object>) => Answer<unknown>)
-      : () => answer<ErrorBody>(404, { detail: Messages.notFound });
+    const handler = table.get(`${method} ${path}`) ?? notFound;
     const { status, body } = handler(request);
     // As the server's error handler: every 401 names the scheme to authenticate with.
     return toResponse({
@@ -284,14 +330,18 @@ export function createFakeGatehouse(
     });
   }
 
-  function addUser(username: string, password = 'password1'): AccountResponse {
+  function addUser(
+    username: string,
+    password = 'password1',
+    email: string | null = `${username}@example.com`,
+  ): Account {
     const stamp = new Date(now()).toISOString();
     const id = `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
-    const account: AccountResponse = {
+    const account: Account = {
       id,
       public_id: id,
       username,
-      email: `${username}@example.com`,
+      email,
       first_name: '',
       last_name: '',
       is_active: true,
@@ -309,6 +359,8 @@ export function createFakeGatehouse(
   return {
     route,
     addUser,
+    /** Every mail "sent", oldest first. */
+    outbox: mail.outbox,
     /** Refuses every access token issued so far, though unexpired (as after a key rotation). */
     revokeAccessTokens() {
       for (const token of issuedAccess) revokedAccess.add(token);

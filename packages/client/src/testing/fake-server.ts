@@ -85,7 +85,12 @@ export function createFakeServer({ origin = 'http://gatehouse.test', ...options 
     },
     revokeAccessTokens: () => gatehouse.revokeAccessTokens(),
     sessionEnded: (refresh: string) => gatehouse.sessionEnded(refresh),
-    addUser: (username: string, password?: string) => gatehouse.addUser(username, password),
+    addUser: (username: string, password?: string, email?: string | null) =>
+      gatehouse.addUser(username, password, email),
+    /** Every mail the server "sent", oldest first. */
+    get outbox() {
+      return gatehouse.outbox;
+    },
   };
   const gatehouse = createFakeGatehouse({ ...options, origin }, server);
   return server;

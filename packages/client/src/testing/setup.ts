@@ -3,7 +3,10 @@ import { createFakeServer, manualClock, type FakeServerOptions } from './fake-se
 
 /** A fake server, a clock, and a factory of clients wired to both (no tab sync unless given). */
 export function setup(
-  serverOptions: Pick<FakeServerOptions, 'accessLifetime' | 'rotationGracePeriod' | 'origin'> = {},
+  serverOptions: Pick<
+    FakeServerOptions,
+    'accessLifetime' | 'rotationGracePeriod' | 'origin' | 'emailVerification' | 'reauthenticationWindow'
+  > = {},
 ) {
   const clock = manualClock();
   const server = createFakeServer({ now: clock, ...serverOptions });

@@ -52,7 +52,7 @@ describe('with a built app', () => {
         'content-security-policy': WEB_APP_POLICY,
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',
-        'referrer-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
       });
       expect(response.headers.etag).toBeDefined();
     }
@@ -76,6 +76,30 @@ describe('with a built app', () => {
     expect(head.statusCode).toBe(200);
     expect(head.body).toBe('');
     expect(head.headers['content-type']).toBe('text/html; charset=utf-8');
+  });
+
+  test('the pages of mailed links are the app, and tell no other site where they came from', async () => {
+    for (const page of [
+      '/reset-password',
+      '/verify-email',
+      '/confirm-email',
+      '/revert-email',
+      '/end-sessions',
+      '/forgot-password',
+      '/reset-password/',
+    ]) {
+      const response = await ctx.app.inject({ url: page, headers: { accept: HTML } });
+      expect(response.statusCode, page).toBe(200);
+      expect(response.body).toBe(INDEX);
+      expect(response.headers).toMatchObject({
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': WEB_APP_POLICY,
+        'cache-control': 'no-cache',
+      });
+    }
+    // The API keeps its own policy.
+    const api = await ctx.app.inject({ url: '/api/', headers: { accept: 'application/json' } });
+    expect(api.headers['referrer-policy']).toBe('same-origin');
   });
 
   test('a revalidation of index.html is a 304', async () => {

@@ -42,7 +42,12 @@ function sendFile(reply: FastifyReply, file: string): FastifyReply {
   }
   // index.html names the current assets: always revalidated (its ETag makes that a 304), never stale.
   reply.header('cache-control', 'no-cache');
-  if (file.endsWith('.html')) reply.header('content-security-policy', WEB_APP_POLICY);
+  if (file.endsWith('.html')) {
+    reply.header('content-security-policy', WEB_APP_POLICY);
+    // Any page of the app may be one a mailed link opened (/reset-password#token=…): none tells another
+    // site where it came from. Its own API calls still carry Origin, which the CSRF check reads.
+    reply.header('referrer-policy', 'no-referrer');
+  }
   return reply.sendFile(file, { cacheControl: false });
 }
 

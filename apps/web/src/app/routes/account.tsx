@@ -6,6 +6,7 @@ import { ChangePasswordForm } from '../../features/account/components/change-pas
 import { DeleteAccountCard } from '../../features/account/components/delete-account-card';
 import { SecurityEventsCard } from '../../features/account/components/security-events-card';
 import { SessionsCard } from '../../features/account/components/sessions-card';
+import { EmailCard } from '../../features/email/components/email-card';
 import { ProfileForm } from '../../features/profile/components/profile-form';
 import { useDocumentTitle } from '../../lib/use-document-title';
 import type { LoginState } from '../login-state';
@@ -25,6 +26,16 @@ export function AccountRoute() {
     void navigate('/login', { replace: true, state });
   };
 
+  const onReauthenticate = () => {
+    // /login signs the client out once it shows, then brings the user back here.
+    const state: LoginState = {
+      notice: 'reauthenticate',
+      signOut: true,
+      from: { pathname: '/account', search: '', hash: '' },
+    };
+    void navigate('/login', { replace: true, state });
+  };
+
   return (
     <>
       <PageHeader
@@ -35,6 +46,7 @@ export function AccountRoute() {
       />
       <div className="page-columns">
         <ProfileForm />
+        <EmailCard onReauthenticate={onReauthenticate} />
         <ChangePasswordForm onChanged={() => setVersion((v) => v + 1)} />
         <div className="page-columns__wide">
           <SessionsCard version={version} />

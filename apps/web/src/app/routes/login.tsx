@@ -1,11 +1,20 @@
+import { lazy, Suspense } from 'react';
 import { Link, useLocation } from 'react-router';
 import { Alert } from '../../components/ui/alert';
 import { LoginForm } from '../../features/auth/components/login-form';
 import { readLoginState, type LoginState } from '../login-state';
 import { AuthLayout } from './auth-layout';
 
+// Only for the rare login refused until the address is verified: loaded then, not with the page.
+const ResendVerification = lazy(async () => ({
+  default: (await import('../../features/email/components/resend-verification')).ResendVerification,
+}));
+
 function Notice({ state }: { state: LoginState }) {
   if (state.notice === 'account-deleted') return <Alert tone="success">Your account has been deleted.</Alert>;
+  if (state.notice === 'reauthenticate') {
+    return <Alert tone="info">For your security, log in again to change your email address.</Alert>;
+  }
   switch (state.reason) {
     case 'expired':
       return <Alert tone="warning">Your session has expired. Log in again to continue.</Alert>;
@@ -35,7 +44,16 @@ export function LoginRoute() {
       }
     >
       <Notice state={state} />
-      <LoginForm />
+      <LoginForm
+        unverified={(identifier) => (
+          <Suspense>
+            <ResendVerification email={identifier.includes('@') ? identifier : ''} />
+          </Suspense>
+        )}
+      />
+      <p className="auth-layout__aside">
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
     </AuthLayout>
   );
 }

@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
+import { GatehouseError } from '@gatehouse/client';
 import { useAuth } from '@gatehouse/client/react';
 import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
@@ -11,41 +12,53 @@ const FIELDS = ['username', 'password'] as const;
 // The login route names its identifier `email` when neither is sent; it is this form's one input.
 const ALIASES = { email: 'username' } as const;
 
+export interface LoginFormProps {
+  /**
+   * Shown under the form when the server wants the address verified first (`email_not_verified`): the
+   * way to get a new link, given what the user typed as their username or email.
+   */
+  unverified?: (identifier: string) => ReactNode;
+}
+
 /** Username or email, and password. Signing in changes the auth state; the route decides where to go. */
-export function LoginForm() {
+export function LoginForm({ unverified }: LoginFormProps) {
   const { login } = useAuth();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const submit = useAction(() => login({ username: username.trim(), password }));
   const errors = formErrors(submit.error, FIELDS, ALIASES);
+  const notVerified = submit.error instanceof GatehouseError && submit.error.code === 'email_not_verified';
 
   return (
-    <Form onSubmit={() => void submit.run()}>
-      {errors.form && <Alert tone="error">{errors.form}</Alert>}
-      <TextField
-        label="Username or email"
-        name="username"
-        autoComplete="username"
-        autoCapitalize="none"
-        spellCheck={false}
-        required
-        value={username}
-        onChange={(event) => setUsername(event.target.value)}
-        error={errors.fields.username}
-      />
-      <TextField
-        label="Password"
-        name="password"
-        type="password"
-        autoComplete="current-password"
-        required
-        value={password}
-        onChange={(event) => setPassword(event.target.value)}
-        error={errors.fields.password}
-      />
-      <Button type="submit" block loading={submit.pending}>
-        Log in
-      </Button>
-    </Form>
+    <>
+      <Form onSubmit={() => void submit.run()}>
+        {errors.form && <Alert tone="error">{errors.form}</Alert>}
+        <TextField
+          label="Username or email"
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          value={username}
+          onChange={(event) => setUsername(event.target.value)}
+          error={errors.fields.username}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+          error={errors.fields.password}
+        />
+        <Button type="submit" block loading={submit.pending}>
+          Log in
+        </Button>
+      </Form>
+      {notVerified && unverified?.(username.trim())}
+    </>
   );
 }
