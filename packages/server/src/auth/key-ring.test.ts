@@ -265,6 +265,7 @@ describe('the secret generated before keys had their own table', () => {
       '0003_session_methods',
       '0004_one_time_tokens',
       '0005_email',
+      '0006_session_browser',
     ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();

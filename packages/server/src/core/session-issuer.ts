@@ -51,6 +51,8 @@ export interface TokenPair {
 export interface ClientInfo {
   userAgent: string;
   ip: string;
+  /** Browser mode (the refresh token in the httpOnly cookie): its session gets the rotation grace period. */
+  browser?: boolean;
 }
 
 /** What every token of a session says about it; a refresh keeps it. */
@@ -134,6 +136,7 @@ export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerD
           ip: client.ip,
           methods,
           authTime: now,
+          browser: client.browser ?? false,
         },
         { jti, userId: user.id, issuedAt: now, expiresAt: refreshExpiry(jwt, now) },
       );

@@ -1,9 +1,14 @@
+import { wantsCookieMode } from './refresh-cookie.js';
 import type { FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../core/session-issuer.js';
 
 /** Where a request comes from, as a sessions list shows it. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
-  return { userAgent: (request.headers['user-agent'] ?? '').slice(0, 256), ip: request.ip };
+  return {
+    userAgent: (request.headers['user-agent'] ?? '').slice(0, 256),
+    ip: request.ip,
+    browser: wantsCookieMode(request),
+  };
 }
 
 export interface PageRequest {

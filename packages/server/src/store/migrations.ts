@@ -207,6 +207,19 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
 
     // The account lifecycle by email: whether an address was proved, and the queue of mails to send.
     '0005_email': mailMigration(dialect),
+
+    // Whether a session was opened in browser mode: the rotation grace period is for those only.
+    '0006_session_browser': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('browser', 'integer', (col) => col.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('sessions').dropColumn('browser').execute();
+      },
+    },
   };
 }
 

@@ -49,6 +49,8 @@ export interface SessionsTable {
   amr: Generated<string>;
   /** When they did; null only for sessions started before it was recorded. */
   auth_time: string | null;
+  /** 0/1: opened in browser mode (the refresh cookie); only then a spent token gets the grace period. */
+  browser: Generated<number>;
 }
 
 export interface AuditLogTable {

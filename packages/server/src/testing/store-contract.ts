@@ -24,6 +24,7 @@ export const MIGRATIONS = [
   '0003_session_methods',
   '0004_one_time_tokens',
   '0005_email',
+  '0006_session_browser',
 ];
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -154,7 +155,7 @@ export function useContractStore(open: OpenTestStore) {
     if (sessions.has(familyId)) return current().storeRows.insertRefreshToken({ ...token, familyId });
     sessions.add(familyId);
     return current().store.startSession(
-      { id: familyId, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
+      { id: familyId, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0, browser: true },
       token,
     );
   }

@@ -272,9 +272,20 @@ describe('rotation grace period and session lifetimes', () => {
     });
   const cookieOf = (response: { headers: Record<string, unknown> }) =>
     /gatehouse_refresh=([^;]*)/.exec(String(response.headers['set-cookie']))?.[1] ?? '';
+  /** A session opened in browser mode: the refresh token only in the cookie. */
+  const browserLogin = async () => ({
+    refresh: cookieOf(
+      await ctx.app.inject({
+        method: 'POST',
+        url: '/api/auth/login/',
+        headers: BROWSER,
+        payload: { username: 'user1', password: 'password1' },
+      }),
+    ),
+  });
 
   test('browser mode: within the grace period the spent cookie gets the same successor again; concurrent refreshes all do', async () => {
-    const pair = await ctx.login('user1');
+    const pair = await browserLogin();
     const responses = await Promise.all(Array.from({ length: 20 }, () => browserRefresh(pair.refresh)));
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
     const successors = new Set(responses.map(cookieOf));
@@ -289,11 +300,17 @@ describe('rotation grace period and session lifetimes', () => {
   });
 
   test('browser mode: after the grace period, a spent cookie is reuse and ends the session', async () => {
-    const pair = await ctx.login('user1');
+    const pair = await browserLogin();
     const rotated = cookieOf(await browserRefresh(pair.refresh));
     ctx.clock.advance(6);
     expect((await browserRefresh(pair.refresh)).json()).toEqual(BLACKLISTED);
     expect((await browserRefresh(rotated)).json()).toEqual(BLACKLISTED);
+  });
+
+  test('a session opened in token mode gets no grace, even when its token is later sent as the cookie', async () => {
+    const pair = await ctx.login('user1');
+    expect((await browserRefresh(pair.refresh)).statusCode).toBe(200);
+    expect((await browserRefresh(pair.refresh)).json()).toEqual(BLACKLISTED);
   });
 
   test('token mode has no grace period, on every refresh route: a spent token is refused at once', async () => {

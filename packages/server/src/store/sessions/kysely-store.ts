@@ -45,6 +45,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
             ip: session.ip,
             amr: JSON.stringify(session.methods),
             auth_time: session.authTime.toISOString(),
+            browser: Number(session.browser ?? false),
           })
           .execute();
         await trx
@@ -378,11 +379,16 @@ async function spentTokenPresented(
       'refresh_tokens.expires_at',
       'refresh_tokens.revoked_at',
       'sessions.revoked_at as session_revoked_at',
+      'sessions.browser as session_browser',
     ])
     .where('refresh_tokens.jti', '=', token.replaced_by)
     .executeTakeFirst();
+  // Only a browser session (opened in browser mode, refreshed through the cookie) may lose a response
+  // to a page unload: a token-mode client presenting a spent token is reuse, as simplejwt says.
   const withinGrace =
-    graceSeconds > 0 && now.getTime() - new Date(token.revoked_at).getTime() <= graceSeconds * 1000;
+    graceSeconds > 0 &&
+    Number(successor?.session_browser) === 1 &&
+    now.getTime() - new Date(token.revoked_at).getTime() <= graceSeconds * 1000;
   if (withinGrace && successor && successor.revoked_at === null && successor.session_revoked_at === null) {
     const user = activeUser(
       await trx.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst(),

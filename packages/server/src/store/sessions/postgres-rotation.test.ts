@@ -68,7 +68,7 @@ describe.skipIf(!postgres)('PostgreSQL: rotation in one statement', () => {
 
   const startSession = (id: string, jti: string, userId = alice.id) =>
     store.startSession(
-      { id, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
+      { id, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: T0, browser: true },
       { jti, userId, issuedAt: T0, expiresAt: at(3600) },
     );
 

@@ -801,6 +801,21 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
         expect(await store.isRefreshTokenRevoked('c3')).toBeUndefined();
       });
 
+      test('a session opened in token mode gets no grace: its spent token is reuse at once', async () => {
+        await store.startSession(
+          { id: 's-token', userId: alice.id, userAgent: '', ip: '', methods: ['pwd'], authTime: T0 },
+          { jti: 'token-parent', userId: alice.id, issuedAt: T0, expiresAt: at(3600) },
+        );
+        const grace = policy({ graceSeconds: 60 });
+        expect((await rotateAt('token-parent', 10, 'tc1', grace)).ok).toBe(true);
+        expect(await rotateAt('token-parent', 11, 'tc2', grace)).toStrictEqual({
+          ok: false,
+          reason: 'reused',
+          sessionId: 's-token',
+        });
+        expect(await store.isSessionActive('s-token')).toBe(false);
+      });
+
       test('no replay once the successor has been used, or for an inactive user', async () => {
         const grace = policy({ graceSeconds: 60 });
         expect((await rotateAt('parent', 10, 'c1', grace)).ok).toBe(true);

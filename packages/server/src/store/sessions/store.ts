@@ -22,7 +22,11 @@ export interface Session {
   authTime: Date | null;
 }
 
-export type NewSession = Pick<Session, 'id' | 'userId' | 'userAgent' | 'ip' | 'methods'> & { authTime: Date };
+export type NewSession = Pick<Session, 'id' | 'userId' | 'userAgent' | 'ip' | 'methods'> & {
+  authTime: Date;
+  /** Opened in browser mode: only such a session's spent token gets the rotation grace period. */
+  browser?: boolean;
+};
 
 export interface RefreshTokenRecord {
   jti: string;
