@@ -32,6 +32,8 @@ const PROBLEM_MESSAGES: { [C in ProblemCode]: (params: ProblemParams[C]) => stri
     'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
   mixed_script_username: () =>
     'Enter a valid username. This value may not mix letters of different scripts (such as Latin and Cyrillic).',
+  username_not_own_email: () =>
+    "Enter a valid username. A username may contain @ only when it is the account's own email address.",
   invalid_email: () => Messages.invalidEmail,
   // DRF's UniqueValidator, naming the field as the tutorials' servers do.
   unique: ({ field }) => `user with this ${field} already exists.`,

@@ -14,6 +14,8 @@ export interface ProblemParams {
   invalid_username: undefined;
   /** Letters of several scripts (Cyrillic `а` in `admin`): a look-alike of another name. */
   mixed_script_username: undefined;
+  /** A username with `@` that is not the account's own email address. */
+  username_not_own_email: undefined;
   invalid_email: undefined;
   /** Another account already has this value. */
   unique: { field: UniqueField };

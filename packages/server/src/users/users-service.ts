@@ -101,6 +101,11 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       const problems: FieldProblems = {};
       const usernameIssue = usernameProblem(username);
       if (usernameIssue) problems.username = [usernameIssue];
+      // One namespace: a username that could be an address is its account's own, or another's email
+      // could be taken as a username (and sign its owner's login in to the wrong account).
+      else if (username.includes('@') && usernameKey(username) !== email) {
+        problems.username = [{ code: 'username_not_own_email' }];
+      }
       if (email !== null && !isValidEmail(email)) problems.email = [{ code: 'invalid_email' }];
       const passwordIssues = account.bypassPasswordPolicy
         ? []

@@ -13,9 +13,13 @@ export async function registerByEmail(
   password: string,
   effects?: AccountEffects,
 ): Promise<CreateAccountResult> {
-  const base = canonicalEmail(email).replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
+  const canonical = canonicalEmail(email);
+  const safe = canonical.replace(/[^\p{L}\p{M}\p{N}@.+_-]/gu, '_');
+  // A username with @ must be the account's own address (users-service.ts): the address itself when it
+  // is a valid username, else (and for the suffixed retries) a form without @.
+  const internal = safe.replace(/@/g, '_at_');
   for (let attempt = 1; ; attempt++) {
-    const username = attempt === 1 ? base : `${base}-${attempt}`;
+    const username = attempt === 1 ? (safe === canonical ? canonical : internal) : `${internal}-${attempt}`;
     const result = await users.createAccount({ username, email, password, name }, effects);
     if (result.ok) return result;
     const { username: usernameProblems, ...others } = result.problems;

@@ -37,15 +37,31 @@ describe("tutorial C's routes", () => {
     });
   });
 
-  test('register: another account whose username is this email gets a suffixed username', async () => {
-    await ctx.createUser({ username: 'dave@example.com', email: null });
+  test('register: the address is the username; when it cannot be one, an internal username without @, suffixed when taken', async () => {
+    const plain = await post('/user/register', { name: 'Dave', email: 'dave@example.com', password: STRONG });
+    expect((await ctx.rows.userById(plain.json().id))?.username).toBe('dave@example.com');
+    await ctx.createUser({ username: 'o_brien_at_example.com', email: null });
     const response = await post('/user/register', {
-      name: 'Dave',
-      email: 'dave@example.com',
+      name: 'Pat',
+      email: "o'brien@example.com",
       password: STRONG,
     });
     expect(response.statusCode).toBe(200);
-    expect((await ctx.rows.userById(response.json().id))?.username).toBe('dave@example.com-2');
+    expect((await ctx.rows.userById(response.json().id))?.username).toBe('o_brien_at_example.com-2');
+  });
+
+  test("register: an address that is another account's username is taken (one namespace)", async () => {
+    await ctx.store.createUser(
+      { username: 'eve@example.com', usernameKey: 'eve@example.com', email: null, passwordHash: null },
+      new Date(),
+    );
+    const response = await post('/user/register', {
+      name: 'Eve',
+      email: 'eve@example.com',
+      password: STRONG,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ email: ['user with this email already exists.'] });
   });
 
   test('login: {access_token, refresh_token}; no account enumeration; inactive refused', async () => {

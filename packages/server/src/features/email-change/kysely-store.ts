@@ -10,9 +10,13 @@ import type { EmailChangeOutcome, EmailChangeStore } from './store.js';
 export function kyselyEmailChange(db: Kysely<Database>): EmailChangeStore {
   const lockUser = userLock(db);
   return {
-    async isEmailTaken(email) {
-      const row = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-      return row !== undefined;
+    async isEmailTaken(email, exceptUserId) {
+      let query = db
+        .selectFrom('users')
+        .select('id')
+        .where((eb) => eb.or([eb('email', '=', email), eb('username_key', '=', email)]));
+      if (exceptUserId !== undefined) query = query.where('id', '!=', exceptUserId);
+      return (await query.executeTakeFirst()) !== undefined;
     },
 
     async recordEmailChangeRequest(audit, mail, now) {

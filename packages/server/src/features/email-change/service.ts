@@ -76,7 +76,7 @@ export function createEmailChangeService({
         return refused('password', { code: 'password_incorrect' });
       }
       if (address === caller.user.email) return refused('email', { code: 'same_email' });
-      if (await store.isEmailTaken(address)) {
+      if (await store.isEmailTaken(address, caller.user.id)) {
         return refused('email', { code: 'unique', params: { field: 'email' } });
       }
       // Over a limit the answer is the same, and nothing is sent: the limits protect the new address's owner.

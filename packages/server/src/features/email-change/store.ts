@@ -27,8 +27,11 @@ export type EmailChangeOutcome =
  * index on users.email decides between two accounts that want the same address.
  */
 export interface EmailChangeStore {
-  /** Whether an account has this address. */
-  isEmailTaken(email: string): Promise<boolean>;
+  /**
+   * Whether another account than `exceptUserId` has this address, as its email or as its username:
+   * usernames and emails are one namespace, so no account can be reached by another's identifier.
+   */
+  isEmailTaken(email: string, exceptUserId?: number): Promise<boolean>;
   /** A request's audit entry and its confirmation mail, in one transaction. */
   recordEmailChangeRequest(audit: NewAuditEntry, mail: NewMail, now: Date): Promise<void>;
   /**

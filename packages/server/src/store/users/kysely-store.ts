@@ -65,13 +65,15 @@ export function kyselyUsers(db: Kysely<Database>): UserStore {
     },
 
     async findLoginCandidate({ usernameKey, email }) {
-      const row = await users()
+      const rows = await users()
         .select('password_hash')
         .where((eb) => eb.or([eb('email', '=', email), eb('username_key', '=', usernameKey)]))
-        .orderBy(sql`case when email = ${email} then 0 else 1 end`)
-        .limit(1)
-        .executeTakeFirst();
-      return row && { user: toUser(row), passwordHash: row.password_hash };
+        .limit(2)
+        .execute();
+      // One identifier naming two accounts (one's email, another's username, left by data from before
+      // they were one namespace) signs neither in: guessing which would lock one of them out.
+      if (rows.length !== 1 || !rows[0]) return undefined;
+      return { user: toUser(rows[0]), passwordHash: rows[0].password_hash };
     },
 
     async findPasswordHash(userId) {
@@ -219,19 +221,32 @@ async function updateUserRow(
   return row && toUser(row);
 }
 
+/**
+ * Usernames and emails are one namespace: a new address is taken when another account has it as its
+ * email or as its username (a username with `@` is its account's own address: users-service.ts), so no
+ * one registers an identifier that already signs someone else in.
+ */
 async function findConflicts(db: Kysely<Database>, usernameKey: string, email: string | null) {
   const rows = await db
     .selectFrom('users')
     .select(['username_key', 'email'])
     .where((eb) =>
       email === null
-        ? eb('username_key', '=', usernameKey)
-        : eb.or([eb('username_key', '=', usernameKey), eb('email', '=', email)]),
+        ? eb.or([eb('username_key', '=', usernameKey), eb('email', '=', usernameKey)])
+        : eb.or([
+            eb('username_key', '=', usernameKey),
+            eb('email', '=', usernameKey),
+            eb('email', '=', email),
+            eb('username_key', '=', email),
+          ]),
     )
     .execute();
   const conflicts: UniqueField[] = [];
-  if (rows.some((r) => r.username_key === usernameKey)) conflicts.push('username');
-  if (email !== null && rows.some((r) => r.email === email)) conflicts.push('email');
+  // The new account's own username may be its own address (and so equal `email`): only others count.
+  if (rows.some((r) => r.username_key === usernameKey || r.email === usernameKey)) conflicts.push('username');
+  if (email !== null && rows.some((r) => r.email === email || r.username_key === email)) {
+    conflicts.push('email');
+  }
   return conflicts;
 }
 

@@ -179,27 +179,24 @@ function describeUserStore(name: string, open: OpenTestStore, skip = false) {
         ).toBeUndefined();
       });
 
-      test('an email match wins over a username match of another user, whichever was created first', async () => {
-        // One identifier, tried as both: one user has it as username, another as email.
-        const nameFirst = await create('eve@example.com', { email: null });
-        const emailSecond = await create('bob', { email: 'eve@example.com' });
-        const first = await store.findLoginCandidate({
-          usernameKey: 'eve@example.com',
-          email: 'eve@example.com',
+      test("usernames and emails are one namespace: a new account cannot take another one's identifier", async () => {
+        await create('eve@example.com', { email: null });
+        expect(await store.createUser(newUser('bob', { email: 'eve@example.com' }), T0)).toEqual({
+          ok: false,
+          conflicts: ['email'],
         });
-        expect(first?.user.id).toBe(emailSecond.id);
-        expect(first?.passwordHash).toBe('hash-of-bob');
-        expect(first?.user.id).not.toBe(nameFirst.id);
-
-        const emailFirst = await create('carol', { email: 'mallory@example.com' });
-        const nameSecond = await create('mallory@example.com', { email: null });
-        const second = await store.findLoginCandidate({
-          usernameKey: 'mallory@example.com',
-          email: 'mallory@example.com',
+        await create('carol', { email: 'mallory@example.com' });
+        expect(await store.createUser(newUser('mallory@example.com', { email: null }), T0)).toEqual({
+          ok: false,
+          conflicts: ['username'],
         });
-        expect(second?.user.id).toBe(emailFirst.id);
-        expect(second?.passwordHash).toBe('hash-of-carol');
-        expect(second?.user.id).not.toBe(nameSecond.id);
+        // An account whose username is its own address is one identifier, found once.
+        const own = await create('dan@example.com', { email: 'dan@example.com' });
+        const found = await store.findLoginCandidate({
+          usernameKey: 'dan@example.com',
+          email: 'dan@example.com',
+        });
+        expect(found?.user.id).toBe(own.id);
       });
 
       test('updateUser changes only the given fields and stamps updated', async () => {

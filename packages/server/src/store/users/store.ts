@@ -83,7 +83,7 @@ export interface UserStore {
   findUserByPublicId(publicId: string): Promise<User | undefined>;
   /** By the database id a queued mail or a one-time token names. */
   findUserById(id: number): Promise<User | undefined>;
-  /** By email or username key; an email match wins when both match different users. */
+  /** By email or username key; undefined when the two match different users (ambiguous). */
   findLoginCandidate(identifier: { usernameKey: string; email: string }): Promise<LoginCandidate | undefined>;
   /** undefined: no such user; null: the account has no password. */
   findPasswordHash(userId: number): Promise<string | null | undefined>;
