@@ -204,7 +204,7 @@ describe('the built server over real HTTP', () => {
     await createDemoUsers();
     const created = await gatehouse(
       ['users', 'create', '--username', 'erin', '--password-stdin'],
-      'erinpassword1\n',
+      'silver-orchid-33\n',
     );
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^User "erin" created \(public id [0-9a-f-]{36}\)\.\n$/);
@@ -229,7 +229,7 @@ describe('the built server over real HTTP', () => {
 
     await expectBlacklisted(second, pair.refresh);
 
-    await login(second, 'erin', 'erinpassword1');
+    await login(second, 'erin', 'silver-orchid-33');
   });
 });
 
