@@ -66,6 +66,8 @@ describe('diagnose', () => {
       'OK    leeway: 0s',
       'OK    rate limits: on',
       "OK    argon2: argon2id m=19456 KiB, t=2, p=1 (OWASP's floor); each login costs 19 MiB of memory",
+      'OK    password length: at least 8 characters (NIST SP 800-63B-4 asks 15 for a password used alone, ' +
+        '8 with a second factor)',
       'OK    clock: nothing recorded yet to compare with',
       'OK    public URL: links in mails start with http://127.0.0.1:8000',
       `OK    mail: no GATEHOUSE_SMTP_URL: mail is written as .eml files to ${path.resolve('data', 'outbox')}`,
@@ -413,6 +415,26 @@ describe('diagnose', () => {
     );
   });
 
+  test('password length: what NIST SP 800-63B-4 asks beside the minimum; under 15 WARNs in production', () => {
+    const nist = '(NIST SP 800-63B-4 asks 15 for a password used alone, 8 with a second factor)';
+    expect(line('password length', config(PRODUCTION))).toBe(
+      `WARN  password length: at least 8 characters ${nist}: in production, a password alone ` +
+        'should be at least 15 characters long' +
+        ' — set GATEHOUSE_PASSWORD_MIN_LENGTH=15 (existing passwords keep working; new ones must be that long)',
+    );
+    expect(
+      finding('password length', config({ ...PRODUCTION, GATEHOUSE_PASSWORD_MIN_LENGTH: '14' })).level,
+    ).toBe('WARN');
+    for (const length of ['15', '64']) {
+      expect(line('password length', config({ ...PRODUCTION, GATEHOUSE_PASSWORD_MIN_LENGTH: length }))).toBe(
+        `OK    password length: at least ${length} characters ${nist}`,
+      );
+    }
+    expect(line('password length', config({ GATEHOUSE_PASSWORD_MIN_LENGTH: '12' }))).toBe(
+      `OK    password length: at least 12 characters ${nist}`,
+    );
+  });
+
   test('clock: a database record more than 60 s in the future WARNs', () => {
     const at = (seconds: number) => facts({ newestTimestamp: new Date(NOW.getTime() + seconds * 1000) });
     expect(line('clock', config(), at(-3600))).toBe('OK    clock: no database record is in the future');
@@ -502,11 +524,12 @@ describe('gatehouse doctor', () => {
   let smtp: TestMailServer;
   /**
    * What production needs besides: an https public URL, the TLS-terminating proxy that implies trusted,
-   * and an SMTP server that answers.
+   * passwords of 15 characters, and an SMTP server that answers.
    */
   const productionReady = () => ({
     GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
     GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1',
+    GATEHOUSE_PASSWORD_MIN_LENGTH: '15',
     GATEHOUSE_SMTP_URL: smtp.url,
   });
 

@@ -89,6 +89,7 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     leeway(config),
     rateLimits(config),
     argon2(config),
+    passwordLength(config),
     clock(facts),
     publicUrl(config),
     mail(config, facts),
@@ -621,6 +622,29 @@ function argon2(config: Config): Finding {
     level: 'OK',
     check,
     message: `${params} (${atFloor ? "OWASP's floor" : "above OWASP's floor"}); each login costs ${memory} MiB of memory`,
+  };
+}
+
+/**
+ * NIST SP 800-63B-4 §3.1.1.2: 15 characters for a password that is the only factor, 8 when it is one of
+ * two. The default stays 8 for the tutorials' clients; only new passwords are held to the minimum.
+ */
+const NIST_SINGLE_FACTOR = 15;
+
+function passwordLength(config: Config): Finding {
+  const check = 'password length';
+  const minimum = config.passwordMinLength;
+  const message =
+    `at least ${minimum} characters (NIST SP 800-63B-4 asks ${NIST_SINGLE_FACTOR} for a password used alone, ` +
+    '8 with a second factor)';
+  if (!config.production || minimum >= NIST_SINGLE_FACTOR) return { level: 'OK', check, message };
+  return {
+    level: 'WARN',
+    check,
+    message: `${message}: in production, a password alone should be at least ${NIST_SINGLE_FACTOR} characters long`,
+    fix:
+      `set GATEHOUSE_PASSWORD_MIN_LENGTH=${NIST_SINGLE_FACTOR} ` +
+      '(existing passwords keep working; new ones must be that long)',
   };
 }
 
