@@ -66,6 +66,8 @@ describe('diagnose', () => {
       'OK    leeway: 0s',
       'OK    rate limits: on',
       "OK    argon2: argon2id m=19456 KiB, t=2, p=1 (OWASP's floor); each login costs 19 MiB of memory",
+      'OK    password length: at least 8 characters (NIST SP 800-63B-4 asks 15 for a password used alone, ' +
+        '8 with a second factor)',
       'OK    clock: nothing recorded yet to compare with',
       'OK    public URL: links in mails start with http://127.0.0.1:8000',
       `OK    mail: no GATEHOUSE_SMTP_URL: mail is written as .eml files to ${path.resolve('data', 'outbox')}`,
@@ -244,6 +246,28 @@ describe('diagnose', () => {
       expect(finding('HTTPS', config({ ...PRODUCTION, HOST: '::' })).level).toBe('WARN');
     });
 
+    test('production behind a TLS-terminating proxy that is not trusted (an https public URL) FAILs', () => {
+      const https = { ...PRODUCTION, GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' };
+      const untrusted =
+        'GATEHOUSE_PUBLIC_URL is https://auth.example.com but Gatehouse serves plain HTTP, so a proxy in front ' +
+        'terminates TLS, and GATEHOUSE_TRUSTED_PROXIES is empty: its X-Forwarded-Proto and X-Forwarded-For are ' +
+        'ignored, so the refresh cookie is not Secure, HSTS is never sent, and every client has the ' +
+        "proxy's address: one IP for the login throttle and rate limits, where a few clients' failures " +
+        "block everyone's logins — set GATEHOUSE_TRUSTED_PROXIES to the proxy's address (127.0.0.1 when it " +
+        'runs on this machine) and have it send X-Forwarded-For and X-Forwarded-Proto';
+      for (const host of ['127.0.0.1', '0.0.0.0', '::']) {
+        expect(line('HTTPS', config({ ...https, HOST: host }))).toBe(`FAIL  HTTPS: ${untrusted}`);
+      }
+      // Outside production (a staging server behind TLS) the same is a warning.
+      expect(line('HTTPS', config({ GATEHOUSE_PUBLIC_URL: 'https://staging.example.com' }))).toMatch(
+        /^WARN {2}HTTPS: GATEHOUSE_PUBLIC_URL is https:\/\/staging\.example\.com but Gatehouse serves plain HTTP/,
+      );
+      // Trusted, the proxy's forwarding headers are believed.
+      expect(line('HTTPS', config({ ...https, GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' }))).toBe(
+        'OK    HTTPS: behind a trusted proxy: HSTS is sent when it forwards X-Forwarded-Proto: https',
+      );
+    });
+
     test('a loopback HOST, a trusted proxy, or not production is OK', () => {
       for (const host of ['127.0.0.1', 'localhost', '::1']) {
         expect(finding('HTTPS', config({ ...PRODUCTION, HOST: host })).level).toBe('OK');
@@ -391,6 +415,26 @@ describe('diagnose', () => {
     );
   });
 
+  test('password length: what NIST SP 800-63B-4 asks beside the minimum; under 15 WARNs in production', () => {
+    const nist = '(NIST SP 800-63B-4 asks 15 for a password used alone, 8 with a second factor)';
+    expect(line('password length', config(PRODUCTION))).toBe(
+      `WARN  password length: at least 8 characters ${nist}: in production, a password alone ` +
+        'should be at least 15 characters long' +
+        ' — set GATEHOUSE_PASSWORD_MIN_LENGTH=15 (existing passwords keep working; new ones must be that long)',
+    );
+    expect(
+      finding('password length', config({ ...PRODUCTION, GATEHOUSE_PASSWORD_MIN_LENGTH: '14' })).level,
+    ).toBe('WARN');
+    for (const length of ['15', '64']) {
+      expect(line('password length', config({ ...PRODUCTION, GATEHOUSE_PASSWORD_MIN_LENGTH: length }))).toBe(
+        `OK    password length: at least ${length} characters ${nist}`,
+      );
+    }
+    expect(line('password length', config({ GATEHOUSE_PASSWORD_MIN_LENGTH: '12' }))).toBe(
+      `OK    password length: at least 12 characters ${nist}`,
+    );
+  });
+
   test('clock: a database record more than 60 s in the future WARNs', () => {
     const at = (seconds: number) => facts({ newestTimestamp: new Date(NOW.getTime() + seconds * 1000) });
     expect(line('clock', config(), at(-3600))).toBe('OK    clock: no database record is in the future');
@@ -478,9 +522,14 @@ describe('gatehouse doctor', () => {
   let dir: string;
   let dbPath: string;
   let smtp: TestMailServer;
-  /** What production needs besides: an https public URL and an SMTP server that answers. */
-  const productionMail = () => ({
+  /**
+   * What production needs besides: an https public URL, the TLS-terminating proxy that implies trusted,
+   * passwords of 15 characters, and an SMTP server that answers.
+   */
+  const productionReady = () => ({
     GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
+    GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1',
+    GATEHOUSE_PASSWORD_MIN_LENGTH: '15',
     GATEHOUSE_SMTP_URL: smtp.url,
   });
 
@@ -597,8 +646,20 @@ describe('gatehouse doctor', () => {
     await openKeyRing({ jwt: config().jwt, store });
     await store.close();
 
-    const run = await cli(['doctor'], { ...productionMail(), NODE_ENV: 'production' });
+    const run = await cli(['doctor'], { ...productionReady(), NODE_ENV: 'production' });
     expect(run.code).toBe(0);
+    // The same behind a proxy nobody trusts: the cookie not Secure, no HSTS, one client IP for all.
+    const untrusted = await cli(['doctor'], {
+      ...productionReady(),
+      NODE_ENV: 'production',
+      GATEHOUSE_TRUSTED_PROXIES: '',
+    });
+    expect(untrusted.code).toBe(1);
+    expect(lines(untrusted.stdout)).toContain(
+      formatFinding(
+        finding('HTTPS', config({ ...PRODUCTION, GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' })),
+      ),
+    );
     expect(lines(run.stdout)).toContain(
       `WARN  signing key: generated and stored in ${dbPath} (table signing_keys), ` +
         'next to the data: a copy or dump of the database leaks it' +
@@ -625,7 +686,7 @@ describe('gatehouse doctor', () => {
   });
 
   test('production with the demo superuser and its demo password: FAIL, exit 1, until the password changes', async () => {
-    const production = { ...productionMail(), NODE_ENV: 'production', GATEHOUSE_SIGNING_KEY: STRONG_KEY };
+    const production = { ...productionReady(), NODE_ENV: 'production', GATEHOUSE_SIGNING_KEY: STRONG_KEY };
     expect((await cli(['migrate'])).code).toBe(0);
     expect((await cli(['demo'])).code).toBe(0);
     const run = await cli(['doctor'], production);

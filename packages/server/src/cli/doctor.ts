@@ -89,6 +89,7 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     leeway(config),
     rateLimits(config),
     argon2(config),
+    passwordLength(config),
     clock(facts),
     publicUrl(config),
     mail(config, facts),
@@ -416,9 +417,10 @@ function cors(config: Config): Finding {
 }
 
 /*
- * Gatehouse never terminates TLS itself and sets HSTS only on requests it sees as HTTPS (directly, or
- * as a trusted proxy's X-Forwarded-Proto says). There is no cookie mode yet: when one arrives, check
- * here that its cookies are Secure in production.
+ * Gatehouse never terminates TLS itself: it sees a request as HTTPS only when a trusted proxy's
+ * X-Forwarded-Proto says so, and only then sets HSTS and makes the browser-mode refresh cookie Secure
+ * (named __Secure-gatehouse_refresh). An https public URL therefore means a proxy in front; untrusted, it
+ * silently costs the cookie's Secure flag, HSTS and every client's own address.
  */
 function https(config: Config): Finding {
   const check = 'HTTPS';
@@ -427,6 +429,21 @@ function https(config: Config): Finding {
       level: 'OK',
       check,
       message: 'behind a trusted proxy: HSTS is sent when it forwards X-Forwarded-Proto: https',
+    };
+  }
+  const url = config.mail.publicUrl;
+  if (url.startsWith('https://')) {
+    return {
+      level: config.production ? 'FAIL' : 'WARN',
+      check,
+      message:
+        `GATEHOUSE_PUBLIC_URL is ${url} but Gatehouse serves plain HTTP, so a proxy in front terminates TLS, ` +
+        'and GATEHOUSE_TRUSTED_PROXIES is empty: its X-Forwarded-Proto and X-Forwarded-For are ignored, so ' +
+        "the refresh cookie is not Secure, HSTS is never sent, and every client has the proxy's address: " +
+        "one IP for the login throttle and rate limits, where a few clients' failures block everyone's logins",
+      fix:
+        "set GATEHOUSE_TRUSTED_PROXIES to the proxy's address (127.0.0.1 when it runs on this machine) " +
+        'and have it send X-Forwarded-For and X-Forwarded-Proto',
     };
   }
   if (isLoopback(config.host)) {
@@ -605,6 +622,29 @@ function argon2(config: Config): Finding {
     level: 'OK',
     check,
     message: `${params} (${atFloor ? "OWASP's floor" : "above OWASP's floor"}); each login costs ${memory} MiB of memory`,
+  };
+}
+
+/**
+ * NIST SP 800-63B-4 §3.1.1.2: 15 characters for a password that is the only factor, 8 when it is one of
+ * two. The default stays 8 for the tutorials' clients; only new passwords are held to the minimum.
+ */
+const NIST_SINGLE_FACTOR = 15;
+
+function passwordLength(config: Config): Finding {
+  const check = 'password length';
+  const minimum = config.passwordMinLength;
+  const message =
+    `at least ${minimum} characters (NIST SP 800-63B-4 asks ${NIST_SINGLE_FACTOR} for a password used alone, ` +
+    '8 with a second factor)';
+  if (!config.production || minimum >= NIST_SINGLE_FACTOR) return { level: 'OK', check, message };
+  return {
+    level: 'WARN',
+    check,
+    message: `${message}: in production, a password alone should be at least ${NIST_SINGLE_FACTOR} characters long`,
+    fix:
+      `set GATEHOUSE_PASSWORD_MIN_LENGTH=${NIST_SINGLE_FACTOR} ` +
+      '(existing passwords keep working; new ones must be that long)',
   };
 }
 

@@ -1,14 +1,17 @@
 /**
  * Property-based fuzzing of every endpoint with fast-check, through app.inject: bodies (anything, nasty keys,
  * deep nesting, huge strings, injection strings, control characters, look-alikes, wrong types, raw bytes),
- * headers (Authorization, Content-Type, Origin and a few others) and paths (suffixes, percent-encodings, `..`,
- * double slashes). For every response:
+ * headers (Authorization, Content-Type, Origin and a few others), browser mode (the X-Gatehouse-Session
+ * header, refresh cookies live, garbage or sent twice, Sec-Fetch-Site) and paths (suffixes, percent-encodings,
+ * `..`, double slashes). For every response:
  *
  * - the status is below 500;
  * - the security headers are there, and an arbitrary Origin is never reflected;
  * - a JSON body parses, and an error body carries no stack trace, internal error name, source path or
  *   database message (unless the request itself contained that text, as echoes of it are fine);
- * - a protected route answers 2xx only to a genuine access token.
+ * - a protected route answers 2xx only to a genuine access token;
+ * - a route that reads or sets the refresh cookie answers a cross-site browser-mode request with neither a
+ *   2xx nor a Set-Cookie.
  *
  * Afterwards the app still answers GET /api/ and no prototype has been polluted.
  *
@@ -520,7 +523,17 @@ interface Case {
   auth: Auth;
   body: Body | undefined;
   headers: Record<string, string>;
+  /** Browser mode, on about one case in three. */
+  browser: Browser | undefined;
   remoteAddress: string;
+}
+
+/** What a browser adds: the session header (or a wrong one), the cookies, where it says the request is from. */
+interface Browser {
+  mode: string | undefined;
+  cookies: { name: string; value: string }[];
+  site: string | undefined;
+  origin: string | undefined;
 }
 
 const authArb = (weights: { victim: number; admin: number; other: number }): fc.Arbitrary<Auth> =>
@@ -668,6 +681,7 @@ function caseArb(options: {
   auth: fc.Arbitrary<Auth>;
   query?: fc.Arbitrary<string>;
   headers?: fc.Arbitrary<Record<string, string>>;
+  browser?: fc.Arbitrary<Browser | undefined>;
 }): fc.Arbitrary<Case> {
   return fc
     .record({
@@ -678,6 +692,9 @@ function caseArb(options: {
       auth: options.auth,
       body: fc.option(options.body, { freq: 8, nil: undefined }),
       headers: options.headers ?? fc.constant({}),
+      browser:
+        options.browser ??
+        fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: browserArb, weight: 1 }),
       remoteAddress,
     })
     .map(({ endpoint, ...rest }): Case => ({ ...rest, method: endpoint.method, path: endpoint.path }));
@@ -745,6 +762,20 @@ async function materialize(c: Case): Promise<Materialized> {
       'own-session': (auth.kind === 'admin' ? live.admin : live.victim).sessionId,
       'victim-session': live.victim.sessionId,
     })[value] ?? value;
+  const liveTokens = (text: string) =>
+    text
+      .replaceAll('@@victim.refresh@@', live.victim.pair.refresh)
+      .replaceAll('@@victim.access@@', live.victim.pair.access)
+      .replaceAll('@@admin.refresh@@', live.admin.pair.refresh);
+  if (c.browser !== undefined) {
+    const { mode, cookies, site, origin } = c.browser;
+    if (mode !== undefined) headers['x-gatehouse-session'] = mode;
+    if (cookies.length > 0) {
+      headers.cookie = liveTokens(cookies.map(({ name, value }) => `${name}=${value}`).join('; '));
+    }
+    if (site !== undefined) headers['sec-fetch-site'] = site;
+    if (origin !== undefined) headers.origin ??= origin;
+  }
   const path = c.path
     .replace(':publicId', () => param(c.publicId))
     .replace(':sessionId', () => param(c.sessionId));
@@ -756,13 +787,7 @@ async function materialize(c: Case): Promise<Materialized> {
   };
   if (c.body !== undefined && c.method !== 'GET' && c.method !== 'HEAD') {
     const { payload } = c.body;
-    request.payload =
-      typeof payload === 'string'
-        ? payload
-            .replaceAll('@@victim.refresh@@', live.victim.pair.refresh)
-            .replaceAll('@@victim.access@@', live.victim.pair.access)
-            .replaceAll('@@admin.refresh@@', live.admin.pair.refresh)
-        : payload;
+    request.payload = typeof payload === 'string' ? liveTokens(payload) : payload;
     if (c.body.contentType !== undefined) headers['content-type'] = c.body.contentType;
   }
   return { request, genuine };
@@ -826,7 +851,35 @@ function check(c: Case, { request, genuine }: Materialized, response: LightMyReq
   ) {
     problems.push(`protected route ${answeredBy} answered 2xx without a genuine access token`);
   }
+  if (COOKIE_ROUTES.has(answeredBy ?? '') && isCrossSiteBrowserRequest(request)) {
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      problems.push(`cookie route ${answeredBy} answered 2xx to a cross-site browser-mode request`);
+    }
+    if (response.headers['set-cookie'] !== undefined) {
+      problems.push(`cookie route ${answeredBy} set a cookie for a cross-site browser-mode request`);
+    }
+  }
   if (problems.length > 0) throw new Error(`${problems.join(', ')}: ${where}`);
+}
+
+/** The routes that read or set the refresh cookie in browser mode (http/token-delivery.ts's callers). */
+const COOKIE_ROUTES = new Set([
+  'POST /api/auth/login/',
+  'POST /api/users/',
+  'POST /api/auth/refresh/',
+  'POST /api/auth/logout/',
+]);
+
+/**
+ * Browser mode, and the browser says the request comes from another site (the fuzzed app lists no CORS
+ * origin): a page elsewhere made it. Only what is certainly foreign counts; odd origins are left alone.
+ */
+function isCrossSiteBrowserRequest(request: InjectOptions): boolean {
+  const headers = request.headers ?? {};
+  if (headers['x-gatehouse-session'] !== 'cookie') return false;
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  return headers.origin === 'https://evil.example' || headers.origin === 'null';
 }
 
 /** Status codes seen per group, printed with FUZZ_STATS=true to see how deep the cases get. */
@@ -900,6 +953,14 @@ const ADMIN_ENDPOINTS = [
   e('GET', '/api/user/', true),
   e('GET', '/api/user/:publicId/', true),
 ];
+/** The routes that read or set the refresh cookie in browser mode, and logout-all, which clears it. */
+const COOKIE_ENDPOINTS = [
+  e('POST', '/api/auth/refresh/'),
+  e('POST', '/api/auth/logout/'),
+  e('POST', '/api/auth/login/'),
+  e('POST', '/api/users/'),
+  e('POST', '/api/auth/logout-all/', true),
+];
 const PUBLIC_ENDPOINTS = [e('GET', '/api/'), e('GET', '/api/docs'), e('GET', '/api/docs/openapi.json')];
 const ALL_ENDPOINTS = [
   ...TOKEN_ENDPOINTS,
@@ -937,27 +998,100 @@ const ALL_FIELDS = [
 const LIVE_TOKENS = ['@@victim.refresh@@', '@@victim.access@@', '@@admin.refresh@@'] as const;
 
 /** Tokens for body fields: live ones (as they are or mangled), real-looking forgeries, and garbage. */
-const tokenLike = fc.oneof(
-  fc
-    .tuple(fc.constantFrom(...LIVE_TOKENS), fc.constantFrom('', '', '', '=', ' ', '.', 'A', '\u0000'))
-    .map(([live, extra]) => live + extra),
-  fc
-    .tuple(fc.constantFrom('', '', ' ', 'Bearer ', '.'), fc.constantFrom(...LIVE_TOKENS))
-    .map(([extra, live]) => extra + live),
-  fuzzString,
-  fc
-    .tuple(fuzzString, fuzzString, fuzzString)
-    .map((parts) => parts.map((p) => Buffer.from(p).toString('base64url')).join('.')),
-  fc
-    .record({
-      sub: fuzzValue,
-      token_type: fc.constantFrom('refresh', 'access'),
-      jti: fuzzString,
-      user_id: fc.oneof(fc.constantFrom(1, 2), fuzzValue),
-      exp: fc.oneof(fc.constant(4_000_000_000), fuzzValue),
-    })
-    .map((claims) => ctx.mint(claims)),
+const tokenLike = tokenLikeArb();
+
+function tokenLikeArb(): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc
+      .tuple(fc.constantFrom(...LIVE_TOKENS), fc.constantFrom('', '', '', '=', ' ', '.', 'A', '\u0000'))
+      .map(([live, extra]) => live + extra),
+    fc
+      .tuple(fc.constantFrom('', '', ' ', 'Bearer ', '.'), fc.constantFrom(...LIVE_TOKENS))
+      .map(([extra, live]) => extra + live),
+    fuzzString,
+    fc
+      .tuple(fuzzString, fuzzString, fuzzString)
+      .map((parts) => parts.map((p) => Buffer.from(p).toString('base64url')).join('.')),
+    fc
+      .record({
+        sub: fuzzValue,
+        token_type: fc.constantFrom('refresh', 'access'),
+        jti: fuzzString,
+        user_id: fc.oneof(fc.constantFrom(1, 2), fuzzValue),
+        exp: fc.oneof(fc.constant(4_000_000_000), fuzzValue),
+      })
+      .map((claims) => ctx.mint(claims)),
+  );
+}
+
+/** A refresh cookie's value: a live token (resolved when the case runs), the wrong kind, a forgery, garbage. */
+const cookieValue = fc.oneof(
+  { arbitrary: fc.constantFrom('@@victim.refresh@@', '@@admin.refresh@@'), weight: 4 },
+  { arbitrary: fc.constant('@@victim.access@@'), weight: 1 },
+  { arbitrary: tokenLikeArb(), weight: 2 },
+  { arbitrary: fuzzString.map((text) => text.replaceAll(';', '')), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      '""',
+      '"@@victim.refresh@@"',
+      '@@victim.refresh@@=',
+      'deleted',
+      '%00',
+      '=',
+    ),
+    weight: 1,
+  },
 );
+const REFRESH_COOKIE_NAMES = ['gatehouse_refresh', '__Secure-gatehouse_refresh'];
+const cookieName = fc.oneof(
+  { arbitrary: fc.constantFrom(...REFRESH_COOKIE_NAMES), weight: 6 },
+  {
+    arbitrary: fc.constantFrom(
+      'GATEHOUSE_REFRESH',
+      'gatehouse_refresh ',
+      '__Host-gatehouse_refresh',
+      'sessionid',
+      '',
+    ),
+    weight: 1,
+  },
+);
+const cookie = fc.record({ name: cookieName, value: cookieValue });
+const browserArb: fc.Arbitrary<Browser> = fc.record({
+  mode: fc.oneof(
+    { arbitrary: fc.constant('cookie'), weight: 8 },
+    { arbitrary: fc.constantFrom('Cookie', 'token', '', ' cookie', 'cookie, cookie'), weight: 1 },
+    { arbitrary: fuzzString, weight: 1 },
+    { arbitrary: fc.constant(undefined), weight: 2 },
+  ),
+  cookies: fc.oneof(
+    { arbitrary: fc.array(cookie, { maxLength: 3 }), weight: 3 },
+    // The refresh cookie twice (tossed from a sibling subdomain): live and garbage, or two live ones.
+    {
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...REFRESH_COOKIE_NAMES),
+          cookieValue,
+          cookieValue,
+          fc.array(cookie, { maxLength: 1 }),
+        )
+        .map(([name, first, second, others]) => [{ name, value: first }, ...others, { name, value: second }]),
+      weight: 2,
+    },
+  ),
+  site: fc.option(fc.constantFrom('same-origin', 'none', 'same-site', 'cross-site', 'CROSS-SITE'), {
+    freq: 2,
+    nil: undefined,
+  }),
+  origin: fc.option(
+    fc.constantFrom('http://localhost:80', 'http://localhost', 'https://evil.example', 'null'),
+    {
+      freq: 2,
+      nil: undefined,
+    },
+  ),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -980,6 +1114,41 @@ describe('fuzzing every endpoint', () => {
             },
           ),
           auth: authArb({ victim: 1, admin: 1, other: 2 }),
+        }),
+      );
+    },
+    GROUP_TIMEOUT,
+  );
+
+  test(
+    'browser mode on the cookie routes: the session header, live, garbage and duplicated cookies',
+    async () => {
+      const sameOrigin = browserArb.map((browser): Browser => ({
+        ...browser,
+        site: undefined,
+        origin: undefined,
+      }));
+      await fuzz(
+        caseArb({
+          // Refresh and logout read the cookie on every request: most cases go there.
+          endpoints: [
+            ...COOKIE_ENDPOINTS.filter(
+              (endpoint) => endpoint.path !== '/api/users/' && !endpoint.protected,
+            ).slice(0, 2),
+            ...COOKIE_ENDPOINTS,
+          ],
+          body: fc.oneof(
+            { arbitrary: fc.constant<Body>({ payload: '{}', contentType: 'application/json' }), weight: 6 },
+            {
+              arbitrary: fc
+                .constantFrom({ username: 'victim', password: PASSWORD }, { refresh: '@@victim.refresh@@' })
+                .map((value): Body => ({ payload: JSON.stringify(value), contentType: 'application/json' })),
+              weight: 1,
+            },
+            { arbitrary: bodies(['refresh', 'username', 'password']), weight: 2 },
+          ),
+          auth: authArb({ victim: 1, admin: 0, other: 3 }),
+          browser: fc.oneof({ arbitrary: sameOrigin, weight: 3 }, { arbitrary: browserArb, weight: 2 }),
         }),
       );
     },

@@ -193,10 +193,25 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         if (dialect === 'postgres') {
           await sql`alter table users alter column password_hash drop not null`.execute(db);
         } else {
-          await rebuildSqliteUsers(db);
+          await rebuildSqliteUsers(db, 'password_hash text');
         }
       },
       async down(db: Kysely<unknown>) {
+        // Before 0003 every account had a password: one without cannot go back, and is not guessed at.
+        const { rows } = await sql<{ count: number | string }>`
+          select count(*) as count from users where password_hash is null`.execute(db);
+        const passwordless = Number(rows[0]?.count ?? 0);
+        if (passwordless > 0) {
+          throw new Error(
+            `0003 down: ${passwordless} account(s) have no password (signed up by a social login or a ` +
+              'passkey), which the schema before 0003 cannot hold: set them a password or delete them first',
+          );
+        }
+        if (dialect === 'postgres') {
+          await sql`alter table users alter column password_hash set not null`.execute(db);
+        } else {
+          await rebuildSqliteUsers(db, 'password_hash text not null');
+        }
         await db.schema.alterTable('sessions').dropColumn('auth_time').execute();
         await db.schema.alterTable('sessions').dropColumn('amr').execute();
       },
@@ -224,13 +239,16 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
 }
 
 /**
- * SQLite cannot drop a NOT NULL constraint: the users table is rebuilt (SQLite's documented procedure,
+ * SQLite cannot drop or add a NOT NULL constraint: the users table is rebuilt (SQLite's documented procedure,
  * "Making Other Kinds Of Table Schema Changes"), with foreign keys off so that dropping the old table
  * neither cascades into sessions nor fails; the other tables' references name `users` and so point at
  * the new table once it is renamed. Kysely runs SQLite migrations outside a transaction: this one opens
  * its own, so a crash half-way leaves the old table as it was.
  */
-async function rebuildSqliteUsers(db: Kysely<unknown>): Promise<void> {
+async function rebuildSqliteUsers(
+  db: Kysely<unknown>,
+  passwordHash: 'password_hash text' | 'password_hash text not null',
+): Promise<void> {
   await sql`pragma foreign_keys = off`.execute(db);
   try {
     await sql`begin immediate`.execute(db);
@@ -245,7 +263,7 @@ async function rebuildSqliteUsers(db: Kysely<unknown>): Promise<void> {
         last_name text not null default '',
         profile_email text not null default '',
         name text not null default '',
-        password_hash text,
+        ${sql.raw(passwordHash)},
         is_active integer not null default 1,
         is_staff integer not null default 0,
         is_superuser integer not null default 0,
