@@ -1,4 +1,6 @@
-import type { AddressObject } from 'mailparser';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { simpleParser, type AddressObject } from 'mailparser';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startMailServer, type ReceivedMail, type TestMailServer } from '../../testing/mail-server.js';
 import { createTestContext, type TestContext } from '../../testing/test-app.js';
@@ -29,8 +31,9 @@ let ctx: TestContext | undefined;
 /** Messages a test has read already: each helper call takes a new one. */
 let read: Set<ReceivedMail>;
 
-async function open(env: Record<string, string> = {}): Promise<TestContext> {
-  smtp = await startMailServer();
+/** The app over a database of its own, its sender delivering to a new SMTP server (or, `outbox`, to files). */
+async function open(env: Record<string, string> = {}, { outbox = false } = {}): Promise<TestContext> {
+  smtp = outbox ? undefined : await startMailServer();
   read = new Set();
   ctx = await createTestContext(
     {
@@ -40,7 +43,7 @@ async function open(env: Record<string, string> = {}): Promise<TestContext> {
       GATEHOUSE_RATE_LIMITS: 'false',
       ...env,
     },
-    { mail: { smtpUrl: smtp.url } },
+    { mail: smtp ? { smtpUrl: smtp.url } : {} },
   );
   await ctx.app.ready();
   return ctx;
@@ -389,5 +392,33 @@ describe('email flows through a real SMTP server', () => {
     await settled();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receivedBy('mallory@example.com')).toEqual([]);
+  });
+
+  test('no SMTP set up (a fresh clone): the reset mail is an .eml file in the outbox, and its link works', async () => {
+    await open({}, { outbox: true });
+    await app().createUser({ username: 'oscar', email: 'oscar@example.com' });
+    expect((await forgot('oscar@example.com')).statusCode).toBe(202);
+    await settled();
+    const files = readdirSync(app().outboxDir).filter((name) => name.endsWith('.eml'));
+    expect(files).toHaveLength(1);
+    const raw = readFileSync(path.join(app().outboxDir, files[0] as string));
+    const parsed = await simpleParser(raw);
+    const mail: ReceivedMail = {
+      envelope: { from: FROM_ADDRESS, to: addresses(parsed.to) },
+      raw,
+      parsed,
+      subject: parsed.subject ?? '',
+      text: parsed.text ?? '',
+      html: typeof parsed.html === 'string' ? parsed.html : '',
+    };
+    expect(mail.envelope.to).toEqual(['oscar@example.com']);
+    expect(parsed.from?.value).toEqual([{ name: SITE, address: FROM_ADDRESS }]);
+    expect(mail.subject).toBe(`Reset your ${SITE} password`);
+    const reset = await post('/api/auth/password/reset/confirm/', {
+      token: tokenIn(mail, 'reset-password'),
+      new_password: NEW_PASSWORD,
+    });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect((await login('oscar@example.com', NEW_PASSWORD)).statusCode).toBe(200);
   });
 });
