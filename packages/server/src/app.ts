@@ -131,7 +131,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   for (const feature of deps.features ?? FEATURES) await app.register(feature, core);
-  if (config.webRoot !== undefined) await app.register(webApp, { root: config.webRoot });
+  if (config.webRoot !== undefined) {
+    await app.register(webApp, { root: config.webRoot, sourceMaps: config.webSourceMaps });
+  }
   // After the features, which define the kinds of mail and their composers.
   if (deps.mailSender) startSender(app, core, deps.mailSender === true ? {} : deps.mailSender);
 

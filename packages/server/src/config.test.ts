@@ -39,6 +39,7 @@ describe('defaults', () => {
       loginFreeFailures: { perAccount: 5, perIp: 50 },
       trustedProxies: [],
       webRoot: DEFAULT_WEB_ROOT,
+      webSourceMaps: true,
       sessions: {
         rotationGracePeriod: 5,
         absoluteLifetime: 2592000,
@@ -84,6 +85,14 @@ describe('defaults', () => {
         ],
       },
     } satisfies Config);
+  });
+
+  test('source maps of the web app: served outside production, in production only when asked for', () => {
+    expect(parseConfig({ NODE_ENV: 'production' }).webSourceMaps).toBe(false);
+    expect(parseConfig({ NODE_ENV: 'production', GATEHOUSE_WEB_SOURCE_MAPS: 'true' }).webSourceMaps).toBe(
+      true,
+    );
+    expect(parseConfig({ GATEHOUSE_WEB_SOURCE_MAPS: 'false' }).webSourceMaps).toBe(false);
   });
 
   test('rate limits and login failures can be raised (an office behind one address) or lowered', () => {

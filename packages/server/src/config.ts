@@ -136,6 +136,8 @@ export interface Config {
   readonly passwordMinLength: number;
   /** The built web app, served at `/`; undefined: none (an API-only deployment). */
   readonly webRoot: string | undefined;
+  /** Serve the web app's source maps (*.map): by default everywhere but in production. */
+  readonly webSourceMaps: boolean;
   readonly jwt: JwtConfig;
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
@@ -391,6 +393,8 @@ export function parseConfig(env: Env): Config {
     }),
     trustedProxies: Object.freeze(setting(`${PREFIX}TRUSTED_PROXIES`, [], proxyList)),
     webRoot: webRoot(),
+    // A production site does not publish its source, unless the deployer asks for it.
+    webSourceMaps: setting(`${PREFIX}WEB_SOURCE_MAPS`, !production, boolean),
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),

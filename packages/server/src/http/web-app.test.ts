@@ -186,6 +186,25 @@ describe('with a built app', () => {
   });
 });
 
+test('source maps are served outside production, and in production only with GATEHOUSE_WEB_SOURCE_MAPS=true', async () => {
+  build();
+  fs.writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js.map'), '{"version":3}');
+  const get = () => ctx.app.inject({ url: '/assets/app-1a2b3c.js.map' });
+  ctx = await createTestContext({ GATEHOUSE_WEB_ROOT: dir });
+  expect((await get()).statusCode).toBe(200);
+  await ctx.close();
+  ctx = await createTestContext({ GATEHOUSE_WEB_ROOT: dir, NODE_ENV: 'production' });
+  expect((await get()).statusCode).toBe(404);
+  expect((await ctx.app.inject({ url: '/assets/app-1a2b3c.js' })).statusCode).toBe(200);
+  await ctx.close();
+  ctx = await createTestContext({
+    GATEHOUSE_WEB_ROOT: dir,
+    NODE_ENV: 'production',
+    GATEHOUSE_WEB_SOURCE_MAPS: 'true',
+  });
+  expect((await get()).statusCode).toBe(200);
+});
+
 test('without index.html, / says how to build the app instead of failing', async () => {
   ctx = await createTestContext({ GATEHOUSE_WEB_ROOT: dir });
   for (const url of ['/', '/login']) {

@@ -7,6 +7,8 @@ import { WEB_APP_POLICY } from './security-headers.js';
 export interface WebAppOptions {
   /** The built app (apps/web/dist): index.html, hashed files under assets/, and whatever public/ held. */
   root: string;
+  /** Serve `*.map` files (GATEHOUSE_WEB_SOURCE_MAPS); otherwise they are not found. */
+  sourceMaps?: boolean;
 }
 
 const NOT_BUILT = {
@@ -19,7 +21,10 @@ const NOT_BUILT = {
  * The API keeps its JSON answers: /api/* is never the app, and a known route (GET /token/ included,
  * a 405) is matched before this catch-all.
  */
-export async function webApp(app: FastifyInstance, { root }: WebAppOptions): Promise<void> {
+export async function webApp(
+  app: FastifyInstance,
+  { root, sourceMaps = true }: WebAppOptions,
+): Promise<void> {
   const base = path.resolve(root);
   // The catch-all below decides what is served; the plugin only streams it (ETag, ranges, HEAD).
   await app.register(fastifyStatic, { root: base, serve: false, dotfiles: 'deny', index: false });
@@ -27,6 +32,7 @@ export async function webApp(app: FastifyInstance, { root }: WebAppOptions): Pro
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0] ?? '/';
     if (pathname === '/api' || pathname.startsWith('/api/')) return reply.callNotFound();
+    if (!sourceMaps && pathname.endsWith('.map')) return reply.callNotFound();
     const file = await fileOf(base, pathname);
     if (file !== undefined) return sendFile(reply, file);
     if (pathname !== '/' && !acceptsHtml(request)) return reply.callNotFound();
