@@ -23,10 +23,12 @@ export const KNOWN_DEVICE_DAYS = 30;
 /**
  * Logins one server process checks at once for one client IP and for one account; more are answered
  * 429 at once, before any database write or hashing. An office behind one address signs in at a few a
- * second; a burst of hundreds in flight is a tool.
+ * second, and a script or a load test may sign one account in from a handful of workers at once; a
+ * burst of hundreds in flight is a tool. (Guessing is bounded by the reservation, not by these caps:
+ * they bound what one client or one account can hold of the hashing queue.)
  */
 export const IN_FLIGHT_PER_IP = 32;
-export const IN_FLIGHT_PER_ACCOUNT = 8;
+export const IN_FLIGHT_PER_ACCOUNT = 32;
 
 export function delayFor(policy: ThrottlePolicy, failures: number): number {
   if (failures <= policy.free) return 0;
@@ -116,8 +118,8 @@ export function createLoginThrottle(
     const reservation = await store.reserveLoginAttempt(bucket, now, FORGET_AFTER, accountDelays);
     if (reservation.allowed) return { ok: true };
     // Refused without looking at the password, so a right and a wrong guess get the same answer, the
-    // same Retry-After and the same writes: the IP's count (every refused attempt is a guess).
-    await recordIpFailure(ip, now);
+    // same Retry-After and the same writes: none. (Counting refusals against the IP would let a client
+    // retrying a briefly blocked account, or many parallel logins of one, block its whole address.)
     return { ok: false, blocked: 'account', retryAfter: secondsUntil(reservation.blockedUntil, now) };
   }
 
