@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type Nodemailer from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
 import type { MailConfig } from '../config.js';
 import { redactDatabaseUrl } from '../config.js';
 
@@ -29,6 +30,29 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * nodemailer is loaded with the first message, not at start: it is about 12 MB of the process, which an
+ * idle server (most of the time, mail is rare) need not hold.
+ */
+let loading: Promise<typeof Nodemailer> | undefined;
+const nodemailer = async (): Promise<typeof Nodemailer> => {
+  loading ??= import('nodemailer').then((module) => module.default);
+  return loading;
+};
+
+/** A transporter made on first use; `close` before that closes nothing. */
+function lazyTransporter(options: Parameters<(typeof Nodemailer)['createTransport']>[0]) {
+  let made: Promise<Transporter> | undefined;
+  let transporter: Transporter | undefined;
+  return {
+    async sendMail(message: SendMailOptions) {
+      made ??= nodemailer().then((module) => (transporter = module.createTransport(options)));
+      return (await made).sendMail(message);
+    },
+    close: () => transporter?.close(),
+  };
+}
+
 /** Timeouts of one SMTP exchange: well inside a claim's lease (sender.ts), so no lease runs out mid-send. */
 const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
 
@@ -43,7 +67,7 @@ export function createMailTransport(mail: Pick<MailConfig, 'smtpUrl' | 'from' | 
  * `smtps://` is TLS from the first byte; `user:password@` authenticates.
  */
 function smtpTransport(url: string, from: string): MailTransport {
-  const transporter = nodemailer.createTransport({ url, ...SMTP_TIMEOUTS });
+  const transporter = lazyTransporter({ url, ...SMTP_TIMEOUTS });
   return {
     description: `smtp ${smtpAddress(url)}`,
     async send(mail) {
@@ -60,7 +84,7 @@ function smtpTransport(url: string, from: string): MailTransport {
  * reader never sees half a message. The folder and files are the owner's only: they hold working links.
  */
 function outboxTransport(from: string, dir: string): MailTransport {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const transporter = lazyTransporter({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     description: `outbox ${dir}`,
     async send(mail) {
@@ -117,7 +141,7 @@ export function describeFailure(error: unknown): string {
  * `timeoutMs`: `gatehouse doctor`'s check. Resolves with the problem, or undefined.
  */
 export async function verifySmtp(url: string, timeoutMs = 5000): Promise<string | undefined> {
-  const transporter = nodemailer.createTransport({
+  const transporter = (await nodemailer()).createTransport({
     url,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
