@@ -1,9 +1,28 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+// Tests that run the build's output: the process tests spawn packages/server/dist, the e2e suites serve
+// apps/web/dist. Their project builds once before they start (testing/build-once.ts).
+const runsTheBuild = ['packages/server/src/**/*.process.test.ts', 'e2e/**/*.test.ts'];
+// The README's `npm install && npm start`, run as written: `npm start` rebuilds dist/ (and empties
+// apps/web/dist on the way), so it runs alone, after every other test file has finished.
+const readme = 'packages/server/src/readme.process.test.ts';
+
 export default defineConfig({
+  plugins: [
+    {
+      // Vitest hands `--exclude` to the root config only, not to inline projects: pass it on, so that
+      // `vitest run --exclude '**/*.process.test.ts'` (CI's PostgreSQL pass) excludes in every project.
+      name: 'gatehouse:cli-exclude-in-every-project',
+      configureVitest({ vitest, project }) {
+        for (const glob of vitest.config.cliExclude ?? []) {
+          if (!project.config.exclude.includes(glob)) project.config.exclude.push(glob);
+        }
+      },
+    },
+  ],
   resolve: {
     // Tests run against the sources of the workspace packages, not their build output.
     alias: [
@@ -14,8 +33,30 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.{ts,tsx}', 'apps/*/src/**/*.test.{ts,tsx}', 'e2e/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.{ts,tsx}', 'apps/*/src/**/*.test.{ts,tsx}'],
+          exclude: [...configDefaults.exclude, ...runsTheBuild],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'built',
+          include: runsTheBuild,
+          exclude: [...configDefaults.exclude, readme],
+          globalSetup: ['./packages/server/src/testing/build-once.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'readme', include: [readme], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

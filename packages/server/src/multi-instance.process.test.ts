@@ -11,7 +11,9 @@ import { usePostgres, type TestPostgres } from './testing/postgres.js';
 import {
   assertServerBuilt,
   call,
+  inheritedEnv,
   killServers,
+  spawnNode,
   startServer,
   waitReady,
   type Answer,
@@ -299,6 +301,105 @@ describe.skipIf(!postgres)("the README's recipe for several instances", () => {
       }
     }
   });
+});
+
+const CLI_JS = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+describe.skipIf(!postgres)('gatehouse keys rotate and retire while two instances run', () => {
+  let url: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  beforeAll(async () => {
+    assertServerBuilt();
+    url = (await pg().createDatabase('gatehouse_keys')).url;
+    a = await waitReady(await startServer({ DATABASE_URL: url, GATEHOUSE_RATE_LIMITS: 'false' }));
+    b = await waitReady(await startServer({ DATABASE_URL: url, GATEHOUSE_RATE_LIMITS: 'false' }));
+  });
+  afterAll(killServers);
+
+  /** The built CLI, in a process of its own, on the servers' database. */
+  const gatehouse = async (...args: string[]) => {
+    const run = spawnNode(CLI_JS, args, { env: { ...inheritedEnv(), DATABASE_URL: url } });
+    run.child.stdin?.end();
+    const exit = await run.closed;
+    expect(exit.code, `gatehouse ${args.join(' ')}: ${run.stderr()}`).toBe(0);
+    return run.stdout();
+  };
+  const kid = (pair: Pair) => decodeHeader(pair.access).kid;
+  /** Polls (once a second; a login hashes a password) until `condition` holds. */
+  const eventually = async (condition: () => Promise<boolean>, what: string) => {
+    // An instance reloads its keys every RELOAD_INTERVAL (60 s), on a request, in the background.
+    const deadline = Date.now() + 100_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+
+  test("both pick up a rotated key, each verifies the other's tokens, and both refuse a retired key's", async () => {
+    await register(a, 'rotator');
+    const old = await login(a, 'rotator');
+    const first = kid(old);
+    expect(kid(await login(b, 'rotator'))).toBe(first);
+
+    const added = /^Added HMAC key ([\w-]+): published now/m.exec(await gatehouse('keys', 'rotate'))?.[1];
+    expect(added).toBeDefined();
+    // Published, not signing yet: both still sign with the first key and verify both.
+    expect(kid(await login(b, 'rotator'))).toBe(first);
+
+    // The activation delay (ACTIVATION_DELAY, 120 s) passed, without waiting for it: every key is
+    // moved 130 s into the past, the order of their creation kept.
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ kid: string; created_at: string }>(
+        'select kid, created_at from signing_keys',
+      );
+      for (const row of rows) {
+        const earlier = new Date(Date.parse(row.created_at) - 130_000).toISOString();
+        await client.query('update signing_keys set created_at = $1 where kid = $2', [earlier, row.kid]);
+      }
+    } finally {
+      await client.end();
+    }
+
+    const signed: Record<string, Pair> = {};
+    await eventually(async () => {
+      for (const [name, server] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        if (signed[name] === undefined) {
+          const pair = await login(server, 'rotator');
+          if (kid(pair) === added) signed[name] = pair;
+        }
+      }
+      return signed['a'] !== undefined && signed['b'] !== undefined;
+    }, 'both instances to sign with the rotated key');
+    for (const [issuer, verifier] of [
+      [signed['a'], b],
+      [signed['b'], a],
+    ] as const) {
+      const answer = await me(verifier, (issuer as Pair).access);
+      expect(answer.status, answer.text).toBe(200);
+    }
+    // Not retired yet: the first key's tokens still verify on both.
+    for (const server of [a, b]) expect((await me(server, old.access)).status).toBe(200);
+
+    expect(await gatehouse('keys', 'retire', first as string)).toMatch(new RegExp(`^Retired ${first}:`));
+    await eventually(
+      async () => (await me(a, old.access)).status === 401 && (await me(b, old.access)).status === 401,
+      "both instances to refuse the retired key's tokens",
+    );
+    for (const server of [a, b]) {
+      const refused = await me(server, old.access);
+      expect(refused.body).toMatchObject({ code: 'token_not_valid' });
+      // The refresh token signed with it too.
+      expect((await refresh(server, old.refresh)).status).toBe(401);
+      expect((await me(server, (signed['a'] as Pair).access)).status).toBe(200);
+    }
+  }, 300_000);
 });
 
 async function register(server: ServerProcess, username: string): Promise<Pair> {

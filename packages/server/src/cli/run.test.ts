@@ -9,6 +9,7 @@ import type { ConfigError } from '../config.js';
 import { ARGON2_FLOOR, parseConfig } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { User } from '../store/users/store.js';
+import { usePostgres } from '../testing/postgres.js';
 import { openStoreWithRows, type StoreRows } from '../testing/store-rows.js';
 import { HELP, runCli } from './run.js';
 
@@ -729,5 +730,129 @@ describe('keys', () => {
       ),
     );
     expect(await listed(EDDSA)).toEqual([[first, 'EdDSA', 'signing']]);
+  });
+});
+
+describe('a database out of reach', () => {
+  /** A clear line on stderr and exit 1: no stack trace, no "at …" frame, nothing on stdout. */
+  const expectClearFailure = (run: CliRun, message: RegExp) => {
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  };
+
+  test('PostgreSQL on a closed port: every command says it cannot be reached, exit 1', async () => {
+    const env = { DATABASE_URL: 'postgres://gatehouse:s3cret@127.0.0.1:1/gatehouse' };
+    for (const argv of [['migrate'], ['users', 'list'], ['keys', 'rotate'], ['mail', 'status']]) {
+      const run = await cli(argv, { env });
+      expectClearFailure(
+        run,
+        /^gatehouse: the database postgres:\/\/gatehouse:\*+@127\.0\.0\.1:1\/gatehouse cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1\n$/,
+      );
+      expect(run.stderr).not.toContain('s3cret');
+    }
+  });
+
+  test('a SQLite path that cannot be created (under a regular file): exit 1, saying why', async () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const env = { DATABASE_URL: `sqlite:${path.join(file, 'db.sqlite3')}` };
+    for (const argv of [['migrate'], ['users', 'list'], ['flushexpiredtokens']]) {
+      expectClearFailure(
+        await cli(argv, { env }),
+        new RegExp(`^gatehouse: the database ${path.join(file, 'db.sqlite3')} cannot be opened: E[A-Z]+: `),
+      );
+    }
+    expect(fs.statSync(file).isFile()).toBe(true);
+  });
+
+  test('doctor on a PostgreSQL it cannot reach: a failure it names, no stack trace', async () => {
+    const run = await cli(['doctor'], {
+      env: { DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' },
+    });
+    expect(run.code).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/ECONNREFUSED|cannot be reached|not reachable/);
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/^\s+at /m);
+  });
+});
+
+const postgres = await usePostgres('the CLI tests on PostgreSQL');
+
+describe.skipIf(postgres === undefined)('every command on PostgreSQL', () => {
+  test('migrate, users create and list, flushexpiredtokens, keys list, rotate and retire, mail status, doctor', async () => {
+    if (!postgres) throw new Error('unreachable: skipped without PostgreSQL');
+    const { url } = await postgres.createDatabase('gatehouse_cli');
+    const env = {
+      DATABASE_URL: url,
+      GATEHOUSE_ALGORITHM: 'EdDSA',
+      GATEHOUSE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+    };
+
+    const migrated = await cli(['migrate'], { env });
+    expect(migrated).toMatchObject({ code: 0, stderr: '' });
+    expect(migrated.stdout).toMatch(/^Applied 0001_initial\n[\s\S]*Applied 0006_session_browser\n$/);
+    expect(await cli(['migrate'], { env })).toEqual({
+      code: 0,
+      stdout: 'No migrations to apply.\n',
+      stderr: '',
+    });
+
+    const created = await cli(
+      ['users', 'create', '--username', 'pg-user', '--email', 'pg@example.com', '--staff'],
+      {
+        env: { ...env, GATEHOUSE_USER_PASSWORD: 'correct horse battery staple' },
+      },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const listedUsers = await cli(['users', 'list'], { env });
+    expect(listedUsers.code).toBe(0);
+    expect(listedUsers.stdout).toMatch(/^\d+\tpg-user\tpg@example\.com\tstaff\n$/);
+    expect(
+      (
+        await cli(['users', 'create', '--username', 'PG-USER'], {
+          env: { ...env, GATEHOUSE_USER_PASSWORD: 'correct horse battery staple' },
+        })
+      ).code,
+    ).toBe(1);
+
+    expect(await cli(['flushexpiredtokens'], { env })).toMatchObject({ code: 0, stderr: '' });
+
+    expect(await cli(['keys', 'list'], { env })).toEqual({
+      code: 0,
+      stdout: 'No signing keys yet: the server creates one on first start.\n',
+      stderr: '',
+    });
+    const rotate = async () => {
+      const run = await cli(['keys', 'rotate'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      return /^Added EdDSA key ([\w-]{43})/.exec(run.stdout)?.[1];
+    };
+    const first = await rotate();
+    const second = await rotate();
+    const keys = await cli(['keys', 'list'], { env });
+    expect(keys.code).toBe(0);
+    const rows = keys.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t').slice(0, 3));
+    expect(rows).toEqual([
+      [second, 'EdDSA', 'active'],
+      [first, 'EdDSA', 'signing'],
+    ]);
+    expect(await cli(['keys', 'retire', first as string], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect((await cli(['keys', 'list'], { env })).stdout).toMatch(
+      new RegExp(`^${first}\tEdDSA\tretired\t`, 'm'),
+    );
+
+    const status = await cli(['mail', 'status'], { env });
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).not.toBe('');
+
+    const doctor = await cli(['doctor'], { env });
+    expect(doctor.stderr).toBe('');
+    expect(doctor.stdout).toMatch(/doctor: \d+ failures?, \d+ warnings?/);
+    expect(doctor.stdout).not.toMatch(/ECONNREFUSED|cannot be reached/);
   });
 });

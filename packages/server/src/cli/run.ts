@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createPasswordHasher } from '../auth/passwords.js';
-import { ConfigError, parseConfig } from '../config.js';
-import { openStore } from '../store/open-store.js';
+import { ConfigError, parseConfig, type DatabaseConfig } from '../config.js';
+import { isTransientDatabaseError } from '../store/database-errors.js';
+import { describeDatabase, openStore } from '../store/open-store.js';
 import { createUsersService } from '../users/users-service.js';
 import {
   createUser,
@@ -86,6 +87,7 @@ function kidAsPositional(argv: readonly string[]): string[] {
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let database: DatabaseConfig | undefined;
   try {
     // Refused by name (not as an unknown option), and never echoed: the value may be a real password.
     if (argv.some((arg) => arg === '--password' || arg.startsWith('--password='))) {
@@ -118,6 +120,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const config = parseConfig(io.env);
     // Doctor only looks: it opens the database itself, read-only, and neither creates nor migrates it.
     if (command === 'doctor') return await doctor(io, config);
+    database = config.database;
     const store = openStore(config.database);
     try {
       // Every command works on a fresh database: the schema is brought up to date first.
@@ -182,8 +185,32 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       writeLine(io.stderr, error.message);
       return 1;
     }
+    // The database is out of reach or its file cannot be made: what and why, without a stack trace.
+    const failure = databaseFailure(error);
+    if (database && failure) {
+      writeLine(io.stderr, `gatehouse: the database ${describeDatabase(database)} ${failure}`);
+      return 1;
+    }
     throw error;
   }
+}
+
+/** How opening the database failed, or undefined when `error` is not about reaching or creating it. */
+function databaseFailure(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  if (isTransientDatabaseError(error)) return `cannot be reached: ${innermost(error).message}`;
+  if (
+    typeof syscall === 'string' ||
+    (typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|PERM)/.test(code))
+  ) {
+    return `cannot be opened: ${error.message}`;
+  }
+  return undefined;
+}
+
+function innermost(error: Error): Error {
+  return error.cause instanceof Error ? innermost(error.cause) : error;
 }
 
 async function firstLine(io: CliIo): Promise<string> {

@@ -234,6 +234,79 @@ function describeDownAndUp(name: string, dialect: Dialect, open: () => Promise<O
   });
 }
 
+/**
+ * Migration 0002 moves the secret 0001's server generated into signing_keys; its down puts it back, so a
+ * server from before 0002 still verifies the tokens signed with it.
+ */
+function describeMigration0002(name: string, open: () => Promise<Opened>, skip = false) {
+  describe.skipIf(skip)(`migration 0002 and its down on the legacy secret: ${name}`, () => {
+    const legacy = 'kX9_legacy-secret-from-0001-0123456789abcdef';
+
+    test('up moves the secret into signing_keys; down restores the secrets row as it was', async () => {
+      const { db, migrator, close } = await open();
+      try {
+        expect((await migrator.migrateTo('0001_initial')).error).toBeUndefined();
+        await sql`insert into secrets (name, value, created) values ('jwt_signing_key', ${legacy}, ${T})`.execute(
+          db,
+        );
+
+        expect((await migrator.migrateTo('0002_signing_keys')).error).toBeUndefined();
+        const { rows: keys } = await sql<{
+          algorithm: string;
+          private_key: string;
+          status: string;
+          created_at: string;
+        }>`
+          select algorithm, private_key, status, created_at from signing_keys`.execute(db);
+        expect(keys).toEqual([
+          {
+            algorithm: 'HMAC',
+            private_key: `plaintext:${Buffer.from(legacy).toString('base64url')}`,
+            status: 'active',
+            created_at: T,
+          },
+        ]);
+        expect((await sql`select * from secrets`.execute(db)).rows).toEqual([]);
+
+        // A key added later, after the moved one: the down restores the moved one.
+        await sql`insert into signing_keys (kid, algorithm, public_key, private_key, status, created_at)
+          values ('later', 'HMAC', null, ${`plaintext:${Buffer.from('a later key').toString('base64url')}`}, 'active', '2025-06-01T00:00:00.000Z')`.execute(
+          db,
+        );
+        const { error } = await migrator.migrateDown();
+        expect(error).toBeUndefined();
+        const { rows: secrets } = await sql`select name, value, created from secrets`.execute(db);
+        expect(secrets).toEqual([{ name: 'jwt_signing_key', value: legacy, created: T }]);
+
+        // And up again moves it once more.
+        expect((await migrator.migrateTo('0002_signing_keys')).error).toBeUndefined();
+        const { rows: again } = await sql<{
+          private_key: string;
+        }>`select private_key from signing_keys`.execute(db);
+        expect(again).toEqual([{ private_key: `plaintext:${Buffer.from(legacy).toString('base64url')}` }]);
+      } finally {
+        await close();
+      }
+    });
+
+    test('down brings no retired key back to life', async () => {
+      const { db, migrator, close } = await open();
+      try {
+        expect((await migrator.migrateTo('0001_initial')).error).toBeUndefined();
+        await sql`insert into secrets (name, value, created) values ('jwt_signing_key', ${legacy}, ${T})`.execute(
+          db,
+        );
+        expect((await migrator.migrateTo('0002_signing_keys')).error).toBeUndefined();
+        await sql`update signing_keys set status = 'retired', retired_at = ${T}`.execute(db);
+        expect((await migrator.migrateDown()).error).toBeUndefined();
+        expect((await sql`select * from secrets`.execute(db)).rows).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+  });
+}
+
 const directories: string[] = [];
 afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
@@ -253,6 +326,7 @@ async function openSqlite(): Promise<Opened> {
 }
 describeMigration0003('SQLite (a file)', 'sqlite', openSqlite);
 describeDownAndUp('SQLite (a file)', 'sqlite', openSqlite);
+describeMigration0002('SQLite (a file)', openSqlite);
 
 const postgres = await usePostgres('the migration tests');
 async function openPostgres(): Promise<Opened> {
@@ -276,3 +350,4 @@ async function openPostgres(): Promise<Opened> {
 }
 describeMigration0003('PostgreSQL', 'postgres', openPostgres, postgres === undefined);
 describeDownAndUp('PostgreSQL', 'postgres', openPostgres, postgres === undefined);
+describeMigration0002('PostgreSQL', openPostgres, postgres === undefined);

@@ -175,6 +175,22 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         }
       },
       async down(db: Kysely<unknown>) {
+        // The key the up made of the legacy secret goes back to `secrets`, so that a server from before 0002
+        // still verifies the tokens signed with it: the first HMAC key still in the clear and not retired (a
+        // retired key is not brought back to life), when its bytes are the text the up encoded.
+        const { rows } = await sql<{ private_key: string; created_at: string }>`
+          select private_key, created_at from signing_keys
+          where algorithm = 'HMAC' and status = 'active' and private_key like 'plaintext:%'
+          order by id limit 1`.execute(db);
+        const first = rows[0];
+        if (first) {
+          const secret = Buffer.from(first.private_key.slice('plaintext:'.length), 'base64url');
+          const value = secret.toString('utf8');
+          if (Buffer.from(value, 'utf8').equals(secret)) {
+            await sql`insert into secrets (name, value, created) values (${LEGACY_SECRET}, ${value}, ${first.created_at})
+              on conflict (name) do nothing`.execute(db);
+          }
+        }
         await sql`drop table if exists signing_keys`.execute(db);
       },
     },
