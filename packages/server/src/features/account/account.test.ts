@@ -628,6 +628,33 @@ describe('/api/users/me/sessions/', () => {
   });
 });
 
+describe('GATEHOUSE_MAX_SESSIONS_PER_USER', () => {
+  test('a login beyond the limit ends the least recently used session: its tokens are refused as after logout', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_MAX_SESSIONS_PER_USER: '2' });
+    await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
+    await ctx.createUser({ username: 'bob', email: 'bob@example.com' });
+    const oldest = await signIn({ username: 'alice' }, 'password1', 'oldest');
+    ctx.clock.advance(1);
+    const middle = await signIn({ username: 'alice' }, 'password1', 'middle');
+    ctx.clock.advance(1);
+    const bob = await signIn({ username: 'bob' });
+    ctx.clock.advance(1);
+    const newest = await signIn({ username: 'alice' }, 'password1', 'newest');
+
+    const access = await me(oldest.access);
+    expect(access.statusCode).toBe(401);
+    expect(access.json()).toEqual(ACCESS_BLACKLISTED);
+    const refreshed = await refreshWith(oldest.refresh);
+    expect(refreshed.statusCode).toBe(401);
+    expect(refreshed.json()).toEqual(REFRESH_BLACKLISTED);
+
+    for (const kept of [middle, newest, bob]) expect((await me(kept.access)).statusCode).toBe(200);
+    const listed = (await call('GET', '/api/users/me/sessions/', { token: newest.access })).json();
+    expect(listed.map((entry: { id: string }) => entry.id)).toEqual([newest.sessionId, middle.sessionId]);
+  });
+});
+
 describe('POST /api/auth/logout/', () => {
   beforeEach(async () => {
     await ctx.createUser({ username: 'alice', email: 'alice@example.com' });

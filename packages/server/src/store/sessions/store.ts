@@ -93,8 +93,16 @@ export interface AccessSubject {
  * compare-and-set in the database, so any number of server processes may share it.
  */
 export interface SessionStore {
-  /** A new session and its first refresh token, in one transaction. */
-  startSession(session: NewSession, token: Omit<RefreshTokenRecord, 'familyId'>): Promise<void>;
+  /**
+   * A new session and its first refresh token, in one transaction. With `maxLive`, the user's other live
+   * sessions (open, unexpired) beyond `maxLive - 1`, least recently used first, end in it too
+   * (`session_limit`), so the user has at most `maxLive` afterwards.
+   */
+  startSession(
+    session: NewSession,
+    token: Omit<RefreshTokenRecord, 'familyId'>,
+    maxLive?: number,
+  ): Promise<void>;
   /** The user an access token names, with its session's state; one indexed lookup. */
   findAccessSubject(userId: number, sessionId: string): Promise<AccessSubject | undefined>;
   isSessionActive(sessionId: string): Promise<boolean>;
