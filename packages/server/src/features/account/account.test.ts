@@ -584,6 +584,51 @@ describe('/api/users/me/sessions/', () => {
     expect(anonymous.json()).toEqual(NOT_AUTHENTICATED);
   });
 
+  test('with ?page= or ?page_size=: one page in the paged shape; without: the plain array, as the web app reads it', async () => {
+    const opened = [];
+    for (let i = 0; i < 3; i++) {
+      opened.push(await signIn({ username: 'alice' }, 'password1', `agent-${i}`));
+      ctx.clock.advance(1);
+    }
+    await signIn({ username: 'bob' });
+    const [oldest, middle, newest] = opened.map((session) => session.sessionId);
+    const token = opened[0]?.access ?? '';
+    const ids = (entries: { id: string }[]) => entries.map((entry) => entry.id);
+
+    const plain = await call('GET', '/api/users/me/sessions/', { token });
+    expect(ids(plain.json())).toEqual([newest, middle, oldest]);
+
+    const first = (await call('GET', '/api/users/me/sessions/?page_size=2', { token })).json();
+    expect(first).toEqual({
+      count: 3,
+      next: '/api/users/me/sessions/?page_size=2&page=2',
+      previous: null,
+      results: [
+        expect.objectContaining({ id: newest, current: false }),
+        expect.objectContaining({ id: middle, current: false }),
+      ],
+    });
+    expect(first.results.map((entry: object) => Object.keys(entry))).toEqual([SESSION_KEYS, SESSION_KEYS]);
+    const second = (await call('GET', first.next, { token })).json();
+    expect(second).toEqual({
+      count: 3,
+      next: null,
+      previous: '/api/users/me/sessions/?page_size=2&page=1',
+      results: [expect.objectContaining({ id: oldest, current: true })],
+    });
+    // ?page= alone: pages of the default size (20).
+    const byPage = (await call('GET', '/api/users/me/sessions/?page=1', { token })).json();
+    expect({ count: byPage.count, ids: ids(byPage.results) }).toEqual({
+      count: 3,
+      ids: [newest, middle, oldest],
+    });
+
+    for (const query of ['page=x', 'page_size=', 'page=-1']) {
+      const response = await call('GET', `/api/users/me/sessions/?${query}`, { token });
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
   test("DELETE ends one of the caller's sessions: its tokens stop working", async () => {
     const mine = await signIn({ username: 'alice' }, 'password1', 'laptop');
     const other = await signIn({ username: 'alice' }, 'password1', 'phone');

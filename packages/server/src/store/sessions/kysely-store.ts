@@ -110,6 +110,26 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
       return rows.map(toSession);
     },
 
+    async pageSessions(userId, now, offset, limit) {
+      const live = db
+        .selectFrom('sessions')
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now.toISOString());
+      const [counted, rows] = await Promise.all([
+        live.select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow(),
+        live
+          .selectAll()
+          // The id breaks ties, so that pages neither repeat nor skip a session.
+          .orderBy('last_used_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+      ]);
+      return { count: Number(counted.count), items: rows.map(toSession) };
+    },
+
     async revokeSession(sessionId, userId, reason, now, audit) {
       const end = async (executor: Kysely<Database>) => {
         const { numUpdatedRows } = await executor

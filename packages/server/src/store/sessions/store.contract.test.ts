@@ -451,6 +451,27 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
         expect(listed).not.toContain('s0');
       });
 
+      test('pageSessions: pages of the open, unexpired sessions, most recently used first, and their count', async () => {
+        for (let i = 1; i <= 5; i++) await start(`s${i}`, alice.id, `t${i}`, { issuedAt: at(i) });
+        // Same last use: the id decides, so no page repeats or skips one.
+        await start('s5b', alice.id, 't5b', { issuedAt: at(5) });
+        await start('ended', alice.id, 'te', { issuedAt: at(6) });
+        await store.revokeSession('ended', alice.id, 'test', at(7));
+        await start('expired', alice.id, 'tx', { issuedAt: at(-4000), expiresAt: at(3) });
+        await start('bobs', bob.id, 'tb', { issuedAt: at(8) });
+        const page = async (offset: number, limit: number) => {
+          const { count, items } = await store.pageSessions(alice.id, at(10), offset, limit);
+          return { count, ids: items.map((session) => session.id) };
+        };
+        expect(await page(0, 4)).toEqual({ count: 6, ids: ['s5b', 's5', 's4', 's3'] });
+        expect(await page(4, 4)).toEqual({ count: 6, ids: ['s2', 's1'] });
+        expect(await page(8, 4)).toEqual({ count: 6, ids: [] });
+        expect((await store.pageSessions(alice.id, at(10), 0, 1)).items).toStrictEqual([
+          fresh('s5b', alice.id, at(5)),
+        ]);
+        expect(await store.pageSessions(999_999, at(10), 0, 10)).toEqual({ count: 0, items: [] });
+      });
+
       describe('startSession with a limit of live sessions', () => {
         const startCapped = (id: string, userId: number, issuedAt: Date, maxLive: number) => {
           sessions.add(id);

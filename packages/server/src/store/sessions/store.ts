@@ -1,5 +1,6 @@
 import type { NewMail } from '../../mail/message.js';
 import type { NewAuditEntry } from '../audit/store.js';
+import type { Page } from '../page.js';
 import type { User } from '../users/store.js';
 
 /** A user's session list is bounded: whoever holds the password can open sessions without end. */
@@ -110,6 +111,8 @@ export interface SessionStore {
   hasSessionFrom(userId: number, ip: string, since: Date): Promise<boolean>;
   /** Open sessions, most recently used first, at most `MAX_LISTED_SESSIONS`. */
   listSessions(userId: number, now: Date): Promise<Session[]>;
+  /** One page of the same list (`limit` from `offset`), with the count of all of them. */
+  pageSessions(userId: number, now: Date, offset: number, limit: number): Promise<Page<Session>>;
   /**
    * Ends a session: its refresh tokens and access tokens stop working. False if none was open. `audit` is
    * written with it, in its transaction, when it ended one.
