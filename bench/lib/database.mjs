@@ -15,6 +15,12 @@ import { redactUrl } from './postgres.mjs';
 
 /** A demo account (`gatehouse demo`): user1/password1, profile Sam Smith. */
 export const BENCH_USER = { username: 'user1', password: 'password1' };
+/**
+ * The account of the sessions the bench opens in-process (reads, rotations, the refresh load), never
+ * logged in over HTTP: the logins of BENCH_USER end its least recently used sessions beyond
+ * GATEHOUSE_MAX_SESSIONS_PER_USER, which would end these.
+ */
+export const BENCH_READER = { username: 'user2' };
 
 /**
  * The built modules the bench uses.
@@ -50,6 +56,8 @@ export async function loadGatehouse(distDir) {
      * @param {any} deps  the config's sections (jwt, sessions, ...) by name, the codec, store and clock
      */
     createTokenService(deps) {
+      // Without GATEHOUSE_MAX_SESSIONS_PER_USER's cap: the refresh load needs far more live sessions of
+      // one account than a deployment allows it.
       const sessions = issuer.createSessionIssuer(deps);
       const service = tokens.createTokenService({ ...deps, issuer: sessions });
       return {
@@ -174,10 +182,20 @@ export async function createBenchUser(gh, config, env) {
   const cli = path.join(gh.distDir, 'cli/main.js');
   const run = spawnSync(process.execPath, [cli, 'demo'], { env, encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0) throw new Error(`gatehouse demo failed (${run.status}):\n${run.stdout}${run.stderr}`);
+  return findBenchUser(gh, config, BENCH_USER.username);
+}
+
+/**
+ * A demo account as the store sees it (after createBenchUser).
+ * @param {Gatehouse} gh
+ * @param {any} config
+ * @param {string} username
+ */
+export async function findBenchUser(gh, config, username) {
   const store = gh.openStore(config.database);
   try {
-    const user = (await store.listUsers()).find((/** @type {any} */ u) => u.username === BENCH_USER.username);
-    if (!user) throw new Error(`gatehouse demo did not create ${BENCH_USER.username}`);
+    const user = (await store.listUsers()).find((/** @type {any} */ u) => u.username === username);
+    if (!user) throw new Error(`gatehouse demo did not create ${username}`);
     return user;
   } finally {
     await store.close();

@@ -45,6 +45,7 @@ describe('defaults', () => {
         absoluteLifetime: 2592000,
         idleTimeout: 86400,
         reauthenticationWindow: 900,
+        maxPerUser: 100,
       },
       jwt: {
         accessTokenLifetime: 300,
@@ -111,6 +112,16 @@ describe('defaults', () => {
       /GATEHOUSE_RATE_LIMIT_REFRESH/,
     );
     expect(() => parseConfig({ GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT: '0' })).toThrow(/PER_ACCOUNT/);
+  });
+
+  test('GATEHOUSE_MAX_SESSIONS_PER_USER: live sessions per user, 1 or more', () => {
+    expect(parseConfig({ GATEHOUSE_MAX_SESSIONS_PER_USER: '5' }).sessions.maxPerUser).toBe(5);
+    expect(parseConfig({ GATEHOUSE_MAX_SESSIONS_PER_USER: '1' }).sessions.maxPerUser).toBe(1);
+    for (const bad of ['0', '-3', 'many', '2.5']) {
+      expect(problemsOf({ GATEHOUSE_MAX_SESSIONS_PER_USER: bad })).toEqual([
+        expect.stringMatching(/^GATEHOUSE_MAX_SESSIONS_PER_USER/),
+      ]);
+    }
   });
 
   test('mail: the public URL, SMTP, the sender, notices and send limits', () => {

@@ -50,6 +50,8 @@ export interface SessionConfig {
    * email) are allowed without proving who you are again.
    */
   readonly reauthenticationWindow: number;
+  /** Live sessions a user may have; a login beyond it ends the least recently used. */
+  readonly maxPerUser: number;
 }
 
 export interface PasswordHashConfig {
@@ -271,6 +273,9 @@ export function parseConfig(env: Env): Config {
     absoluteLifetime: setting(`${PREFIX}SESSION_ABSOLUTE_LIFETIME`, 30 * 86400, duration),
     idleTimeout: setting(`${PREFIX}SESSION_IDLE_TIMEOUT`, jwt.refreshTokenLifetime, duration),
     reauthenticationWindow: setting(`${PREFIX}REAUTHENTICATION_WINDOW`, 15 * 60, duration),
+    // Whoever holds a password could otherwise fill the sessions table without end. 100 is far more than
+    // one person's devices and browsers, and the sessions list shows that many on its first page.
+    maxPerUser: setting(`${PREFIX}MAX_SESSIONS_PER_USER`, 100, (raw) => integer(raw, 1, 100_000)),
   };
 
   const passwordHash: PasswordHashConfig = {

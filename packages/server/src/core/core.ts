@@ -70,7 +70,13 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     leeway: config.jwt.leeway,
     types: ALL_TYPS,
   });
-  const sessions = createSessionIssuer({ jwt: config.jwt, codec, store, clock });
+  const sessions = createSessionIssuer({
+    jwt: config.jwt,
+    codec,
+    store,
+    clock,
+    maxSessionsPerUser: config.sessions.maxPerUser,
+  });
   const mail = createMailer({
     store,
     clock,

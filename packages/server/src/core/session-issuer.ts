@@ -87,6 +87,8 @@ export interface SessionIssuerDeps {
   codec: JwtCodec;
   store: Pick<SessionStore, 'startSession'>;
   clock: () => Date;
+  /** Live sessions per user (GATEHOUSE_MAX_SESSIONS_PER_USER); undefined: no limit. */
+  maxSessionsPerUser?: number;
 }
 
 const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
@@ -96,7 +98,13 @@ const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
  * tutorials' aliases, later codes, passkeys and identity providers) ends here, so every token names its
  * session and says how its user signed in.
  */
-export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerDeps): SessionIssuer {
+export function createSessionIssuer({
+  jwt,
+  codec,
+  store,
+  clock,
+  maxSessionsPerUser,
+}: SessionIssuerDeps): SessionIssuer {
   /**
    * Claims in simplejwt's order (token_type, exp, iat, jti, user_id), then Gatehouse's: `username`, the
    * session, how and when its user authenticated; `aud`/`iss` last, where simplejwt's encoder puts them.
@@ -139,6 +147,7 @@ export function createSessionIssuer({ jwt, codec, store, clock }: SessionIssuerD
           browser: client.browser ?? false,
         },
         { jti, userId: user.id, issuedAt: now, expiresAt: refreshExpiry(jwt, now) },
+        maxSessionsPerUser,
       );
       return {
         ...facts,

@@ -20,6 +20,7 @@
  * registration attempts that pass validation cost an argon2 hash (~25 ms): their generators send a
  * well-formed credential body in about one case out of six, everything else fails validation first.
  */
+import type { AuditEntryResponse } from '@gatehouse/contract';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -61,6 +62,10 @@ interface Actor {
 const victim: Actor = { username: 'victim', email: 'victim@example.com', superuser: false };
 const admin: Actor = { username: 'root', email: 'root@example.com', superuser: true };
 const PASSWORD = 'password1';
+/** A third account, never an actor: its security events must never reach the others. */
+const BYSTANDER = 'bystander';
+const BYSTANDER_IP = '203.0.113.99';
+const ADMIN_IP = '198.51.100.77';
 
 /**
  * Puts an actor back as the fuzzing found it: existing (re-created if deleted), active, with its role and
@@ -125,8 +130,36 @@ beforeAll(async () => {
   passwordHash = (await ctx.store.findPasswordHash(user.id)) as string;
   await ready(victim);
   await ready(admin);
+  await seedEvents();
 });
 afterAll(() => ctx?.close());
+
+/**
+ * Security events for GET /api/users/me/events/ to show, or not: the victim's (one by the administrator, from
+ * an address the victim must not see), the administrator's, and a bystander's, which nobody fuzzing may see.
+ */
+async function seedEvents(): Promise<void> {
+  const bystander = await ctx.createUser({ username: BYSTANDER, email: 'bystander@example.com' });
+  const rootUser = (await ready(admin)).user;
+  const victimUser = (await ready(victim)).user;
+  const at = ctx.clock();
+  const entry = (actor: User, target: User, action: string, ip: string) =>
+    ctx.rows.insertAudit({
+      at,
+      actorId: actor.id,
+      actor: actor.username,
+      action,
+      targetId: target.id,
+      target: target.username,
+      detail: {},
+      ip,
+    });
+  for (let i = 0; i < 30; i++) await entry(rootUser, bystander, 'deactivate', BYSTANDER_IP);
+  await entry(bystander, bystander, 'account.password_change', BYSTANDER_IP);
+  await entry(rootUser, victimUser, 'deactivate', ADMIN_IP);
+  await entry(victimUser, victimUser, 'account.password_change', '127.0.0.1');
+  await entry(rootUser, rootUser, 'account.password_change', ADMIN_IP);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Values
@@ -709,6 +742,8 @@ interface Materialized {
   request: InjectOptions;
   /** The Authorization header carries, as its second part, a live access token byte for byte. */
   genuine: boolean;
+  /** Whose that token is, when genuine. */
+  caller?: User;
 }
 
 /** Turns a case into inject options, with live tokens and ids. */
@@ -790,7 +825,12 @@ async function materialize(c: Case): Promise<Materialized> {
     request.payload = typeof payload === 'string' ? liveTokens(payload) : payload;
     if (c.body.contentType !== undefined) headers['content-type'] = c.body.contentType;
   }
-  return { request, genuine };
+  const caller = !genuine
+    ? undefined
+    : parts[1] === live.victim.pair.access
+      ? live.victim.user
+      : live.admin.user;
+  return { request, genuine, ...(caller && { caller }) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -813,7 +853,7 @@ function requestText(request: InjectOptions): string {
   return `${String(request.url)}\n${JSON.stringify(request.headers ?? {})}\n${Object.values(request.headers ?? {}).join('\n')}\n${body}`;
 }
 
-function check(c: Case, { request, genuine }: Materialized, response: LightMyRequestResponse): void {
+function check(c: Case, { request, genuine, caller }: Materialized, response: LightMyRequestResponse): void {
   const where = `${request.method} ${String(request.url).slice(0, 200)} (auth ${c.auth.kind}) → ${response.statusCode} ${response.body.slice(0, 300)}`;
   const problems: string[] = [];
   if (response.statusCode >= 500) problems.push('5xx');
@@ -859,7 +899,26 @@ function check(c: Case, { request, genuine }: Materialized, response: LightMyReq
       problems.push(`cookie route ${answeredBy} set a cookie for a cross-site browser-mode request`);
     }
   }
+  if (answeredBy === 'GET /api/users/me/events/' && response.statusCode === 200) {
+    problems.push(...eventsProblems(response, caller));
+  }
   if (problems.length > 0) throw new Error(`${problems.join(', ')}: ${where}`);
+}
+
+/** The caller's security events only (their account is the target), and no other actor's address. */
+function eventsProblems(response: LightMyRequestResponse, caller: User | undefined): string[] {
+  if (caller === undefined) return ['events answered without a genuine caller'];
+  const body = JSON.parse(response.body) as { count: number; results: AuditEntryResponse[] };
+  const problems: string[] = [];
+  if (!Array.isArray(body.results)) return ['events: no results'];
+  for (const event of body.results) {
+    if (event.target !== caller.username) problems.push(`events: ${caller.username} sees ${event.target}'s`);
+    if (event.actor !== caller.username && event.ip !== '') {
+      problems.push(`events: ${caller.username} sees ${event.actor}'s address ${event.ip}`);
+    }
+  }
+  if (response.body.includes(BYSTANDER_IP)) problems.push("events: the bystander's address");
+  return problems;
 }
 
 /** The routes that read or set the refresh cookie in browser mode (http/token-delivery.ts's callers). */
@@ -941,6 +1000,7 @@ const SELF_ENDPOINTS = [
   e('POST', '/api/users/me/password/', true),
   e('GET', '/api/users/me/sessions/', true),
   e('DELETE', '/api/users/me/sessions/:sessionId/', true),
+  e('GET', '/api/users/me/events/', true),
   e('POST', '/api/auth/logout-all/', true),
 ];
 const ADMIN_ENDPOINTS = [
@@ -948,6 +1008,7 @@ const ADMIN_ENDPOINTS = [
   e('GET', '/api/users/:publicId/', true),
   e('PATCH', '/api/users/:publicId/', true),
   e('DELETE', '/api/users/:publicId/', true),
+  e('GET', '/api/users/:publicId/sessions/', true),
   e('DELETE', '/api/users/:publicId/sessions/:sessionId/', true),
   e('GET', '/api/audit-log/', true),
   e('GET', '/api/user/', true),
@@ -961,6 +1022,7 @@ const COOKIE_ENDPOINTS = [
   e('POST', '/api/users/'),
   e('POST', '/api/auth/logout-all/', true),
 ];
+const EVENTS_ENDPOINTS = [e('GET', '/api/users/me/events/', true)];
 const PUBLIC_ENDPOINTS = [e('GET', '/api/'), e('GET', '/api/docs'), e('GET', '/api/docs/openapi.json')];
 const ALL_ENDPOINTS = [
   ...TOKEN_ENDPOINTS,
@@ -1268,6 +1330,34 @@ describe('fuzzing every endpoint', () => {
           query: queryArb,
         }),
       );
+    },
+    GROUP_TIMEOUT,
+  );
+
+  test(
+    "the caller's security events: garbage, valid and forged tokens, any query; never another user's",
+    async () => {
+      await fuzz(
+        caseArb({
+          endpoints: EVENTS_ENDPOINTS,
+          body: bodies(ALL_FIELDS),
+          auth: authArb({ victim: 3, admin: 2, other: 3 }),
+          query: queryArb,
+        }),
+      );
+      // Not vacuous: both callers saw events, all their own.
+      for (const actor of [victim, admin]) {
+        const { pair, user } = await ready(actor);
+        const response = await ctx.app.inject({
+          method: 'GET',
+          url: '/api/users/me/events/?page_size=100',
+          headers: { authorization: `Bearer ${pair.access}` },
+        });
+        expect(response.statusCode).toBe(200);
+        const { results } = response.json() as { results: AuditEntryResponse[] };
+        expect(results.length, actor.username).toBeGreaterThan(0);
+        expect(eventsProblems(response, user)).toEqual([]);
+      }
     },
     GROUP_TIMEOUT,
   );

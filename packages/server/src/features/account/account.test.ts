@@ -584,6 +584,51 @@ describe('/api/users/me/sessions/', () => {
     expect(anonymous.json()).toEqual(NOT_AUTHENTICATED);
   });
 
+  test('with ?page= or ?page_size=: one page in the paged shape; without: the plain array, as the web app reads it', async () => {
+    const opened = [];
+    for (let i = 0; i < 3; i++) {
+      opened.push(await signIn({ username: 'alice' }, 'password1', `agent-${i}`));
+      ctx.clock.advance(1);
+    }
+    await signIn({ username: 'bob' });
+    const [oldest, middle, newest] = opened.map((session) => session.sessionId);
+    const token = opened[0]?.access ?? '';
+    const ids = (entries: { id: string }[]) => entries.map((entry) => entry.id);
+
+    const plain = await call('GET', '/api/users/me/sessions/', { token });
+    expect(ids(plain.json())).toEqual([newest, middle, oldest]);
+
+    const first = (await call('GET', '/api/users/me/sessions/?page_size=2', { token })).json();
+    expect(first).toEqual({
+      count: 3,
+      next: '/api/users/me/sessions/?page_size=2&page=2',
+      previous: null,
+      results: [
+        expect.objectContaining({ id: newest, current: false }),
+        expect.objectContaining({ id: middle, current: false }),
+      ],
+    });
+    expect(first.results.map((entry: object) => Object.keys(entry))).toEqual([SESSION_KEYS, SESSION_KEYS]);
+    const second = (await call('GET', first.next, { token })).json();
+    expect(second).toEqual({
+      count: 3,
+      next: null,
+      previous: '/api/users/me/sessions/?page_size=2&page=1',
+      results: [expect.objectContaining({ id: oldest, current: true })],
+    });
+    // ?page= alone: pages of the default size (20).
+    const byPage = (await call('GET', '/api/users/me/sessions/?page=1', { token })).json();
+    expect({ count: byPage.count, ids: ids(byPage.results) }).toEqual({
+      count: 3,
+      ids: [newest, middle, oldest],
+    });
+
+    for (const query of ['page=x', 'page_size=', 'page=-1']) {
+      const response = await call('GET', `/api/users/me/sessions/?${query}`, { token });
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
   test("DELETE ends one of the caller's sessions: its tokens stop working", async () => {
     const mine = await signIn({ username: 'alice' }, 'password1', 'laptop');
     const other = await signIn({ username: 'alice' }, 'password1', 'phone');
@@ -625,6 +670,33 @@ describe('/api/users/me/sessions/', () => {
     const anonymous = await call('DELETE', `/api/users/me/sessions/${bob.sessionId}/`);
     expect(anonymous.statusCode).toBe(401);
     expect((await me(bob.access)).statusCode).toBe(200);
+  });
+});
+
+describe('GATEHOUSE_MAX_SESSIONS_PER_USER', () => {
+  test('a login beyond the limit ends the least recently used session: its tokens are refused as after logout', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_MAX_SESSIONS_PER_USER: '2' });
+    await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
+    await ctx.createUser({ username: 'bob', email: 'bob@example.com' });
+    const oldest = await signIn({ username: 'alice' }, 'password1', 'oldest');
+    ctx.clock.advance(1);
+    const middle = await signIn({ username: 'alice' }, 'password1', 'middle');
+    ctx.clock.advance(1);
+    const bob = await signIn({ username: 'bob' });
+    ctx.clock.advance(1);
+    const newest = await signIn({ username: 'alice' }, 'password1', 'newest');
+
+    const access = await me(oldest.access);
+    expect(access.statusCode).toBe(401);
+    expect(access.json()).toEqual(ACCESS_BLACKLISTED);
+    const refreshed = await refreshWith(oldest.refresh);
+    expect(refreshed.statusCode).toBe(401);
+    expect(refreshed.json()).toEqual(REFRESH_BLACKLISTED);
+
+    for (const kept of [middle, newest, bob]) expect((await me(kept.access)).statusCode).toBe(200);
+    const listed = (await call('GET', '/api/users/me/sessions/', { token: newest.access })).json();
+    expect(listed.map((entry: { id: string }) => entry.id)).toEqual([newest.sessionId, middle.sessionId]);
   });
 });
 

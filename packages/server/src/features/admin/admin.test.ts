@@ -110,6 +110,8 @@ describe('permissions', () => {
     ['PATCH', `/api/users/${target.publicId}/`, { is_active: false, is_superuser: true }],
     ['DELETE', `/api/users/${target.publicId}/`],
     ['DELETE', `/api/users/${target.publicId}/sessions/${sessionId}/`],
+    ['GET', `/api/users/${target.publicId}/sessions/`],
+    ['GET', `/api/users/${target.publicId}/sessions/?page=2&page_size=1`],
     ['GET', '/api/audit-log/'],
   ];
 
@@ -353,6 +355,53 @@ describe('GET /api/users/<public_id>/', () => {
       const response = await adminGet(`/api/users/${id}/`);
       expect(response.statusCode, id).toBe(404);
       expect(response.json(), id).toEqual(NOT_FOUND);
+    }
+  });
+});
+
+describe('GET /api/users/<public_id>/sessions/', () => {
+  test("a user's open sessions a page at a time, most recently used first, with links", async () => {
+    const opened: Signed[] = [];
+    for (let i = 0; i < 5; i++) {
+      opened.push(await signIn('alice', `agent-${i}`));
+      ctx.clock.advance(1);
+    }
+    await call('POST', '/api/auth/logout/', { payload: { refresh: opened[0]?.refresh ?? '' } });
+    await signIn('staffer');
+    const ids = opened.map((session) => session.sessionId).reverse(); // most recent first
+
+    const first = await adminGet(`/api/users/${alice.publicId}/sessions/?page_size=2`);
+    expect(first.statusCode).toBe(200);
+    const path = `/api/users/${alice.publicId}/sessions/`;
+    expect(first.json()).toEqual({
+      count: 4,
+      next: `${path}?page_size=2&page=2`,
+      previous: null,
+      results: [
+        expect.objectContaining({ id: ids[0], user_agent: 'agent-4', current: false }),
+        expect.objectContaining({ id: ids[1], user_agent: 'agent-3', current: false }),
+      ],
+    });
+    const second = (await adminGet(`${path}?page=2&page_size=2`)).json();
+    expect(second).toMatchObject({ count: 4, next: null, previous: `${path}?page=1&page_size=2` });
+    expect(second.results.map((session: { id: string }) => session.id)).toEqual([ids[2], ids[3]]);
+    // The default page size (20) holds them all; the ended one is not among them.
+    const all = (await adminGet(path)).json();
+    expect(all.results.map((session: { id: string }) => session.id)).toEqual(ids.slice(0, 4));
+    expect(Object.keys(all.results[0]).sort()).toEqual(
+      ['created_at', 'current', 'expires_at', 'id', 'ip', 'last_used_at', 'user_agent'].sort(),
+    );
+    // Beyond the last page: an empty page.
+    expect((await adminGet(`${path}?page=9&page_size=2`)).json()).toMatchObject({ count: 4, results: [] });
+  });
+
+  test('an unknown user: 404; a malformed page: 400', async () => {
+    const unknown = await adminGet(`/api/users/${UNKNOWN_ID}/sessions/`);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual(NOT_FOUND);
+    for (const query of ['page=x', 'page_size=-1', 'page=1.5']) {
+      const response = await adminGet(`/api/users/${alice.publicId}/sessions/?${query}`);
+      expect(response.statusCode, query).toBe(400);
     }
   });
 });
@@ -670,6 +719,8 @@ describe('wrong methods', () => {
       ['PATCH', '/api/users/', 'GET, POST, HEAD, OPTIONS'],
       ['DELETE', '/api/users/', 'GET, POST, HEAD, OPTIONS'],
       ['GET', `/api/users/${alice.publicId}/sessions/${adminSession.sessionId}/`, 'DELETE, OPTIONS'],
+      ['POST', `/api/users/${alice.publicId}/sessions/`, 'GET, HEAD, OPTIONS'],
+      ['DELETE', `/api/users/${alice.publicId}/sessions/`, 'GET, HEAD, OPTIONS'],
       ['POST', '/api/audit-log/', 'GET, HEAD, OPTIONS'],
     ];
     for (const [method, url, allow] of cases) {

@@ -5,13 +5,19 @@ import {
   AuditEntryResponse,
   PageQuery,
   Paginated,
+  SessionResponse,
   UserListQuery,
 } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { Feature } from '../../core/core.js';
 import { HttpError, notFound } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import { presentAccount, presentAdminUser, presentAuditEntry } from '../../http/presenters.js';
+import {
+  presentAccount,
+  presentAdminUser,
+  presentAuditEntry,
+  presentSession,
+} from '../../http/presenters.js';
 import { pageOf, paginated } from '../../http/request-context.js';
 import { createAdminService } from './service.js';
 
@@ -103,6 +109,32 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
     },
   );
   allowOnly(app, '/api/users/:publicId/', ['GET', 'PATCH', 'DELETE']);
+
+  app.get(
+    '/api/users/:publicId/sessions/',
+    {
+      preValidation: guards.superuser,
+      schema: {
+        tags,
+        summary: "A user's open sessions, most recently used first, a page at a time (superusers)",
+        params: UserParams,
+        querystring: PageQuery,
+        response: { 200: Paginated(SessionResponse) },
+      },
+    },
+    async (request) => {
+      const page = pageOf(request.query);
+      const found = await admin.userSessions(request.params.publicId, page.offset, page.size);
+      if (!found) throw notFound();
+      return paginated(
+        request,
+        page,
+        found.count,
+        found.items.map((session) => presentSession(session)),
+      );
+    },
+  );
+  allowOnly(app, '/api/users/:publicId/sessions/', ['GET']);
 
   app.delete(
     '/api/users/:publicId/sessions/:sessionId/',

@@ -10,6 +10,8 @@ export type AdminFailure = { ok: false; code: 'not_found' | 'self' };
 export interface AdminService {
   listUsers(query: UserQuery): Promise<Page<User>>;
   getUser(publicId: string): Promise<{ user: User; sessions: Session[] } | undefined>;
+  /** One page of a user's open sessions; undefined: no such user. */
+  userSessions(publicId: string, offset: number, limit: number): Promise<Page<Session> | undefined>;
   /** Deactivation ends every session of the account at once. */
   updateUser(
     admin: Caller,
@@ -22,7 +24,7 @@ export interface AdminService {
 }
 
 export type AdminStore = Pick<UserStore, 'queryUsers' | 'findUserByPublicId' | 'updateUser' | 'deleteUser'> &
-  Pick<SessionStore, 'listSessions' | 'revokeSession'> &
+  Pick<SessionStore, 'listSessions' | 'pageSessions' | 'revokeSession'> &
   AuditStore;
 
 const FLAGS = [
@@ -61,6 +63,11 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
     async getUser(publicId) {
       const user = await find(publicId);
       return user && { user, sessions: await store.listSessions(user.id, clock()) };
+    },
+
+    async userSessions(publicId, offset, limit) {
+      const user = await find(publicId);
+      return user && store.pageSessions(user.id, clock(), offset, limit);
     },
 
     async updateUser(admin, publicId, changes) {

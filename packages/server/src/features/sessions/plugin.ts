@@ -3,6 +3,8 @@ import {
   EmptyResponse,
   LogoutAllResponse,
   LogoutRequest,
+  PageQuery,
+  Paginated,
   RefreshResponse,
   SessionResponse,
 } from '@gatehouse/contract';
@@ -12,8 +14,10 @@ import { notFound, tokenEndpointError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentSession } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
+import { pageOf, paginated } from '../../http/request-context.js';
 import { wantsCookieMode } from '../../http/refresh-cookie.js';
 import { deliverTokens, forgetRefreshToken, presentedRefreshToken } from '../../http/token-delivery.js';
+import type { Session } from '../../store/sessions/store.js';
 import { createSessionsService } from './service.js';
 
 const tags = ['accounts'];
@@ -98,13 +102,25 @@ export const sessionsFeature: Feature = async (app, { tokens, guards, rateLimit,
     '/api/users/me/sessions/',
     {
       preValidation: guards.signedIn,
-      schema: { tags, summary: "The caller's open sessions", response: { 200: Type.Array(SessionResponse) } },
+      schema: {
+        tags,
+        summary:
+          "The caller's open sessions, most recently used first: with ?page= or ?page_size=, one page in the " +
+          'paged shape; without, a plain array of the first 100 (what the web app and older clients read)',
+        querystring: PageQuery,
+        response: { 200: Type.Union([Type.Array(SessionResponse), Paginated(SessionResponse)]) },
+      },
     },
     async (request) => {
       const caller = guards.caller(request);
-      return (await sessions.listSessions(caller)).map((session) =>
-        presentSession(session, caller.sessionId),
-      );
+      const present = (session: Session) => presentSession(session, caller.sessionId);
+      const { query } = request;
+      if (query.page === undefined && query.page_size === undefined) {
+        return (await sessions.listSessions(caller)).map(present);
+      }
+      const page = pageOf(query);
+      const found = await sessions.pageSessions(caller, page.offset, page.size);
+      return paginated(request, page, found.count, found.items.map(present));
     },
   );
   allowOnly(app, '/api/users/me/sessions/', ['GET']);

@@ -12,6 +12,7 @@ import {
   MAX_LISTED_SESSIONS,
   type RotateRequest,
   type RotateResult,
+  type NewSession,
   type Session,
   type SessionPolicy,
   type SessionStore,
@@ -31,8 +32,19 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
   // PostgreSQL: the common rotation in one statement, the full transaction for everything else.
   const rotateFast = isSqlite ? undefined : postgresRotation(db, direct);
   return {
-    async startSession(session, token) {
+    async startSession(session, token, maxLive) {
       await db.transaction().execute(async (trx) => {
+        const stamp = token.issuedAt.toISOString();
+        // PostgreSQL: two logins of one user at once take turns here (rotations, which lock the row FOR KEY
+        // SHARE, do not wait), so each counts the other's session and the cap holds. SQLite: one writer.
+        if (maxLive !== undefined && !isSqlite) {
+          await trx
+            .selectFrom('users')
+            .select('id')
+            .where('id', '=', session.userId)
+            .forNoKeyUpdate()
+            .execute();
+        } else await lockUser(trx, session.userId);
         await trx
           .insertInto('sessions')
           .values({
@@ -58,6 +70,7 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
             expires_at: token.expiresAt.toISOString(),
           })
           .execute();
+        if (maxLive !== undefined) await endLeastRecentlyUsed(trx, session, stamp, maxLive);
       });
     },
 
@@ -95,6 +108,26 @@ export function kyselySessions(db: Kysely<Database>, direct?: DirectConnection):
         .limit(MAX_LISTED_SESSIONS)
         .execute();
       return rows.map(toSession);
+    },
+
+    async pageSessions(userId, now, offset, limit) {
+      const live = db
+        .selectFrom('sessions')
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now.toISOString());
+      const [counted, rows] = await Promise.all([
+        live.select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow(),
+        live
+          .selectAll()
+          // The id breaks ties, so that pages neither repeat nor skip a session.
+          .orderBy('last_used_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+      ]);
+      return { count: Number(counted.count), items: rows.map(toSession) };
     },
 
     async revokeSession(sessionId, userId, reason, now, audit) {
@@ -427,6 +460,36 @@ async function spentTokenPresented(
     for (const message of reuseMail(owner, token.family_id)) await insertMail(trx, message, now);
   }
   return { ok: false, reason: 'reused', sessionId: token.family_id };
+}
+
+/**
+ * Ends the user's live sessions but `kept` beyond the `maxLive - 1` most recently used (ties: the later
+ * created). After the inserts, so that on SQLite the transaction already holds the write lock.
+ */
+async function endLeastRecentlyUsed(
+  trx: Kysely<Database>,
+  kept: Pick<NewSession, 'id' | 'userId'>,
+  stamp: string,
+  maxLive: number,
+): Promise<void> {
+  const excess = trx
+    .selectFrom('sessions')
+    .select('id')
+    .where('user_id', '=', kept.userId)
+    .where('id', '!=', kept.id)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', stamp)
+    .orderBy('last_used_at', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    // Both dialects need a LIMIT before an OFFSET; no user has this many sessions.
+    .limit(Number.MAX_SAFE_INTEGER)
+    .offset(Math.max(0, maxLive - 1));
+  await trx
+    .updateTable('sessions')
+    .set({ revoked_at: stamp, revoke_reason: 'session_limit' })
+    .where('id', 'in', excess)
+    .execute();
 }
 
 function activeUser(

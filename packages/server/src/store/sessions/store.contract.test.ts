@@ -451,6 +451,105 @@ function describeSessionStore(name: string, open: OpenTestStore, skip = false) {
         expect(listed).not.toContain('s0');
       });
 
+      test('pageSessions: pages of the open, unexpired sessions, most recently used first, and their count', async () => {
+        for (let i = 1; i <= 5; i++) await start(`s${i}`, alice.id, `t${i}`, { issuedAt: at(i) });
+        // Same last use: the id decides, so no page repeats or skips one.
+        await start('s5b', alice.id, 't5b', { issuedAt: at(5) });
+        await start('ended', alice.id, 'te', { issuedAt: at(6) });
+        await store.revokeSession('ended', alice.id, 'test', at(7));
+        await start('expired', alice.id, 'tx', { issuedAt: at(-4000), expiresAt: at(3) });
+        await start('bobs', bob.id, 'tb', { issuedAt: at(8) });
+        const page = async (offset: number, limit: number) => {
+          const { count, items } = await store.pageSessions(alice.id, at(10), offset, limit);
+          return { count, ids: items.map((session) => session.id) };
+        };
+        expect(await page(0, 4)).toEqual({ count: 6, ids: ['s5b', 's5', 's4', 's3'] });
+        expect(await page(4, 4)).toEqual({ count: 6, ids: ['s2', 's1'] });
+        expect(await page(8, 4)).toEqual({ count: 6, ids: [] });
+        expect((await store.pageSessions(alice.id, at(10), 0, 1)).items).toStrictEqual([
+          fresh('s5b', alice.id, at(5)),
+        ]);
+        expect(await store.pageSessions(999_999, at(10), 0, 10)).toEqual({ count: 0, items: [] });
+      });
+
+      describe('startSession with a limit of live sessions', () => {
+        const startCapped = (id: string, userId: number, issuedAt: Date, maxLive: number) => {
+          sessions.add(id);
+          return store.startSession(
+            { id, userId, userAgent: `agent-${id}`, ip: `ip-${id}`, methods: ['pwd'], authTime: issuedAt },
+            { jti: `t-${id}`, userId, issuedAt, expiresAt: new Date(issuedAt.getTime() + 3600_000) },
+            maxLive,
+          );
+        };
+
+        test('ends the least recently used beyond the limit, as the new one starts', async () => {
+          for (let i = 1; i <= 3; i++) await startCapped(`s${i}`, alice.id, at(i), 3);
+          expect(await listedIds(alice.id, at(4))).toEqual(['s3', 's2', 's1']);
+          // s1 refreshed at 5: now s2 is the least recently used.
+          const rotated = await store.rotateRefreshToken({
+            jti: 't-s1',
+            userId: alice.id,
+            now: at(5),
+            child: { jti: 's1-child', userId: alice.id, issuedAt: at(5), expiresAt: at(3605) },
+            revoke: true,
+          });
+          expect(rotated.ok).toBe(true);
+          await startCapped('s4', alice.id, at(6), 3);
+          expect(await listedIds(alice.id, at(7))).toEqual(['s4', 's1', 's3']);
+          expect(await store.isSessionActive('s2')).toBe(false);
+          // Its tokens are refused as after a logout: the access token's session, the refresh token.
+          expect(await store.findAccessSubject(alice.id, 's2')).toStrictEqual({
+            user: alice,
+            sessionActive: false,
+          });
+          expect(await store.isRefreshTokenRevoked('t-s2')).toBe(true);
+          expect(
+            await store.rotateRefreshToken({
+              jti: 't-s2',
+              userId: alice.id,
+              now: at(8),
+              child: { jti: 's2-child', userId: alice.id, issuedAt: at(8), expiresAt: at(3608) },
+              revoke: true,
+            }),
+          ).toEqual({ ok: false, reason: 'revoked' });
+        });
+
+        test("counts only the user's own live sessions: ended, expired and other users' do not count", async () => {
+          await startCapped('ended', alice.id, at(1), 2);
+          await store.revokeSession('ended', alice.id, 'test', at(2));
+          await startCapped('expired', alice.id, at(-4000), 2);
+          await startCapped('bobs', bob.id, at(3), 2);
+          await startCapped('bobs-2', bob.id, at(4), 2);
+          await startCapped('a1', alice.id, at(5), 2);
+          await startCapped('a2', alice.id, at(6), 2);
+          expect(await listedIds(alice.id, at(7))).toEqual(['a2', 'a1']);
+          expect(await listedIds(bob.id, at(7))).toEqual(['bobs-2', 'bobs']);
+          await startCapped('a3', alice.id, at(8), 2);
+          expect(await listedIds(alice.id, at(9))).toEqual(['a3', 'a2']);
+          expect(await listedIds(bob.id, at(9))).toEqual(['bobs-2', 'bobs']);
+        });
+
+        test('a limit of 1 keeps only the new session; over the limit already, all the excess ends', async () => {
+          for (let i = 1; i <= 5; i++) await start(`s${i}`, alice.id, `t${i}`, { issuedAt: at(i) });
+          await startCapped('new', alice.id, at(10), 3);
+          expect(await listedIds(alice.id, at(11))).toEqual(['new', 's5', 's4']);
+          await startCapped('only', alice.id, at(12), 1);
+          expect(await listedIds(alice.id, at(13))).toEqual(['only']);
+        });
+
+        test('concurrent logins of one user leave at most the limit', async () => {
+          await Promise.all(
+            Array.from({ length: 8 }, (_, i) => startCapped(`c${i}`, alice.id, at(i + 1), 3)),
+          );
+          expect(await listedIds(alice.id, at(20))).toHaveLength(3);
+        });
+
+        test('without a limit, nothing else ends', async () => {
+          for (let i = 1; i <= 5; i++) await start(`s${i}`, alice.id, `t${i}`, { issuedAt: at(i) });
+          expect(await listedIds(alice.id, at(6))).toHaveLength(5);
+        });
+      });
+
       test('isSessionActive: true while open, false once revoked or unknown', async () => {
         await start('s1', alice.id, 't1');
         expect(await store.isSessionActive('s1')).toBe(true);
@@ -940,6 +1039,27 @@ function describeSessionStoreRows(name: string, open: OpenTestStore, skip = fals
       ]);
       expect(await raw.rows(`select password_hash from users where id = ${userId}`)).toEqual([
         { password_hash: 'hash-of-alice' },
+      ]);
+    });
+
+    test('a session ended by the limit of live sessions says so (session_limit), with the new one’s time', async () => {
+      await store.migrate();
+      const created = await store.createUser(newUser('alice'), T0);
+      if (!created.ok) throw new Error('createUser failed');
+      const userId = created.user.id;
+      for (const [id, seconds] of [
+        ['old', 0],
+        ['new', 5],
+      ] as const) {
+        await store.startSession(
+          { id, userId, userAgent: '', ip: '', methods: ['pwd'], authTime: at(seconds) },
+          { jti: `t-${id}`, userId, issuedAt: at(seconds), expiresAt: at(3600) },
+          1,
+        );
+      }
+      expect(await raw.rows('select id, revoked_at, revoke_reason from sessions order by id')).toEqual([
+        { id: 'new', revoked_at: null, revoke_reason: null },
+        { id: 'old', revoked_at: at(5).toISOString(), revoke_reason: 'session_limit' },
       ]);
     });
 

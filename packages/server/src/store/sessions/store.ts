@@ -1,5 +1,6 @@
 import type { NewMail } from '../../mail/message.js';
 import type { NewAuditEntry } from '../audit/store.js';
+import type { Page } from '../page.js';
 import type { User } from '../users/store.js';
 
 /** A user's session list is bounded: whoever holds the password can open sessions without end. */
@@ -93,8 +94,16 @@ export interface AccessSubject {
  * compare-and-set in the database, so any number of server processes may share it.
  */
 export interface SessionStore {
-  /** A new session and its first refresh token, in one transaction. */
-  startSession(session: NewSession, token: Omit<RefreshTokenRecord, 'familyId'>): Promise<void>;
+  /**
+   * A new session and its first refresh token, in one transaction. With `maxLive`, the user's other live
+   * sessions (open, unexpired) beyond `maxLive - 1`, least recently used first, end in it too
+   * (`session_limit`), so the user has at most `maxLive` afterwards.
+   */
+  startSession(
+    session: NewSession,
+    token: Omit<RefreshTokenRecord, 'familyId'>,
+    maxLive?: number,
+  ): Promise<void>;
   /** The user an access token names, with its session's state; one indexed lookup. */
   findAccessSubject(userId: number, sessionId: string): Promise<AccessSubject | undefined>;
   isSessionActive(sessionId: string): Promise<boolean>;
@@ -102,6 +111,8 @@ export interface SessionStore {
   hasSessionFrom(userId: number, ip: string, since: Date): Promise<boolean>;
   /** Open sessions, most recently used first, at most `MAX_LISTED_SESSIONS`. */
   listSessions(userId: number, now: Date): Promise<Session[]>;
+  /** One page of the same list (`limit` from `offset`), with the count of all of them. */
+  pageSessions(userId: number, now: Date, offset: number, limit: number): Promise<Page<Session>>;
   /**
    * Ends a session: its refresh tokens and access tokens stop working. False if none was open. `audit` is
    * written with it, in its transaction, when it ended one.
