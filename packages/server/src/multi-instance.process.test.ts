@@ -364,6 +364,9 @@ describe.skipIf(!postgres)('gatehouse keys rotate and retire while two instances
       await client.end();
     }
 
+    // Polled with another account: each poll is a login, and after GATEHOUSE_MAX_SESSIONS_PER_USER of them
+    // the rotator's first session (whose tokens are checked below) would be ended as its oldest.
+    await register(a, 'poller');
     const signed: Record<string, Pair> = {};
     await eventually(async () => {
       for (const [name, server] of [
@@ -371,7 +374,7 @@ describe.skipIf(!postgres)('gatehouse keys rotate and retire while two instances
         ['b', b],
       ] as const) {
         if (signed[name] === undefined) {
-          const pair = await login(server, 'rotator');
+          const pair = await login(server, 'poller');
           if (kid(pair) === added) signed[name] = pair;
         }
       }
