@@ -105,8 +105,13 @@ describe('failed logins: growing delays per account', () => {
     for (let i = 0; i < 10; i++) await login('user1', 'wrong');
     expect((await login('user1', 'password1', ATTACKER)).statusCode).toBe(429);
     expect((await login('user1', 'password1', OWNER)).statusCode).toBe(200);
-    // A wrong password from the known device is still refused as throttled, not as wrong.
+    // A wrong password from the known device is still refused as throttled, not as wrong, and counts
+    // against that address, so someone sharing it cannot guess on without bound.
+    const ipFailures = async () =>
+      (await ctx.rows.all(`select failures from login_failures where key = 'ip:${OWNER}'`))[0]?.['failures'];
+    const before = Number((await ipFailures()) ?? 0);
     expect((await login('user1', 'wrong', OWNER)).statusCode).toBe(429);
+    expect(Number(await ipFailures())).toBe(before + 1);
     const newcomer = await login('user1', 'password1', '192.0.2.99');
     expect(newcomer.statusCode).toBe(429);
     ctx.clock.advance(Number(newcomer.headers['retry-after']));

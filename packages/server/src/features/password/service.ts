@@ -70,7 +70,11 @@ export function createPasswordService({
             return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
           }
           const known = await users.verifyCandidate(candidate, password);
-          if (!known.ok) return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
+          if (!known.ok) {
+            // Checked, so counted: someone sharing the owner's address is bounded by the IP's delays.
+            await throttle.failedFrom(client.ip);
+            return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter };
+          }
           // Let in, but the attack goes on: the counter stays.
           return complete(known.user, client);
         }
