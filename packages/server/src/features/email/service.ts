@@ -1,10 +1,10 @@
+import { auditByLink } from '../../core/audit.js';
 import { accountBucket } from '../../auth/login-throttle.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { MailConfig } from '../../config.js';
 import type { OneTimeTokens } from '../../core/one-time-tokens/one-time-tokens.js';
 import type { ClientInfo } from '../../core/session-issuer.js';
 import type { Mailer } from '../../mail/mailer.js';
-import type { NewAuditEntry } from '../../store/audit/store.js';
 import type { User, UserStore } from '../../store/users/store.js';
 import { canonicalEmail } from '../../users/canonical.js';
 import type { Refused } from '../../users/problems.js';
@@ -80,7 +80,7 @@ export function createEmailService({
         user.id,
         user.email,
         clock(),
-        auditOf(user, 'email.verify', clock(), client, { email: user.email }),
+        auditByLink(user, 'email.verify', clock(), client.ip, { email: user.email }),
       );
       return marked?.email ? { ok: true, email: marked.email } : INVALID;
     },
@@ -122,7 +122,7 @@ export function createEmailService({
         userId: user.id,
         passwordHash: hashed.hash,
         now,
-        audit: auditOf(user, 'password.reset', now, client),
+        audit: auditByLink(user, 'password.reset', now, client.ip),
         verifiedEmail: user.email,
         ...(notice && { mail: [{ kind: 'password_reset_done', to: user.email, userId: user.id }] }),
       });
@@ -154,25 +154,5 @@ export function createEmailService({
         },
       };
     },
-  };
-}
-
-/** An entry about the user's own account, by the user (who proved it with a link), from where they are. */
-function auditOf(
-  user: User,
-  action: string,
-  at: Date,
-  client: ClientInfo,
-  detail: Record<string, unknown> = {},
-): NewAuditEntry {
-  return {
-    at,
-    actorId: user.id,
-    actor: user.username,
-    action,
-    targetId: user.id,
-    target: user.username,
-    detail,
-    ip: client.ip,
   };
 }
