@@ -102,7 +102,10 @@ describeInBrowser('mailed links in the web app', () => {
     const page = await newPage();
     await page.goto(`${gatehouse.base}/login`);
     await page.getByRole('link', { name: 'Forgot password?' }).click();
-    await page.getByLabel('Email').fill('user1@example.com');
+    // Exact: until the page's chunk has loaded, the login form's "Username or email" is the only
+    // field whose label contains "Email", and filling it would leave the reset form empty.
+    await page.waitForURL(`${gatehouse.base}/forgot-password`);
+    await page.getByLabel('Email', { exact: true }).fill('user1@example.com');
     await page.getByRole('button', { name: 'Send me a link' }).click();
     await page
       .getByText('If an account uses this address, a link to reset its password is on its way.')
