@@ -58,9 +58,6 @@ export interface CoreDeps {
   oneTimeTokenKey: Buffer;
 }
 
-/** Seconds a sign-in waits for its second factor. */
-export const SECOND_FACTOR_WINDOW = 5 * 60;
-
 export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey }: CoreDeps): Core {
   const codec = createJwtCodec({
     algorithm: config.jwt.algorithm,
@@ -106,19 +103,11 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     keys,
     sessions,
     tokens,
-    // The challenge names the user and what the first factor proved; it is answered once, within minutes.
     signIn: createSignInPipeline({
       sessions,
+      challenges: oneTimeTokens,
+      findUser: (id) => store.findUserById(id),
       requireVerifiedEmail: config.mail.emailVerification === 'mandatory',
-      challenge: async (user, { methods, secondFactors }) =>
-        (
-          await oneTimeTokens.issue({
-            purpose: 'mfa_challenge',
-            userId: user.id,
-            ttlSeconds: SECOND_FACTOR_WINDOW,
-            data: { methods, second_factors: secondFactors },
-          })
-        ).token,
     }),
     oneTimeTokens,
     mail,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { FEATURES } from '../features/features.js';
 import { createTestContext, type TestContext } from '../testing/test-app.js';
 import type { Feature } from './core.js';
+import type { User } from '../store/users/store.js';
 import { createOneTimeTokens, oneTimeTokenKey } from './one-time-tokens/one-time-tokens.js';
 import { createSignInPipeline } from './sign-in.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../testing/test-app.js';
@@ -95,12 +96,20 @@ describe('the sign-in pipeline', () => {
 });
 
 describe('createSignInPipeline', () => {
-  const user = { id: 7, username: 'u' } as Parameters<ReturnType<typeof createSignInPipeline>['complete']>[0];
   const client = { userAgent: '', ip: '' };
+  let issued: (readonly string[])[];
+  let pipeline: ReturnType<typeof createSignInPipeline>;
+  let user: User;
 
-  test('a proof that already includes an enrolled factor needs no other; the session gets every method', async () => {
-    const issued: unknown[] = [];
-    const pipeline = createSignInPipeline({
+  beforeEach(async () => {
+    issued = [];
+    user = (await ctx.store.findUserById((await ctx.rows.userByUsernameKey('mfa-user'))?.id ?? 0)) as User;
+    const challenges = createOneTimeTokens({
+      store: ctx.store,
+      key: await oneTimeTokenKey(ctx.store, ctx.clock()),
+      clock: ctx.clock,
+    });
+    pipeline = createSignInPipeline({
       sessions: {
         issue: async (who, options) => {
           issued.push(options.methods);
@@ -113,25 +122,84 @@ describe('createSignInPipeline', () => {
           };
         },
       },
-      challenge: async () => 'challenge',
+      challenges,
+      findUser: (id) => ctx.store.findUserById(id),
     });
-    pipeline.addSecondFactor({ method: 'hwk', enrolled: async () => true });
-    expect(await pipeline.complete(user, { methods: ['pwd'], client })).toEqual({
+    pipeline.addSecondFactor({ method: 'otp', enrolled: async () => true });
+  });
+
+  async function challenge(): Promise<string> {
+    const outcome = await pipeline.complete(user, { methods: ['pwd'], client });
+    if (outcome.ok || !('challenge' in outcome)) throw new Error('no challenge');
+    expect(outcome.methods).toEqual(['otp']);
+    return outcome.challenge;
+  }
+  const right = async () => ({ ok: true as const, methods: ['otp' as const] });
+  const wrong = async () => ({ ok: false as const });
+
+  test('a proof that already includes an enrolled factor needs no other; the session gets every method', async () => {
+    expect((await pipeline.complete(user, { methods: ['otp'], client })).ok).toBe(true);
+    expect(issued).toEqual([['otp']]);
+  });
+
+  test('a right answer starts the session with the first factor, the answer and mfa; once', async () => {
+    const token = await challenge();
+    let seen: unknown;
+    const outcome = await pipeline.answer(
+      token,
+      async (who, pending) => {
+        seen = { id: who.id, pending };
+        return right();
+      },
+      client,
+    );
+    expect(outcome.ok).toBe(true);
+    expect(seen).toEqual({ id: user.id, pending: { methods: ['pwd'], secondFactors: ['otp'] } });
+    expect(issued).toEqual([['pwd', 'otp', 'mfa']]);
+    expect(await pipeline.answer(token, right, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+  });
+
+  test('five wrong answers kill the challenge; a right one after them is refused', async () => {
+    const token = await challenge();
+    for (const attemptsLeft of [4, 3, 2, 1, 0]) {
+      expect(await pipeline.answer(token, wrong, client)).toEqual({
+        ok: false,
+        code: 'wrong_answer',
+        attemptsLeft,
+      });
+    }
+    expect(await pipeline.answer(token, right, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+    expect(await pipeline.answer(token, wrong, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+    expect(issued).toEqual([]);
+  });
+
+  test('two right answers at once: one session', async () => {
+    const token = await challenge();
+    const outcomes = await Promise.all([1, 2, 3].map(() => pipeline.answer(token, right, client)));
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
+    expect(issued).toHaveLength(1);
+  });
+
+  test('expired, forged, or its user deactivated: invalid, and nothing is asked of the factor', async () => {
+    const checked: unknown[] = [];
+    const spy = async () => {
+      checked.push(1);
+      return right();
+    };
+    const late = await challenge();
+    ctx.clock.advance(5 * 60 + 1);
+    expect(await pipeline.answer(late, spy, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+    expect(await pipeline.answer('x'.repeat(43), spy, client)).toEqual({
       ok: false,
-      next: 'second_factor',
-      challenge: 'challenge',
-      methods: ['hwk'],
+      code: 'invalid_challenge',
     });
-    expect((await pipeline.complete(user, { methods: ['hwk', 'user'], client })).ok).toBe(true);
-    expect(issued).toEqual([['hwk', 'user']]);
+    const token = await challenge();
+    await ctx.store.updateUser(user.id, { isActive: false }, ctx.clock());
+    expect(await pipeline.answer(token, spy, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+    expect(checked).toEqual([]);
   });
 
   test('one factor per method', () => {
-    const pipeline = createSignInPipeline({
-      sessions: { issue: async () => Promise.reject(new Error('unused')) },
-      challenge: async () => '',
-    });
-    pipeline.addSecondFactor({ method: 'otp', enrolled: async () => false });
     expect(() => pipeline.addSecondFactor({ method: 'otp', enrolled: async () => false })).toThrow(/twice/);
   });
 });

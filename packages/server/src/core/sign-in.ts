@@ -1,4 +1,5 @@
 import type { User } from '../store/users/store.js';
+import type { OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
 import type { AuthMethod, ClientInfo, IssuedSession, SessionIssuer } from './session-issuer.js';
 
 /** A way to prove who you are after the first factor (an authenticator app, a passkey, …). */
@@ -9,11 +10,26 @@ export interface SecondFactor {
   enrolled(user: User): Promise<boolean>;
 }
 
-/** Issues the short-lived challenge a second factor answers (a one-time token bound to the user). */
-export type ChallengeIssuer = (
-  user: User,
-  pending: { methods: readonly AuthMethod[]; secondFactors: readonly AuthMethod[] },
-) => Promise<string>;
+/** The one-time token purpose of a pending sign-in's challenge (the `mfa_token` of the wire). */
+export const CHALLENGE_PURPOSE = 'mfa_challenge';
+
+/** What a challenge remembers of the first factor: its methods, and the factors that may answer. */
+export interface PendingSignIn {
+  methods: AuthMethod[];
+  secondFactors: AuthMethod[];
+}
+
+/** A second factor's verdict on an answer to a challenge, for the user the challenge names. */
+export type SecondFactorCheck =
+  /** `methods`: what the answer proved (`otp`; a passkey's `hwk`, `user`). */
+  { ok: true; methods: readonly AuthMethod[] } | { ok: false };
+
+export type ChallengeOutcome =
+  | { ok: true; session: IssuedSession }
+  /** Unknown, used, expired or out of attempts; or its user is gone or deactivated. */
+  | { ok: false; code: 'invalid_challenge' }
+  /** A wrong answer: one attempt of the challenge spent. */
+  | { ok: false; code: 'wrong_answer'; attemptsLeft: number };
 
 export type SignInOutcome =
   | { ok: true; session: IssuedSession }
@@ -30,6 +46,18 @@ export interface SignInPipeline {
    * `methods`: one policy decides whether that is enough for a session.
    */
   complete(user: User, proof: { methods: readonly AuthMethod[]; client: ClientInfo }): Promise<SignInOutcome>;
+  /**
+   * The second step: `check` judges the answer for the user the challenge names. A wrong answer spends
+   * one of the challenge's attempts; a right one spends the challenge (single use, decided by the
+   * database) and starts the session, whose `amr` is the first factor's methods, the answer's and `mfa`.
+   */
+  answer(
+    challenge: string,
+    check: (user: User, pending: PendingSignIn) => Promise<SecondFactorCheck>,
+    client: ClientInfo,
+  ): Promise<ChallengeOutcome>;
+  /** The user a live challenge names and what it is pending on, without spending it. */
+  pending(challenge: string): Promise<{ user: User; pending: PendingSignIn } | undefined>;
 }
 
 /**
@@ -38,11 +66,13 @@ export interface SignInPipeline {
  */
 export function createSignInPipeline({
   sessions,
-  challenge,
+  challenges,
+  findUser,
   requireVerifiedEmail = false,
 }: {
   sessions: Pick<SessionIssuer, 'issue'>;
-  challenge: ChallengeIssuer;
+  challenges: Pick<OneTimeTokens, 'issue' | 'peek' | 'consume' | 'spendAttempt'>;
+  findUser: (id: number) => Promise<User | undefined>;
   /** GATEHOUSE_EMAIL_VERIFICATION=mandatory. */
   requireVerifiedEmail?: boolean;
 }): SignInPipeline {
@@ -65,12 +95,59 @@ export function createSignInPipeline({
       // A proof that already includes one of the user's factors (a passkey sign-in) needs no other.
       const proven = enrolled.some((method) => methods.includes(method));
       if (enrolled.length > 0 && !proven) {
-        const token = await challenge(user, { methods, secondFactors: enrolled });
+        // The challenge names the user and what the first factor proved; it is answered once, within
+        // minutes, with at most CHALLENGE_ATTEMPTS wrong answers.
+        const { token } = await challenges.issue({
+          purpose: CHALLENGE_PURPOSE,
+          userId: user.id,
+          ttlSeconds: SECOND_FACTOR_WINDOW,
+          maxAttempts: CHALLENGE_ATTEMPTS,
+          data: { methods: [...methods], second_factors: enrolled },
+        });
         return { ok: false, next: 'second_factor', challenge: token, methods: enrolled };
       }
       return { ok: true, session: await sessions.issue(user, { methods, client }) };
     },
+
+    pending,
+
+    async answer(challenge, check, client) {
+      const found = await pending(challenge);
+      if (!found) return { ok: false, code: 'invalid_challenge' };
+      const verdict = await check(found.user, found.pending);
+      if (!verdict.ok) {
+        const spent = await challenges.spendAttempt(CHALLENGE_PURPOSE, challenge);
+        return spent
+          ? { ok: false, code: 'wrong_answer', attemptsLeft: spent.attemptsLeft }
+          : { ok: false, code: 'invalid_challenge' };
+      }
+      // Of two right answers sent at once, one session: the database lets one consume the challenge.
+      const consumed = await challenges.consume(CHALLENGE_PURPOSE, challenge);
+      if (!consumed.ok) return { ok: false, code: 'invalid_challenge' };
+      const methods = [...new Set<AuthMethod>([...found.pending.methods, ...verdict.methods, 'mfa'])];
+      return { ok: true, session: await sessions.issue(found.user, { methods, client }) };
+    },
   };
+
+  async function pending(challenge: string) {
+    const found = await challenges.peek(CHALLENGE_PURPOSE, challenge);
+    if (!found.ok || found.userId === null) return undefined;
+    const user = await findUser(found.userId);
+    // Deactivated between the two steps: the first factor's proof no longer counts.
+    if (!user?.isActive) return undefined;
+    return { user, pending: pendingOf(found.data) };
+  }
+}
+
+/** A pending sign-in's second step may take this long (seconds). */
+export const SECOND_FACTOR_WINDOW = 5 * 60;
+/** Wrong answers a challenge allows; then it is dead and the user signs in again. */
+export const CHALLENGE_ATTEMPTS = 5;
+
+function pendingOf(data: Record<string, unknown> | null): PendingSignIn {
+  const list = (value: unknown) =>
+    Array.isArray(value) ? value.filter((item): item is AuthMethod => typeof item === 'string') : [];
+  return { methods: list(data?.['methods']), secondFactors: list(data?.['second_factors']) };
 }
 
 async function secondFactorsOf(factors: readonly SecondFactor[], user: User): Promise<AuthMethod[]> {

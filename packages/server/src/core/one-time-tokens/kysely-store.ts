@@ -97,6 +97,21 @@ export function kyselyOneTimeTokens(db: Kysely<Database>): OneTimeTokenStore {
       return { ok: false, reason: newest ? refusal(newest, stamp, purpose) : 'unknown' };
     },
 
+    async spendOneTimeTokenAttempt(purpose, tokenHash, now) {
+      const stamp = now.toISOString();
+      const row = await db
+        .updateTable('one_time_tokens')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', stamp)
+        .whereRef('attempts', '<', 'max_attempts')
+        .returning(['attempts', 'max_attempts'])
+        .executeTakeFirst();
+      return row && { attemptsLeft: Number(row.max_attempts) - Number(row.attempts) };
+    },
+
     async revokeOneTimeTokens(userId, purpose) {
       const result = await db
         .deleteFrom('one_time_tokens')

@@ -48,6 +48,11 @@ export interface OneTimeTokens {
    * `consume` before acting: only that is single use.
    */
   peek(purpose: OneTimeTokenPurpose, token: string): Promise<ConsumeResult>;
+  /**
+   * A wrong answer to the challenge `token` stands for (a second factor's code): one of its attempts is
+   * spent; at `maxAttempts` it is dead. undefined: the token was not live.
+   */
+  spendAttempt(purpose: OneTimeTokenPurpose, token: string): Promise<{ attemptsLeft: number } | undefined>;
   /** A short numeric code, typed by the user; it replaces the user's earlier code of this purpose. */
   issueCode(request: IssueCodeRequest): Promise<{ code: string; expiresAt: Date }>;
   consumeCode(purpose: OneTimeTokenPurpose, userId: number, code: string): Promise<ConsumeResult>;
@@ -133,6 +138,11 @@ export function createOneTimeTokens({
     async peek(purpose, token) {
       if (!TOKEN_FORMAT.test(token)) return { ok: false, code: 'unknown' };
       return toResult(await store.findOneTimeToken(purpose, hash(purpose, token), clock()));
+    },
+
+    async spendAttempt(purpose, token) {
+      if (!TOKEN_FORMAT.test(token)) return undefined;
+      return store.spendOneTimeTokenAttempt(purpose, hash(purpose, token), clock());
     },
 
     async issueCode(request) {

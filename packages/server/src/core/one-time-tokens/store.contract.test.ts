@@ -111,6 +111,24 @@ function describeOneTimeTokenStore(name: string, open: () => Promise<Harness>, s
       expect(await find('password_reset', 'code', 2)).toEqual({ ok: false, reason: 'too_many_attempts' });
     });
 
+    test('a wrong answer spends one attempt of a live token; at the limit it is dead, and concurrent ones cannot pass it', async () => {
+      await insert('challenge', { purpose: 'mfa_challenge', maxAttempts: 3 });
+      const hash = hashOf('challenge');
+      expect(await store.spendOneTimeTokenAttempt('mfa_challenge', hash, at(1))).toEqual({ attemptsLeft: 2 });
+      expect(await store.spendOneTimeTokenAttempt('password_reset', hash, at(1))).toBeUndefined();
+      const spent = await Promise.all(
+        [1, 2, 3, 4].map(() => store.spendOneTimeTokenAttempt('mfa_challenge', hash, at(2))),
+      );
+      expect(spent.filter((result) => result !== undefined)).toHaveLength(2);
+      expect(await store.consumeOneTimeToken('mfa_challenge', hash, at(3))).toEqual({
+        ok: false,
+        reason: 'too_many_attempts',
+      });
+      await insert('late', { purpose: 'mfa_challenge' });
+      expect(await store.spendOneTimeTokenAttempt('mfa_challenge', hashOf('late'), at(600))).toBeUndefined();
+      expect(await store.spendOneTimeTokenAttempt('mfa_challenge', hashOf('nothing'), at(1))).toBeUndefined();
+    });
+
     test('a hash is stored once: a second insert of it returns undefined', async () => {
       await insert('t1');
       expect(await store.insertOneTimeToken(token('t1', { purpose: 'email_change' }))).toBeUndefined();

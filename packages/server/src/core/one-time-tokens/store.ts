@@ -49,6 +49,16 @@ export interface OneTimeTokenStore {
     tokenHash: string,
     now: Date,
   ): Promise<OneTimeTokenAttemptResult>;
+  /**
+   * One wrong answer to the live token with this hash (a second-factor challenge whose code was
+   * wrong): spends an attempt in one conditional update. undefined: no live token (unknown, used,
+   * expired or out of attempts).
+   */
+  spendOneTimeTokenAttempt(
+    purpose: string,
+    tokenHash: string,
+    now: Date,
+  ): Promise<{ attemptsLeft: number } | undefined>;
   /** Deletes the user's tokens of `purpose` (a new one voids the earlier); returns how many. */
   revokeOneTimeTokens(userId: number, purpose: string): Promise<number>;
   /** Deletes tokens past their expiry, used or not; returns how many. */
