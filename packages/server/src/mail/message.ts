@@ -11,6 +11,7 @@ export type MailKind =
   | 'password_changed'
   | 'password_reset_done'
   | 'refresh_reuse'
+  | 'mfa_changed'
   | (string & {});
 
 /** A value a queued message may carry: plain facts, never a secret. */

@@ -55,3 +55,38 @@ export function refreshReuseComposer({
     };
   };
 }
+
+/** What changed in a `mfa_changed` notice (its `change` datum), as the mail says it. */
+export const MFA_CHANGES = {
+  totp_enabled: 'An authenticator app was set up as a second factor',
+  totp_disabled: 'The authenticator app was removed as a second factor',
+  recovery_codes_regenerated: 'A new set of recovery codes was made; the earlier codes no longer work',
+  recovery_code_used: 'A recovery code was used to sign in',
+  passkey_added: 'A passkey was added',
+  passkey_removed: 'A passkey was removed',
+  factors_reset: 'An administrator removed every second factor and passkey',
+} as const;
+export type MfaChange = keyof typeof MFA_CHANGES;
+
+/**
+ * `mfa_changed`: a second factor or passkey was added, removed or used as a last resort (a recovery
+ * code). Data: `change` (an MfaChange), `ip`, `user_agent`; `name` for a passkey.
+ */
+export function mfaChangedComposer({ store }: { store: Pick<UserStore, 'findUserById'> }): Composer {
+  return async (mail) => {
+    const user = mail.userId === null ? undefined : await store.findUserById(mail.userId);
+    if (!user) return { skip: 'no such account' };
+    const change = text(mail.data['change']);
+    if (!(change in MFA_CHANGES)) return { skip: `unknown change ${change || '(none)'}` };
+    const name = text(mail.data['name']);
+    return {
+      variables: {
+        username: user.username,
+        change: MFA_CHANGES[change as MfaChange] + (name ? ` (“${name}”)` : ''),
+        time: mailTime(mail.createdAt),
+        ip: text(mail.data['ip']) || 'unknown',
+        user_agent: text(mail.data['user_agent']) || 'unknown',
+      },
+    };
+  };
+}

@@ -1,15 +1,21 @@
 import { EmailChangeMessages, EndSessionsRequest, SessionsEndedResponse } from '@gatehouse/contract';
 import type { Feature } from '../../core/core.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import { END_SESSIONS_TTL, passwordChangedComposer, refreshReuseComposer } from './composers.js';
+import {
+  END_SESSIONS_TTL,
+  mfaChangedComposer,
+  passwordChangedComposer,
+  refreshReuseComposer,
+} from './composers.js';
 import { invalidLink, LINK_RATE_LIMIT } from './link-errors.js';
 import { createNoticesService } from './service.js';
 
 const tags = ['accounts'];
 
 /**
- * Security notices: the mails of a password change and of a refresh token's reuse (queued by the change,
- * in its transaction: features/password, core/tokens.ts), and the reuse mail's one-click link that ends
+ * Security notices: the mails of a password change, of a second factor's change and of a refresh token's
+ * reuse (queued by the change, in its transaction: features/password, features/mfa, features/passkeys,
+ * core/tokens.ts), and the reuse mail's one-click link that ends
  * every session.
  */
 export const noticesFeature: Feature = async (
@@ -18,6 +24,7 @@ export const noticesFeature: Feature = async (
 ) => {
   const notices = createNoticesService({ oneTimeTokens, store, clock });
   mail.define('password_changed', passwordChangedComposer({ store }));
+  mail.define('mfa_changed', mfaChangedComposer({ store }));
   mail.define(
     'refresh_reuse',
     refreshReuseComposer({ store, oneTimeTokens, publicUrl: config.mail.publicUrl }),
