@@ -266,6 +266,7 @@ describe('the secret generated before keys had their own table', () => {
       '0004_one_time_tokens',
       '0005_email',
       '0006_session_browser',
+      '0007_factors',
     ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();

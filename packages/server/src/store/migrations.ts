@@ -6,6 +6,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { factorsMigration } from './factors/migration.js';
 import { mailMigration } from './mail/migration.js';
 import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
 
@@ -251,6 +252,9 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('sessions').dropColumn('browser').execute();
       },
     },
+
+    // Second factors and passkeys: TOTP, recovery codes, WebAuthn credentials and user handles.
+    '0007_factors': factorsMigration(dialect),
   };
 }
 

@@ -1,5 +1,11 @@
 import type { Generated } from 'kysely';
 import type { OneTimeTokensTable } from '../core/one-time-tokens/table.js';
+import type {
+  PasskeysTable,
+  RecoveryCodesTable,
+  TotpFactorsTable,
+  WebauthnUserHandlesTable,
+} from './factors/table.js';
 import type { MailOutboxTable } from './mail/table.js';
 
 /**
@@ -125,4 +131,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  webauthn_user_handles: WebauthnUserHandlesTable;
 }
