@@ -92,8 +92,9 @@ export function createSignInPipeline({
         return { ok: false, code: 'email_not_verified' };
       }
       const enrolled = await secondFactorsOf(factors, user);
-      // A proof that already includes one of the user's factors (a passkey sign-in) needs no other.
-      const proven = enrolled.some((method) => methods.includes(method));
+      // A proof that is multi-factor already (a passkey with user verification says `mfa`), or that
+      // includes one of the user's factors, needs no other.
+      const proven = methods.includes('mfa') || enrolled.some((method) => methods.includes(method));
       if (enrolled.length > 0 && !proven) {
         // The challenge names the user and what the first factor proved; it is answered once, within
         // minutes, with at most CHALLENGE_ATTEMPTS wrong answers.
