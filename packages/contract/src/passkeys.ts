@@ -43,11 +43,11 @@ export type PasskeyListResponse = Static<typeof PasskeyListResponse>;
 export const PasskeyCreationOptionsResponse = Type.Object(
   {
     challenge: Type.String(),
-    rp: Type.Object({ id: Type.String(), name: Type.String() }),
+    rp: Type.Object({ id: Type.Optional(Type.String()), name: Type.String() }),
     user: Type.Object({ id: Type.String(), name: Type.String(), displayName: Type.String() }),
-    timeout: Type.Integer(),
-    excludeCredentials: Type.Array(
-      Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: true }),
+    timeout: Type.Optional(Type.Integer()),
+    excludeCredentials: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: true })),
     ),
   },
   { additionalProperties: true },
@@ -58,11 +58,11 @@ export type PasskeyCreationOptionsResponse = Static<typeof PasskeyCreationOption
 export const PasskeyRequestOptionsResponse = Type.Object(
   {
     challenge: Type.String(),
-    rpId: Type.String(),
-    timeout: Type.Integer(),
-    userVerification: Type.String(),
-    allowCredentials: Type.Array(
-      Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: true }),
+    rpId: Type.Optional(Type.String()),
+    timeout: Type.Optional(Type.Integer()),
+    userVerification: Type.Optional(Type.String()),
+    allowCredentials: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), type: Type.String() }, { additionalProperties: true })),
     ),
   },
   { additionalProperties: true },
