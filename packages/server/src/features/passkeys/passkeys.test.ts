@@ -50,6 +50,7 @@ describe('registering a passkey', () => {
     expect(created.statusCode).toBe(201);
     expect(created.json()).toStrictEqual({ ...PASSKEY, name: 'Laptop' });
     const id = created.json().id as string;
+    h.ctx.clock.advance(1);
     const phone = await h.register(access, h.authenticator({ synced: true }));
     expect(phone.json()).toStrictEqual({ ...PASSKEY, device_type: 'multiDevice', backed_up: true });
 
@@ -244,4 +245,38 @@ describe('registering a passkey', () => {
     expect(await h.ctx.rows.outbox()).toEqual([]);
     expect(ORIGIN).toBe('https://app.example.com');
   });
+});
+
+test('the routes are in the OpenAPI document, tagged passkeys, with their schemas', async () => {
+  const document = (await h.ctx.app.inject({ url: '/api/docs/openapi.json' })).json();
+  const paths = [
+    '/api/users/me/passkeys/options/',
+    '/api/users/me/passkeys/',
+    '/api/users/me/passkeys/{id}/',
+    '/api/auth/passkey/options/',
+    '/api/auth/passkey/',
+    '/api/auth/mfa/passkey/options/',
+    '/api/auth/mfa/passkey/',
+  ];
+  const operations = paths.flatMap((path) =>
+    ['get', 'post', 'patch', 'delete'].flatMap((method) => {
+      const operation = document.paths[path]?.[method];
+      // The 405 answers of other methods are documented without a tag.
+      return operation?.tags ? [`${method} ${path} ${operation.tags.join()}`] : [];
+    }),
+  );
+  expect(operations).toEqual([
+    'post /api/users/me/passkeys/options/ passkeys',
+    'get /api/users/me/passkeys/ passkeys',
+    'post /api/users/me/passkeys/ passkeys',
+    'patch /api/users/me/passkeys/{id}/ passkeys',
+    'delete /api/users/me/passkeys/{id}/ passkeys',
+    'post /api/auth/passkey/options/ passkeys',
+    'post /api/auth/passkey/ passkeys',
+    'post /api/auth/mfa/passkey/options/ passkeys',
+    'post /api/auth/mfa/passkey/ passkeys',
+  ]);
+  const register =
+    document.paths['/api/users/me/passkeys/'].post.requestBody.content['application/json'].schema;
+  expect(register.required).toEqual(['credential']);
 });
