@@ -37,7 +37,7 @@ export type ErrorCode =
   /** Passkeys: this credential is registered already. */
   | 'passkey_exists'
   /** The `mfa_token` of a second step is unknown, used, expired or out of attempts: sign in again. */
-  | 'mfa_token_invalid';
+  | 'invalid_mfa_token';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {

@@ -38,7 +38,7 @@ const MESSAGES: Record<PasskeyFailure['code'], string> = {
   passkey_not_verified: PasskeyMessages.notVerified,
   passkey_unknown: PasskeyMessages.unknown,
   passkey_exists: PasskeyMessages.exists,
-  mfa_token_invalid: PasskeyMessages.mfaTokenInvalid,
+  invalid_mfa_token: PasskeyMessages.mfaTokenInvalid,
 };
 
 /** A refusal: 400 for what the client sent wrong, 401 for a sign-in that did not prove anyone. */

@@ -39,7 +39,7 @@ export type PasskeyFailure = {
     | 'passkey_not_verified'
     | 'passkey_unknown'
     | 'passkey_exists'
-    | 'mfa_token_invalid';
+    | 'invalid_mfa_token';
 };
 export type Registered = { ok: true; passkey: Passkey } | PasskeyFailure;
 export type PasskeySignIn = { ok: true; session: IssuedSession } | SignInFailure | PasskeyFailure;
@@ -246,7 +246,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
 
     async secondFactorOptions(mfaToken) {
       const found = await signIn.pending(mfaToken);
-      if (!found) return fail('mfa_token_invalid');
+      if (!found) return fail('invalid_mfa_token');
       const passkeys = await store.listPasskeys(found.user.id);
       if (passkeys.length === 0) return fail('passkey_unknown');
       const { token } = await oneTimeTokens.issue({
@@ -288,7 +288,7 @@ export function createPasskeyService(deps: PasskeyServiceDeps): PasskeyService {
         client,
       );
       if (outcome.ok) return outcome;
-      if (outcome.code === 'invalid_challenge') return fail('mfa_token_invalid');
+      if (outcome.code === 'invalid_challenge') return fail('invalid_mfa_token');
       // A wrong answer for a known user: it counts toward the login throttle, as a wrong password would.
       if (answering) await throttle.failed(accountBucket({ userId: answering.id }), client.ip);
       return refusal;

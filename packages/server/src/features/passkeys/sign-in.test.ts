@@ -262,7 +262,7 @@ describe('a passkey as the second step of a password login', () => {
           credential: laptop.authenticate(options),
         })
       ).json().code,
-    ).toBe('mfa_token_invalid');
+    ).toBe('invalid_mfa_token');
   });
 
   test('without user verification the passkey is still a second factor (amr without user)', async () => {
@@ -288,7 +288,7 @@ describe('a passkey as the second step of a password login', () => {
     expect(dead.statusCode).toBe(401);
     expect(dead.json()).toEqual({
       detail: 'This sign-in has expired. Sign in again.',
-      code: 'mfa_token_invalid',
+      code: 'invalid_mfa_token',
     });
   });
 
@@ -315,10 +315,10 @@ describe('a passkey as the second step of a password login', () => {
     const credential = laptop.authenticate(await h.signInOptions());
     for (const token of ['A'.repeat(43), 'short']) {
       expect((await h.post('/api/auth/mfa/passkey/options/', { mfa_token: token })).json().code).toBe(
-        'mfa_token_invalid',
+        'invalid_mfa_token',
       );
       expect((await h.post('/api/auth/mfa/passkey/', { mfa_token: token, credential })).json().code).toBe(
-        'mfa_token_invalid',
+        'invalid_mfa_token',
       );
     }
     for (const payload of [
