@@ -114,6 +114,12 @@ describe('signing in with a passkey and no username', () => {
     }
   });
 
+  test('the same assertion sent twice at once: one session', async () => {
+    const credential = laptop.authenticate(await h.signInOptions());
+    const responses = await Promise.all([1, 2].map(() => h.post('/api/auth/passkey/', { credential })));
+    expect(responses.map((response) => response.statusCode).sort()).toEqual([200, 401]);
+  });
+
   test('a challenge lives 5 minutes', async () => {
     const options = await h.signInOptions();
     h.ctx.clock.advance(300);
