@@ -25,7 +25,19 @@ export type ErrorCode =
   | 'reauthentication_required'
   | 'duplicate_cookie'
   | 'email_not_verified'
-  | 'invalid_token';
+  | 'invalid_token'
+  /** Passkeys: a credential that is not a WebAuthn response (malformed JSON, wrong type). */
+  | 'passkey_malformed'
+  /** Passkeys: the challenge signed is unknown, used already or expired (5 minutes). */
+  | 'passkey_challenge_invalid'
+  /** Passkeys: the response failed verification (origin, RP ID, signature, user verification, counter). */
+  | 'passkey_not_verified'
+  /** Passkeys: no such credential, or its account is deactivated. */
+  | 'passkey_unknown'
+  /** Passkeys: this credential is registered already. */
+  | 'passkey_exists'
+  /** The `mfa_token` of a second step is unknown, used, expired or out of attempts: sign in again. */
+  | 'invalid_mfa_token';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {

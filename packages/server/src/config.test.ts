@@ -85,6 +85,7 @@ describe('defaults', () => {
           { count: 50, seconds: 3600 },
         ],
       },
+      webauthn: { rpId: 'localhost', rpName: 'Gatehouse', origins: ['http://localhost:8000'] },
     } satisfies Config);
   });
 
@@ -173,6 +174,50 @@ describe('defaults', () => {
       expect(problems).toContain(`GATEHOUSE_${name}`);
     }
     expect(problems).not.toContain('hunter2');
+  });
+
+  test('passkeys: the RP ID and origins default to the public URL, and can be set', () => {
+    expect(
+      parseConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com', GATEHOUSE_SITE_NAME: 'Example' })
+        .webauthn,
+    ).toStrictEqual({ rpId: 'auth.example.com', rpName: 'Example', origins: ['https://auth.example.com'] });
+    expect(
+      parseConfig({
+        GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
+        GATEHOUSE_WEBAUTHN_RP_ID: 'Example.com',
+        GATEHOUSE_WEBAUTHN_ORIGINS: 'https://auth.example.com, https://app.example.com:8443',
+      }).webauthn,
+    ).toStrictEqual({
+      rpId: 'example.com',
+      rpName: 'Gatehouse',
+      origins: ['https://auth.example.com', 'https://app.example.com:8443'],
+    });
+    expect(parseConfig({ GATEHOUSE_PUBLIC_URL: 'http://localhost:5173' }).webauthn.origins).toEqual([
+      'http://localhost:5173',
+    ]);
+  });
+
+  test('passkeys: a bad RP ID or origin is refused, with every problem', () => {
+    expect(
+      problemsOf({
+        GATEHOUSE_WEBAUTHN_RP_ID: 'example.com',
+        GATEHOUSE_WEBAUTHN_ORIGINS:
+          'https://auth.example.com/login,http://app.example.com,https://evil.com,https://notexample.com,ftp://example.com',
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^GATEHOUSE_WEBAUTHN_ORIGINS: "https:\/\/auth.example.com\/login" is not an origin/,
+      ),
+      expect.stringMatching(/"http:\/\/app.example.com" must be https \(http only on localhost\)/),
+      expect.stringMatching(/"https:\/\/evil.com" is not on the RP ID "example.com"/),
+      expect.stringMatching(/"https:\/\/notexample.com" is not on the RP ID/),
+      expect.stringMatching(/"ftp:\/\/example.com" must be https/),
+    ]);
+    for (const rpId of ['192.0.2.1', 'com', 'exa mple.com', '-bad.example.com']) {
+      expect(
+        problemsOf({ GATEHOUSE_WEBAUTHN_RP_ID: rpId, GATEHOUSE_WEBAUTHN_ORIGINS: 'https://example.com' })[0],
+      ).toMatch(/^GATEHOUSE_WEBAUTHN_RP_ID: the passkeys' RP ID .* must be a domain name/);
+    }
   });
 
   test('blank values count as unset', () => {

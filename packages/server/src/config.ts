@@ -113,6 +113,16 @@ export interface MailConfig {
   readonly limitPerIp: readonly SendLimit[];
 }
 
+/** Passkeys (WebAuthn): who the credentials are for, and where the ceremonies may run. */
+export interface WebAuthnConfig {
+  /** The RP ID: a domain that every origin's host is or is under; credentials are bound to it. */
+  readonly rpId: string;
+  /** Shown by the browser and the authenticator (GATEHOUSE_SITE_NAME). */
+  readonly rpName: string;
+  /** The origins (scheme://host[:port]) whose pages may register and use passkeys. */
+  readonly origins: readonly string[];
+}
+
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   /** `url` is given to node-postgres as is: its query parameters (sslmode, options, ...) apply. */
@@ -144,6 +154,7 @@ export interface Config {
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
   readonly mail: MailConfig;
+  readonly webauthn: WebAuthnConfig;
 }
 
 export class ConfigError extends Error {
@@ -372,6 +383,13 @@ export function parseConfig(env: Env): Config {
       ),
     ),
   };
+  const webauthn = webauthnConfig(
+    read(`${PREFIX}WEBAUTHN_RP_ID`),
+    read(`${PREFIX}WEBAUTHN_ORIGINS`),
+    publicUrl,
+    siteName,
+    problem,
+  );
   const config: Config = {
     host,
     port,
@@ -404,6 +422,7 @@ export function parseConfig(env: Env): Config {
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
     mail: Object.freeze(mail),
+    webauthn: Object.freeze({ ...webauthn, origins: Object.freeze(webauthn.origins) }),
   };
 
   for (const name of Object.keys(env)) {
@@ -553,6 +572,72 @@ function originList(raw: string): Parsed<string[]> {
   return bad.length > 0
     ? { problem: `not an origin (scheme://host[:port], no path or slash): ${bad.join(', ')}` }
     : { value: origins };
+}
+
+/**
+ * The RP ID and origins of passkeys, from the settings or from the public URL: never from a request's
+ * Host, which the client chooses. By default the public URL's host name and origin; an IP address
+ * (the default http://127.0.0.1:8000) cannot be an RP ID, so it becomes `localhost` there.
+ */
+function webauthnConfig(
+  rawRpId: string | undefined,
+  rawOrigins: string | undefined,
+  publicUrl: string,
+  rpName: string,
+  problem: (name: string, message: string) => void,
+): WebAuthnConfig {
+  const publicHost = new URL(publicUrl);
+  const ipHost = isIpHost(publicHost.hostname);
+  if (ipHost) publicHost.hostname = 'localhost';
+  const rpId = rawRpId?.toLowerCase() ?? publicHost.hostname;
+  const rpIdName = rawRpId === undefined ? `${PREFIX}PUBLIC_URL` : `${PREFIX}WEBAUTHN_RP_ID`;
+  const originsName = rawOrigins === undefined ? `${PREFIX}PUBLIC_URL` : `${PREFIX}WEBAUTHN_ORIGINS`;
+  const origins = rawOrigins === undefined ? [publicHost.origin] : splitList(rawOrigins);
+  // Without the Public Suffix List, a registrable domain is approximated as one with a dot (no bare
+  // top-level domain) or localhost; browsers refuse the rest anyway.
+  const validRpId =
+    !isIpHost(rpId) &&
+    DOMAIN.test(rpId) &&
+    (rpId.includes('.') || rpId === 'localhost') &&
+    !rpId.endsWith('.');
+  if (!validRpId) {
+    problem(
+      rpIdName,
+      `the passkeys' RP ID ${JSON.stringify(rpId)} must be a domain name (auth.example.com, example.com or localhost), not an IP address`,
+    );
+  }
+  if (origins.length === 0) problem(originsName, 'at least one origin is needed for passkeys');
+  for (const origin of origins) {
+    const why = originProblem(origin, rpId);
+    if (why !== undefined) problem(originsName, `${JSON.stringify(origin)} ${why}`);
+  }
+  return { rpId, rpName, origins };
+}
+
+const DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function isIpHost(host: string): boolean {
+  return host.startsWith('[') || host.includes(':') || /^[0-9.]+$/.test(host);
+}
+
+/** Why `origin` cannot run a passkey ceremony for `rpId`, if it cannot. */
+function originProblem(origin: string, rpId: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return 'is not an origin (scheme://host[:port])';
+  }
+  if (url.origin !== origin) return 'is not an origin (scheme://host[:port], no path or trailing slash)';
+  const local = url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
+  // Browsers offer WebAuthn to secure contexts only: https, and http on localhost for development.
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && local))) {
+    return 'must be https (http only on localhost)';
+  }
+  if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+    return `is not on the RP ID ${JSON.stringify(rpId)} (its host must be it or under it)`;
+  }
+  return undefined;
 }
 
 const EXPECTED_DATABASE_URL = 'expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database';

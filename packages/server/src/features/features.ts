@@ -8,6 +8,7 @@ import { emailChangeFeature } from './email-change/plugin.js';
 import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
 import { noticesFeature } from './notices/plugin.js';
+import { passkeysFeature } from './passkeys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
 
@@ -26,5 +27,6 @@ export const FEATURES: readonly Feature[] = [
   emailFeature,
   emailChangeFeature,
   noticesFeature,
+  passkeysFeature,
   compatFeature,
 ];
