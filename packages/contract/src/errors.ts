@@ -25,7 +25,14 @@ export type ErrorCode =
   | 'reauthentication_required'
   | 'duplicate_cookie'
   | 'email_not_verified'
-  | 'invalid_token';
+  | 'invalid_token'
+  | 'mfa_enrollment_required'
+  | 'invalid_mfa_token'
+  | 'invalid_mfa_code'
+  | 'totp_already_enabled'
+  | 'totp_not_enabled'
+  | 'mfa_not_enabled'
+  | 'no_pending_totp';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
@@ -52,6 +59,7 @@ export const Messages = {
   serviceUnavailable: 'Service temporarily unavailable, try again shortly.',
   bodyTooLarge: 'Request body is too large.',
   secondFactorRequired: 'Second factor required.',
+  secondFactorEnrollmentRequired: 'Set up a second factor to continue.',
   reauthenticationRequired: 'Please sign in again to continue.',
   emailNotVerified: 'Verify your email address before signing in.',
   invalidLink: 'This link is invalid or has expired.',
@@ -65,7 +73,12 @@ export interface ErrorBody {
   detail: string;
   code?: ErrorCode;
   messages?: { token_class: string; token_type: string; message: string }[];
-  /** With `mfa_required`: the challenge to answer with a second factor, and the factors that can. */
+  /**
+   * With `mfa_required`: the challenge to answer with a second factor, and the factors that can; with
+   * `mfa_enrollment_required`: the token that sets one up.
+   */
   mfa_token?: string;
   methods?: string[];
+  /** With `invalid_mfa_code` at a sign-in: the wrong answers the challenge still allows. */
+  attempts_left?: number;
 }

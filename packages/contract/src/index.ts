@@ -5,3 +5,4 @@ export * from './accounts.js';
 export * from './health.js';
 export * from './email.js';
 export * from './email-change.js';
+export * from './mfa.js';

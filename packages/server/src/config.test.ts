@@ -30,6 +30,7 @@ describe('defaults', () => {
       logLevel: 'info',
       bodyLimit: 16384,
       passwordMinLength: 8,
+      mfaRequired: 'none',
       rateLimits: true,
       rateLimitWindows: {
         register: { count: 10, seconds: 3600 },
@@ -173,6 +174,16 @@ describe('defaults', () => {
       expect(problems).toContain(`GATEHOUSE_${name}`);
     }
     expect(problems).not.toContain('hunter2');
+  });
+
+  test('GATEHOUSE_MFA_REQUIRED: none by default, or who must have a second factor', () => {
+    expect(parseConfig({}).mfaRequired).toBe('none');
+    for (const value of ['none', 'superusers', 'staff', 'all'] as const) {
+      expect(parseConfig({ GATEHOUSE_MFA_REQUIRED: value }).mfaRequired).toBe(value);
+    }
+    expect(problemsOf({ GATEHOUSE_MFA_REQUIRED: 'admins' })).toEqual([
+      'GATEHOUSE_MFA_REQUIRED="admins": expected one of none, superusers, staff, all',
+    ]);
   });
 
   test('blank values count as unset', () => {

@@ -1,6 +1,7 @@
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
 import type { EmailStore } from '../features/email/store.js';
 import type { EmailChangeStore } from '../features/email-change/store.js';
+import type { MfaStore } from '../features/mfa/store.js';
 import type { AuditStore } from './audit/store.js';
 import type { LimitStore } from './limits/store.js';
 import type { MailStore } from './mail/store.js';
@@ -27,7 +28,8 @@ export interface Store
     OneTimeTokenStore,
     MailStore,
     EmailStore,
-    EmailChangeStore {
+    EmailChangeStore,
+    MfaStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;
   migrate(): Promise<string[]>;
