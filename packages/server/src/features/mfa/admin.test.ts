@@ -88,3 +88,27 @@ describe("an administrator and a user's factors", () => {
     expect(await ctx.rows.all("select * from audit_log where action = 'mfa.reset'")).toEqual([]);
   });
 });
+
+test('the routes are in the OpenAPI document, with their schemas', async () => {
+  const document = (await ctx.app.inject({ url: '/api/docs' })).json();
+  const routes: [string, string, string][] = [
+    ['/api/users/me/mfa/', 'get', 'accounts'],
+    ['/api/users/me/mfa/totp/', 'post', 'accounts'],
+    ['/api/users/me/mfa/totp/', 'delete', 'accounts'],
+    ['/api/users/me/mfa/totp/confirm/', 'post', 'accounts'],
+    ['/api/users/me/mfa/recovery-codes/', 'post', 'accounts'],
+    ['/api/auth/mfa/', 'post', 'accounts'],
+    ['/api/auth/mfa/enroll/totp/', 'post', 'accounts'],
+    ['/api/auth/mfa/enroll/totp/confirm/', 'post', 'accounts'],
+    ['/api/users/{publicId}/mfa/', 'get', 'administration'],
+    ['/api/users/{publicId}/mfa/', 'delete', 'administration'],
+  ];
+  for (const [path, method, tag] of routes) {
+    const operation = document.paths[path]?.[method];
+    expect(operation?.tags, `${method} ${path}`).toEqual([tag]);
+    expect(operation?.summary, `${method} ${path}`).toEqual(expect.any(String));
+  }
+  const answer = document.paths['/api/auth/mfa/'].post.requestBody.content['application/json'].schema;
+  expect(answer.required).toEqual(['mfa_token']);
+  expect(answer.properties.code.pattern).toBe('^[0-9]{6}$');
+});
