@@ -383,13 +383,20 @@ describe("the login's second step", () => {
     expect(failures).toEqual(
       expect.arrayContaining([
         { key: expect.stringMatching(/^account:\d+$/), failures: 3 },
+        { key: expect.stringMatching(/^mfa:\d+$/), failures: 3 },
         { key: expect.stringMatching(/^ip:/), failures: 3 },
       ]),
     );
-    // Once the delay is over, the right code gets in and the account's count is forgotten.
+    // A right password clears the account's count, not the codes': signing in again for a new challenge
+    // does not buy more guesses.
     ctx.clock.advance(1);
-    expect((await answer(token, { code: codeOf(ctx, secret) })).statusCode).toBe(200);
-    expect(await ctx.rows.all("select key from login_failures where key like 'account:%'")).toEqual([]);
+    const fresh = await challenge();
+    expect((await answer(fresh, { code: codeOf(ctx, secret, 4) })).statusCode).toBe(401);
+    expect((await answer(fresh, { code: codeOf(ctx, secret) })).statusCode).toBe(429);
+    // Once the delay is over, the right code gets in and both counts are forgotten.
+    ctx.clock.advance(2);
+    expect((await answer(fresh, { code: codeOf(ctx, secret) })).statusCode).toBe(200);
+    expect(await ctx.rows.all("select key from login_failures where key not like 'ip:%'")).toEqual([]);
   });
 
   test('bad input: a 400 JSON answer, never a 500', async () => {

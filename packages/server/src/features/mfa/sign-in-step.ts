@@ -45,21 +45,28 @@ export function createMfaSignIn({
     async answer(challenge, answer, client) {
       const found = await signIn.pending(challenge);
       if (!found) return dead;
-      // The account's bucket, as a password guess is counted: whoever knows the password cannot try
-      // codes faster than a password could be tried.
+      // The account's bucket, as a password guess is counted; and one of the second factor's own, which
+      // a right password does not clear: whoever knows the password cannot try codes faster by signing
+      // in again for a new challenge.
       const bucket = accountBucket({ userId: found.user.id });
-      return throttle.attempt(bucket, client.ip, async (reserved) => {
-        if (!reserved.ok) return { ok: false, code: 'throttled', retryAfter: reserved.retryAfter } as const;
-        const outcome = await signIn.answer(challenge, (user) => mfa.check(user, answer, client), client);
-        if (outcome.ok) {
-          await throttle.succeeded(bucket);
-          return outcome;
-        }
-        // The reservation counted the account's failure; the IP's is counted here.
-        await throttle.failedFrom(client.ip);
-        return outcome.code === 'wrong_answer'
-          ? ({ ok: false, code: 'invalid_mfa_code', attemptsLeft: outcome.attemptsLeft } as const)
-          : dead;
+      const codes = `mfa:${found.user.id}`;
+      const refused = (retryAfter: number) => ({ ok: false, code: 'throttled', retryAfter }) as const;
+      return throttle.attempt(bucket, client.ip, async (account) => {
+        if (!account.ok) return refused(account.retryAfter);
+        return throttle.attempt(codes, client.ip, async (own) => {
+          if (!own.ok) return refused(own.retryAfter);
+          const outcome = await signIn.answer(challenge, (user) => mfa.check(user, answer, client), client);
+          if (outcome.ok) {
+            await throttle.succeeded(bucket);
+            await throttle.succeeded(codes);
+            return outcome;
+          }
+          // The reservations counted the failure in both buckets; the IP's is counted here.
+          await throttle.failedFrom(client.ip);
+          return outcome.code === 'wrong_answer'
+            ? ({ ok: false, code: 'invalid_mfa_code', attemptsLeft: outcome.attemptsLeft } as const)
+            : dead;
+        });
       });
     },
 
