@@ -37,7 +37,13 @@ export type ErrorCode =
   /** Passkeys: this credential is registered already. */
   | 'passkey_exists'
   /** The `mfa_token` of a second step is unknown, used, expired or out of attempts: sign in again. */
-  | 'invalid_mfa_token';
+  | 'invalid_mfa_token'
+  | 'mfa_enrollment_required'
+  | 'invalid_mfa_code'
+  | 'totp_already_enabled'
+  | 'totp_not_enabled'
+  | 'mfa_not_enabled'
+  | 'no_pending_totp';
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {
@@ -64,6 +70,7 @@ export const Messages = {
   serviceUnavailable: 'Service temporarily unavailable, try again shortly.',
   bodyTooLarge: 'Request body is too large.',
   secondFactorRequired: 'Second factor required.',
+  secondFactorEnrollmentRequired: 'Set up a second factor to continue.',
   reauthenticationRequired: 'Please sign in again to continue.',
   emailNotVerified: 'Verify your email address before signing in.',
   invalidLink: 'This link is invalid or has expired.',
@@ -77,7 +84,12 @@ export interface ErrorBody {
   detail: string;
   code?: ErrorCode;
   messages?: { token_class: string; token_type: string; message: string }[];
-  /** With `mfa_required`: the challenge to answer with a second factor, and the factors that can. */
+  /**
+   * With `mfa_required`: the challenge to answer with a second factor, and the factors that can; with
+   * `mfa_enrollment_required`: the token that sets one up.
+   */
   mfa_token?: string;
   methods?: string[];
+  /** With `invalid_mfa_code` at a sign-in: the wrong answers the challenge still allows. */
+  attempts_left?: number;
 }

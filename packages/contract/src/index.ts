@@ -5,4 +5,5 @@ export * from './accounts.js';
 export * from './health.js';
 export * from './email.js';
 export * from './email-change.js';
+export * from './mfa.js';
 export * from './passkeys.js';

@@ -30,6 +30,7 @@ describe('defaults', () => {
       logLevel: 'info',
       bodyLimit: 16384,
       passwordMinLength: 8,
+      mfaRequired: 'none',
       rateLimits: true,
       rateLimitWindows: {
         register: { count: 10, seconds: 3600 },
@@ -218,6 +219,16 @@ describe('defaults', () => {
         problemsOf({ GATEHOUSE_WEBAUTHN_RP_ID: rpId, GATEHOUSE_WEBAUTHN_ORIGINS: 'https://example.com' })[0],
       ).toMatch(/^GATEHOUSE_WEBAUTHN_RP_ID: the passkeys' RP ID .* must be a domain name/);
     }
+  });
+
+  test('GATEHOUSE_MFA_REQUIRED: none by default, or who must have a second factor', () => {
+    expect(parseConfig({}).mfaRequired).toBe('none');
+    for (const value of ['none', 'superusers', 'staff', 'all'] as const) {
+      expect(parseConfig({ GATEHOUSE_MFA_REQUIRED: value }).mfaRequired).toBe(value);
+    }
+    expect(problemsOf({ GATEHOUSE_MFA_REQUIRED: 'admins' })).toEqual([
+      'GATEHOUSE_MFA_REQUIRED="admins": expected one of none, superusers, staff, all',
+    ]);
   });
 
   test('blank values count as unset', () => {

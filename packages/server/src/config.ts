@@ -64,6 +64,10 @@ export interface PasswordHashConfig {
 export type EmailVerification = 'optional' | 'mandatory' | 'none';
 export const EMAIL_VERIFICATION_MODES: readonly EmailVerification[] = ['optional', 'mandatory', 'none'];
 
+/** Accounts that must have a second factor (GATEHOUSE_MFA_REQUIRED): they enrol one at their next login. */
+export type MfaRequirement = 'none' | 'superusers' | 'staff' | 'all';
+export const MFA_REQUIREMENTS: readonly MfaRequirement[] = ['none', 'superusers', 'staff', 'all'];
+
 /** Mails sent about a change to an account's security; each can be turned off by the deployer. */
 export type SecurityNotice =
   'password_changed' | 'password_reset' | 'email_changed' | 'refresh_reuse' | 'mfa_changed';
@@ -146,6 +150,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   /** Minimum password length for new passwords (NIST SP 800-63B: at least 8). */
   readonly passwordMinLength: number;
+  /** Who must have a second factor before a login gives them tokens (`staff` includes superusers). */
+  readonly mfaRequired: MfaRequirement;
   /** The built web app, served at `/`; undefined: none (an API-only deployment). */
   readonly webRoot: string | undefined;
   /** Serve the web app's source maps (*.map): by default everywhere but in production. */
@@ -401,6 +407,11 @@ export function parseConfig(env: Env): Config {
     ),
     bodyLimit: setting(`${PREFIX}BODY_LIMIT`, 16 * 1024, (raw) => integer(raw, 1024, 1024 * 1024)),
     passwordMinLength: setting(`${PREFIX}PASSWORD_MIN_LENGTH`, 8, (raw) => integer(raw, 8, 256)),
+    mfaRequired: setting(`${PREFIX}MFA_REQUIRED`, 'none', (raw) =>
+      MFA_REQUIREMENTS.includes(raw as MfaRequirement)
+        ? { value: raw as MfaRequirement }
+        : { problem: `expected one of ${MFA_REQUIREMENTS.join(', ')}` },
+    ),
     rateLimits: setting(`${PREFIX}RATE_LIMITS`, true, boolean),
     rateLimitWindows: Object.freeze(
       Object.fromEntries(

@@ -9,3 +9,5 @@ export type {
   VerifyFailureCode,
   VerifyResult,
 } from './types.js';
+export { isMultiFactor, isRecentlyAuthenticated, requireAssurance } from './assurance.js';
+export type { AssuranceFailureCode, AssuranceOptions, AssuranceResult } from './assurance.js';

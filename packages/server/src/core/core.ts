@@ -108,6 +108,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
       challenges: oneTimeTokens,
       findUser: (id) => store.findUserById(id),
       requireVerifiedEmail: config.mail.emailVerification === 'mandatory',
+      mfaRequired: config.mfaRequired,
     }),
     oneTimeTokens,
     mail,

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { FEATURES } from '../features/features.js';
+import { mfaFeature } from '../features/mfa/plugin.js';
 import { createTestContext, type TestContext } from '../testing/test-app.js';
 import type { Feature } from './core.js';
 import type { User } from '../store/users/store.js';
 import { createOneTimeTokens, oneTimeTokenKey } from './one-time-tokens/one-time-tokens.js';
-import { createSignInPipeline } from './sign-in.js';
+import { createSignInPipeline, mustHaveSecondFactor } from './sign-in.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../testing/test-app.js';
 
 /** A second factor as a feature would add one: enrolled for `mfa-user` only. */
@@ -16,7 +17,8 @@ let ctx: TestContext;
 beforeEach(async () => {
   ctx = await createTestContext(
     { GATEHOUSE_RATE_LIMITS: 'false' },
-    { features: [...FEATURES, otpForMfaUser] },
+    // The stand-in replaces the real authenticator-app factor (features/mfa), which tests its own.
+    { features: [...FEATURES.filter((feature) => feature !== mfaFeature), otpForMfaUser] },
   );
   await ctx.createUser({ username: 'mfa-user', email: 'mfa@example.com', password: 'password1' });
   await ctx.createUser({ username: 'plain-user', email: 'plain@example.com', password: 'password1' });
@@ -202,6 +204,100 @@ describe('createSignInPipeline', () => {
 
   test('one factor per method', () => {
     expect(() => pipeline.addSecondFactor({ method: 'otp', enrolled: async () => false })).toThrow(/twice/);
+  });
+});
+
+describe('GATEHOUSE_MFA_REQUIRED in the pipeline', () => {
+  const client = { userAgent: '', ip: '' };
+
+  test('who must have a second factor: staff includes superusers', () => {
+    const who = (isStaff: boolean, isSuperuser: boolean) => ({ isStaff, isSuperuser }) as User;
+    const covered = (requirement: 'none' | 'superusers' | 'staff' | 'all') =>
+      [who(false, false), who(true, false), who(false, true)].map((user) =>
+        mustHaveSecondFactor(requirement, user),
+      );
+    expect(covered('none')).toEqual([false, false, false]);
+    expect(covered('superusers')).toEqual([false, false, true]);
+    expect(covered('staff')).toEqual([false, true, true]);
+    expect(covered('all')).toEqual([true, true, true]);
+  });
+
+  test('a covered account without a factor enrols one before its session; an enrolled one is asked for it', async () => {
+    const issued: (readonly string[])[] = [];
+    let enrolled = false;
+    const pipeline = createSignInPipeline({
+      sessions: {
+        issue: async (who, options) => {
+          issued.push(options.methods);
+          return {
+            user: who,
+            sessionId: 's',
+            methods: options.methods,
+            authTime: 0,
+            tokens: { access: 'a', refresh: 'r' },
+          };
+        },
+      },
+      challenges: createOneTimeTokens({
+        store: ctx.store,
+        key: await oneTimeTokenKey(ctx.store, ctx.clock()),
+        clock: ctx.clock,
+      }),
+      findUser: (id) => ctx.store.findUserById(id),
+      mfaRequired: 'all',
+    });
+    pipeline.addSecondFactor({ method: 'otp', enrolled: async () => enrolled });
+    const user = (await ctx.store.findUserById(
+      (await ctx.rows.userByUsernameKey('plain-user'))?.id ?? 0,
+    )) as User;
+
+    const outcome = await pipeline.complete(user, { methods: ['pwd'], client });
+    if (!('enrollment' in outcome)) throw new Error('no enrolment');
+    const token = outcome.enrollment;
+    expect(issued).toEqual([]);
+    // Not a challenge: it answers nothing at the second step.
+    expect(await pipeline.pending(token)).toBeUndefined();
+    expect((await pipeline.pendingEnrollment(token))?.user.id).toBe(user.id);
+    expect(await pipeline.enroll(token, async () => ({ ok: false }), client)).toEqual({
+      ok: false,
+      code: 'wrong_answer',
+      attemptsLeft: 4,
+    });
+    const enrolling = async () => {
+      enrolled = true;
+      return { ok: true as const, methods: ['otp' as const] };
+    };
+    expect((await pipeline.enroll(token, enrolling, client)).ok).toBe(true);
+    expect(issued).toEqual([['pwd', 'otp', 'mfa']]);
+    expect(await pipeline.enroll(token, enrolling, client)).toEqual({ ok: false, code: 'invalid_challenge' });
+    // Enrolled now: the next login is asked for the factor like anyone's.
+    const next = await pipeline.complete(user, { methods: ['pwd'], client });
+    expect('challenge' in next).toBe(true);
+    // A proof that is multi-factor already (a passkey with user verification) needs no enrolment.
+    enrolled = false;
+    expect((await pipeline.complete(user, { methods: ['hwk', 'user', 'mfa'], client })).ok).toBe(true);
+  });
+
+  test('the enrolment token lasts 10 minutes', async () => {
+    const pipeline = createSignInPipeline({
+      sessions: { issue: async () => ({}) as never },
+      challenges: createOneTimeTokens({
+        store: ctx.store,
+        key: await oneTimeTokenKey(ctx.store, ctx.clock()),
+        clock: ctx.clock,
+      }),
+      findUser: (id) => ctx.store.findUserById(id),
+      mfaRequired: 'all',
+    });
+    const user = (await ctx.store.findUserById(
+      (await ctx.rows.userByUsernameKey('plain-user'))?.id ?? 0,
+    )) as User;
+    const outcome = await pipeline.complete(user, { methods: ['pwd'], client });
+    if (!('enrollment' in outcome)) throw new Error('no enrolment');
+    ctx.clock.advance(10 * 60 - 1);
+    expect(await pipeline.pendingEnrollment(outcome.enrollment)).toBeDefined();
+    ctx.clock.advance(2);
+    expect(await pipeline.pendingEnrollment(outcome.enrollment)).toBeUndefined();
   });
 });
 

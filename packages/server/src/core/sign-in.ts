@@ -1,3 +1,4 @@
+import type { MfaRequirement } from '../config.js';
 import type { User } from '../store/users/store.js';
 import type { OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
 import type { AuthMethod, ClientInfo, IssuedSession, SessionIssuer } from './session-issuer.js';
@@ -12,6 +13,12 @@ export interface SecondFactor {
 
 /** The one-time token purpose of a pending sign-in's challenge (the `mfa_token` of the wire). */
 export const CHALLENGE_PURPOSE = 'mfa_challenge';
+
+/**
+ * The one-time token purpose of a sign-in held until the user sets up a second factor
+ * (GATEHOUSE_MFA_REQUIRED): the `mfa_token` of an `mfa_enrollment_required` answer.
+ */
+export const ENROLLMENT_PURPOSE = 'mfa_enrollment';
 
 /** What a challenge remembers of the first factor: its methods, and the factors that may answer. */
 export interface PendingSignIn {
@@ -35,6 +42,11 @@ export type SignInOutcome =
   | { ok: true; session: IssuedSession }
   /** The first factor was right, and the account asks for more: no session exists yet. */
   | { ok: false; next: 'second_factor'; challenge: string; methods: AuthMethod[] }
+  /**
+   * The first factor was right, and the account must have a second factor (GATEHOUSE_MFA_REQUIRED) but
+   * has none: `enrollment` lets it set one up, and then gives the session.
+   */
+  | { ok: false; next: 'enroll_second_factor'; enrollment: string }
   /** Mandatory email verification, and this account's address is not verified (or it has none). */
   | { ok: false; code: 'email_not_verified' };
 
@@ -58,6 +70,18 @@ export interface SignInPipeline {
   ): Promise<ChallengeOutcome>;
   /** The user a live challenge names and what it is pending on, without spending it. */
   pending(challenge: string): Promise<{ user: User; pending: PendingSignIn } | undefined>;
+  /** The user a live enrolment token names, without spending it. */
+  pendingEnrollment(enrollment: string): Promise<{ user: User; pending: PendingSignIn } | undefined>;
+  /**
+   * The enrolment's end: `enroll` sets the factor up (its first code confirms it) for the user the token
+   * names; a wrong code spends one of the token's attempts, a right one spends the token and starts the
+   * session, as `answer` does.
+   */
+  enroll(
+    enrollment: string,
+    enroll: (user: User, pending: PendingSignIn) => Promise<SecondFactorCheck>,
+    client: ClientInfo,
+  ): Promise<ChallengeOutcome>;
 }
 
 /**
@@ -69,12 +93,15 @@ export function createSignInPipeline({
   challenges,
   findUser,
   requireVerifiedEmail = false,
+  mfaRequired = 'none',
 }: {
   sessions: Pick<SessionIssuer, 'issue'>;
   challenges: Pick<OneTimeTokens, 'issue' | 'peek' | 'consume' | 'spendAttempt'>;
   findUser: (id: number) => Promise<User | undefined>;
   /** GATEHOUSE_EMAIL_VERIFICATION=mandatory. */
   requireVerifiedEmail?: boolean;
+  /** GATEHOUSE_MFA_REQUIRED: who must have a second factor before a login gives them tokens. */
+  mfaRequired?: MfaRequirement;
 }): SignInPipeline {
   const factors: SecondFactor[] = [];
   return {
@@ -107,31 +134,51 @@ export function createSignInPipeline({
         });
         return { ok: false, next: 'second_factor', challenge: token, methods: enrolled };
       }
+      // An account the policy covers gets no tokens before it has a factor: it sets one up now, within
+      // minutes, holding what the first factor proved in a one-time token.
+      if (enrolled.length === 0 && !methods.includes('mfa') && mustHaveSecondFactor(mfaRequired, user)) {
+        const { token } = await challenges.issue({
+          purpose: ENROLLMENT_PURPOSE,
+          userId: user.id,
+          ttlSeconds: ENROLLMENT_WINDOW,
+          maxAttempts: CHALLENGE_ATTEMPTS,
+          data: { methods: [...methods], second_factors: [] },
+        });
+        return { ok: false, next: 'enroll_second_factor', enrollment: token };
+      }
       return { ok: true, session: await sessions.issue(user, { methods, client }) };
     },
 
-    pending,
-
-    async answer(challenge, check, client) {
-      const found = await pending(challenge);
-      if (!found) return { ok: false, code: 'invalid_challenge' };
-      const verdict = await check(found.user, found.pending);
-      if (!verdict.ok) {
-        const spent = await challenges.spendAttempt(CHALLENGE_PURPOSE, challenge);
-        return spent
-          ? { ok: false, code: 'wrong_answer', attemptsLeft: spent.attemptsLeft }
-          : { ok: false, code: 'invalid_challenge' };
-      }
-      // Of two right answers sent at once, one session: the database lets one consume the challenge.
-      const consumed = await challenges.consume(CHALLENGE_PURPOSE, challenge);
-      if (!consumed.ok) return { ok: false, code: 'invalid_challenge' };
-      const methods = [...new Set<AuthMethod>([...found.pending.methods, ...verdict.methods, 'mfa'])];
-      return { ok: true, session: await sessions.issue(found.user, { methods, client }) };
-    },
+    pending: (challenge) => pendingOn(CHALLENGE_PURPOSE, challenge),
+    pendingEnrollment: (enrollment) => pendingOn(ENROLLMENT_PURPOSE, enrollment),
+    answer: (challenge, check, client) => settle(CHALLENGE_PURPOSE, challenge, check, client),
+    enroll: (enrollment, enroll, client) => settle(ENROLLMENT_PURPOSE, enrollment, enroll, client),
   };
 
-  async function pending(challenge: string) {
-    const found = await challenges.peek(CHALLENGE_PURPOSE, challenge);
+  async function settle(
+    purpose: string,
+    token: string,
+    check: (user: User, pending: PendingSignIn) => Promise<SecondFactorCheck>,
+    client: ClientInfo,
+  ): Promise<ChallengeOutcome> {
+    const found = await pendingOn(purpose, token);
+    if (!found) return { ok: false, code: 'invalid_challenge' };
+    const verdict = await check(found.user, found.pending);
+    if (!verdict.ok) {
+      const spent = await challenges.spendAttempt(purpose, token);
+      return spent
+        ? { ok: false, code: 'wrong_answer', attemptsLeft: spent.attemptsLeft }
+        : { ok: false, code: 'invalid_challenge' };
+    }
+    // Of two right answers sent at once, one session: the database lets one consume the challenge.
+    const consumed = await challenges.consume(purpose, token);
+    if (!consumed.ok) return { ok: false, code: 'invalid_challenge' };
+    const methods = [...new Set<AuthMethod>([...found.pending.methods, ...verdict.methods, 'mfa'])];
+    return { ok: true, session: await sessions.issue(found.user, { methods, client }) };
+  }
+
+  async function pendingOn(purpose: string, challenge: string) {
+    const found = await challenges.peek(purpose, challenge);
     if (!found.ok || found.userId === null) return undefined;
     const user = await findUser(found.userId);
     // Deactivated between the two steps: the first factor's proof no longer counts.
@@ -142,8 +189,24 @@ export function createSignInPipeline({
 
 /** A pending sign-in's second step may take this long (seconds). */
 export const SECOND_FACTOR_WINDOW = 5 * 60;
+/** A sign-in held for the enrolment of a second factor may take this long (seconds). */
+export const ENROLLMENT_WINDOW = 10 * 60;
 /** Wrong answers a challenge allows; then it is dead and the user signs in again. */
 export const CHALLENGE_ATTEMPTS = 5;
+
+/** `staff` covers superusers too: an account that may administer others is staff in every sense. */
+export function mustHaveSecondFactor(requirement: MfaRequirement, user: User): boolean {
+  switch (requirement) {
+    case 'all':
+      return true;
+    case 'staff':
+      return user.isStaff || user.isSuperuser;
+    case 'superusers':
+      return user.isSuperuser;
+    default:
+      return false;
+  }
+}
 
 function pendingOf(data: Record<string, unknown> | null): PendingSignIn {
   const list = (value: unknown) =>

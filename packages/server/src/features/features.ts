@@ -7,6 +7,7 @@ import { emailFeature } from './email/plugin.js';
 import { emailChangeFeature } from './email-change/plugin.js';
 import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
+import { mfaFeature } from './mfa/plugin.js';
 import { noticesFeature } from './notices/plugin.js';
 import { passkeysFeature } from './passkeys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
@@ -27,6 +28,7 @@ export const FEATURES: readonly Feature[] = [
   emailFeature,
   emailChangeFeature,
   noticesFeature,
+  mfaFeature,
   passkeysFeature,
   compatFeature,
 ];

@@ -83,6 +83,13 @@ export const reauthenticationRequired = () =>
  * fail closed instead of keeping half a login.
  */
 export function signInError(failure: SignInFailure): HttpError {
+  if ('next' in failure && failure.next === 'enroll_second_factor') {
+    return new HttpError(401, 'mfa_enrollment_required', {
+      detail: Messages.secondFactorEnrollmentRequired,
+      code: 'mfa_enrollment_required',
+      mfa_token: failure.enrollment,
+    });
+  }
   if ('next' in failure) {
     return new HttpError(401, 'mfa_required', {
       detail: Messages.secondFactorRequired,

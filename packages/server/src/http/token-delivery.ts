@@ -1,8 +1,9 @@
 import { Messages } from '@gatehouse/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenPair } from '../core/session-issuer.js';
+import type { IssuedSession, TokenPair } from '../core/session-issuer.js';
 import type { Config } from '../config.js';
 import { HttpError, invalidFields } from './errors.js';
+import { presentAccount } from './presenters.js';
 import {
   assertSameOriginRequest,
   clearRefreshCookie,
@@ -27,6 +28,19 @@ export function deliverTokens(
     setRefreshCookie(request, reply, tokens.refresh, config.jwt.refreshTokenLifetime);
   }
   return { access: tokens.access };
+}
+
+/**
+ * The answer of a sign-in on Gatehouse's own API (a login, a registration, a login's second step): the
+ * tokens as the mode delivers them, and the account.
+ */
+export function signedInAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: Config,
+  session: IssuedSession,
+) {
+  return { ...deliverTokens(request, reply, config, session.tokens), user: presentAccount(session.user) };
 }
 
 /** The refresh token a request presents: the cookie in browser mode, else the body's `refresh`. */

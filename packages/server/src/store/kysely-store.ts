@@ -2,6 +2,7 @@ import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
 import { kyselyEmail } from '../features/email/kysely-store.js';
 import { kyselyEmailChange } from '../features/email-change/kysely-store.js';
+import { kyselyMfa } from '../features/mfa/kysely-store.js';
 import { kyselyPasskeys } from '../features/passkeys/kysely-store.js';
 import { kyselyAudit } from './audit/kysely-store.js';
 import { kyselyMail } from './mail/kysely-store.js';
@@ -36,6 +37,7 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyMail(db),
     ...kyselyEmail(db),
     ...kyselyEmailChange(db),
+    ...kyselyMfa(db),
     ...kyselyPasskeys(db),
 
     async ping() {

@@ -1,6 +1,7 @@
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
 import type { EmailStore } from '../features/email/store.js';
 import type { EmailChangeStore } from '../features/email-change/store.js';
+import type { MfaStore } from '../features/mfa/store.js';
 import type { PasskeyStore } from '../features/passkeys/store.js';
 import type { AuditStore } from './audit/store.js';
 import type { LimitStore } from './limits/store.js';
@@ -29,6 +30,7 @@ export interface Store
     MailStore,
     EmailStore,
     EmailChangeStore,
+    MfaStore,
     PasskeyStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;

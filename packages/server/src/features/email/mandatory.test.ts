@@ -7,6 +7,7 @@ import type { QueuedMail } from '../../mail/message.js';
 import { outboxProbe, tokenOfLink } from '../../testing/outbox.js';
 import { createTestContext, type TestContext } from '../../testing/test-app.js';
 import { FEATURES } from '../features.js';
+import { mfaFeature } from '../mfa/plugin.js';
 
 const PUBLIC_URL = 'https://auth.example.com';
 const STRONG = 'tangerine-kayak-42';
@@ -36,7 +37,8 @@ async function setUp(env: Record<string, string> = MANDATORY) {
   probe = outboxProbe();
   ctx = await createTestContext(
     { GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_RATE_LIMITS: 'false', ...env },
-    { features: [...FEATURES, otpForMfaUser, probe.feature] },
+    // The stand-in replaces the real authenticator-app factor (features/mfa).
+    { features: [...FEATURES.filter((feature) => feature !== mfaFeature), otpForMfaUser, probe.feature] },
   );
   contexts.push(ctx);
   return ctx;

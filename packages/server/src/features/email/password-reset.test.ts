@@ -4,6 +4,7 @@ import type { QueuedMail } from '../../mail/message.js';
 import { outboxProbe, tokenOfLink } from '../../testing/outbox.js';
 import { createTestContext, type TestContext } from '../../testing/test-app.js';
 import { FEATURES } from '../features.js';
+import { mfaFeature } from '../mfa/plugin.js';
 
 const PUBLIC_URL = 'https://auth.example.com';
 /** Passes the password policy for every username and email used here. */
@@ -25,7 +26,8 @@ async function setUp(env: Record<string, string> = {}) {
   probe = outboxProbe();
   ctx = await createTestContext(
     { GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_RATE_LIMITS: 'false', ...env },
-    { features: [...FEATURES, otpForMfaUser, probe.feature] },
+    // The stand-in replaces the real authenticator-app factor (features/mfa).
+    { features: [...FEATURES.filter((feature) => feature !== mfaFeature), otpForMfaUser, probe.feature] },
   );
   await ctx.createUser({ username: 'alice', email: 'alice@example.com', password: 'password1' });
 }

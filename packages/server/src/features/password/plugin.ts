@@ -7,10 +7,9 @@ import {
 import type { Core, Feature } from '../../core/core.js';
 import { invalidProblems, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import { presentAccount } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
-import { checkBrowserRequest, deliverTokens } from '../../http/token-delivery.js';
+import { checkBrowserRequest, signedInAnswer } from '../../http/token-delivery.js';
 import { emailService } from '../email/plugin.js';
 import { createPasswordService, type PasswordService } from './service.js';
 
@@ -74,9 +73,7 @@ export const passwordFeature: Feature = async (app, core) => {
         clientInfo(request),
       );
       if (!result.ok) throw 'problems' in result ? invalidProblems(result.problems) : signInError(result);
-      const { user, tokens } = result.session;
-      const delivered = deliverTokens(request, reply, config, tokens);
-      return reply.code(201).send({ ...delivered, user: presentAccount(user) });
+      return reply.code(201).send(signedInAnswer(request, reply, config, result.session));
     },
   );
 
@@ -98,8 +95,7 @@ export const passwordFeature: Feature = async (app, core) => {
         clientInfo(request),
       );
       if (!result.ok) throw signInError(result);
-      const { user, tokens } = result.session;
-      return { ...deliverTokens(request, reply, config, tokens), user: presentAccount(user) };
+      return signedInAnswer(request, reply, config, result.session);
     },
   );
   allowOnly(app, '/api/auth/login/', ['POST']);
