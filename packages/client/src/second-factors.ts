@@ -1,5 +1,5 @@
 import type { Account } from './auth-state.js';
-import type { GatehouseError} from './errors.js';
+import type { GatehouseError } from './errors.js';
 import { errorFromResponse, unexpectedResponse } from './errors.js';
 import { readJson, type Http } from './http.js';
 import type { Passkey, PasskeyCeremonies } from './passkeys.js';
