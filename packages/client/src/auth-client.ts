@@ -4,14 +4,10 @@ import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
 import { createMailFlows, type MailFlows } from './mail-flows.js';
-import { createPasskeyCeremonies, type WebAuthn } from './passkeys.js';
+import type { WebAuthn } from './passkeys.js';
 import { createRefresher } from './refresher.js';
 import { readAccount, readSignedIn } from './responses.js';
-import {
-  createSecondFactors,
-  type SecondFactorManagement,
-  type SecondFactorSignIn,
-} from './second-factors.js';
+import type { SecondFactorManagement, SecondFactorSignIn } from './second-factors.js';
 import { AUTH_CODES, createSession, is401, SESSION_LOCK } from './session.js';
 import { singleFlight } from './single-flight.js';
 import { memoryStorage, type TokenStorage } from './storage.js';
@@ -194,12 +190,19 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     },
   });
 
-  const secondFactors = createSecondFactors({
-    http,
-    authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
-    now,
-    signIn: startSessionWith,
-    ceremonies: createPasskeyCeremonies(options.webAuthn),
+  // Loaded on the first call: a login page whose users never meet a second factor does not carry it.
+  const secondFactors = lazyMethods(SECOND_FACTOR_METHODS, async () => {
+    const [{ createSecondFactors }, { createPasskeyCeremonies }] = await Promise.all([
+      import('./second-factors.js'),
+      import('./passkeys.js'),
+    ]);
+    return createSecondFactors({
+      http,
+      authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
+      now,
+      signIn: startSessionWith,
+      ceremonies: createPasskeyCeremonies(options.webAuthn),
+    });
   });
 
   return {
@@ -250,4 +253,47 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       state.clear();
     },
   };
+}
+
+type SecondFactors = SecondFactorSignIn & SecondFactorManagement;
+
+const SECOND_FACTOR_METHODS = [
+  'completeSecondFactor',
+  'startTotpEnrollment',
+  'confirmTotpEnrollment',
+  'signInWithPasskey',
+  'passkeySecondStep',
+  'getSecondFactors',
+  'startTotp',
+  'confirmTotp',
+  'disableTotp',
+  'regenerateRecoveryCodes',
+  'listPasskeys',
+  'addPasskey',
+  'renamePasskey',
+  'removePasskey',
+] as const satisfies readonly (keyof SecondFactors)[];
+// Every method of the interfaces is listed (else this fails to compile).
+const allListed: Exclude<keyof SecondFactors, (typeof SECOND_FACTOR_METHODS)[number]> extends never
+  ? true
+  : false = true;
+void allListed;
+
+type AsyncMethods = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/** An object whose async methods load their implementation on the first call (once). */
+function lazyMethods<T extends object>(names: readonly (keyof T & string)[], load: () => Promise<T>): T {
+  let loading: Promise<T> | undefined;
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of names) {
+    methods[name] = async (...args) => {
+      loading ??= load().catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      });
+      const target = (await loading) as unknown as AsyncMethods;
+      return (target[name] as (...args: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return methods as unknown as T;
 }
