@@ -20,8 +20,21 @@ export interface LoginState {
 /** What /login/verify and /login/setup need of a `SecondFactorRequired`. */
 export interface Challenge {
   mfaToken: string;
-  methods: string[];
+  methods: readonly string[];
   enrollment: boolean;
+}
+
+/**
+ * Where a login (or a registration, under the server's policy) that needs a second step goes next: the
+ * challenge travels in the history state, never in the URL.
+ */
+export function secondStep(
+  { mfaToken, methods, enrollment }: Challenge,
+  from: LoginState['from'],
+): { path: string; state: LoginState } {
+  const state: LoginState = { challenge: { mfaToken, methods: [...methods], enrollment } };
+  if (from) state.from = from;
+  return { path: enrollment ? '/login/setup' : '/login/verify', state };
 }
 
 const NOTICES = new Set(['account-deleted', 'reauthenticate', 'reauthenticate-security']);

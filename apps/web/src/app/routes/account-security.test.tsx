@@ -77,7 +77,7 @@ describe('Account → Security', () => {
         .map((item) => item.textContent),
     ).toEqual(['aaaa-1111', 'bbbb-2222']);
     expect(sent('POST /api/users/me/mfa/totp/confirm/')[0]?.body).toEqual({ code: '123456' });
-    expect(within(app).getByText('On')).toBeTruthy();
+    expect(await within(app).findByText('On')).toBeTruthy();
 
     fireEvent.click(screen.getByRole('button', { name: 'I have saved them' }));
     expect(screen.queryByRole('region', { name: 'Recovery codes' })).toBeNull();

@@ -165,6 +165,28 @@ describe('enrolment required by the server', () => {
   });
 });
 
+describe('registration under the server’s policy', () => {
+  it('the new account sets up the app before it signs in', async () => {
+    const { router } = renderApp('/register', {
+      ...sessionHandlers(null),
+      'POST /api/users/': () =>
+        json(401, {
+          detail: 'Set up a second factor to continue.',
+          code: 'mfa_enrollment_required',
+          mfa_token: 'enrol-token',
+        }),
+      'POST /api/auth/mfa/enroll/totp/': () =>
+        json(200, { secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://x' }),
+    });
+    fireEvent.change(await screen.findByLabelText('Username'), { target: { value: 'newbie' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'a-long-password-1' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
+    await screen.findByLabelText('Setup key');
+    expect(router.state.location.pathname).toBe('/login/setup');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
 describe('passkey sign-in on the login page', () => {
   it('absent where the browser has no WebAuthn', async () => {
     renderApp('/login', sessionHandlers(null));

@@ -4,7 +4,7 @@ import type { SecondFactorRequired } from '@gatehouse/client';
 import { Alert } from '../../components/ui/alert';
 import { LoginForm } from '../../features/auth/components/login-form';
 import { PasskeySignIn } from '../../features/auth/components/passkey-sign-in';
-import { readLoginState, type LoginState } from '../login-state';
+import { readLoginState, secondStep, type LoginState } from '../login-state';
 import { AuthLayout } from './auth-layout';
 
 // Only for the rare login refused until the address is verified: loaded then, not with the page.
@@ -36,11 +36,9 @@ export function LoginRoute() {
   const location = useLocation();
   const state = readLoginState(location.state);
   const navigate = useNavigate();
-  // The challenge travels in the history state (memory), never in the URL.
-  const onSecondFactor = ({ mfaToken, methods, enrollment }: SecondFactorRequired) => {
-    const next: LoginState = { challenge: { mfaToken, methods: [...methods], enrollment } };
-    if (state.from) next.from = state.from;
-    void navigate(enrollment ? '/login/setup' : '/login/verify', { state: next });
+  const onSecondFactor = (challenge: SecondFactorRequired) => {
+    const next = secondStep(challenge, state.from);
+    void navigate(next.path, { state: next.state });
   };
   return (
     <AuthLayout
