@@ -75,7 +75,7 @@ export interface Routes {
   'GET /api/users/u2/': { body: undefined; reply: AdminUserResponse };
   'GET /api/users/u2/mfa/': { body: undefined; reply: AdminUserFactors };
   'DELETE /api/users/u2/mfa/': { body: undefined; reply: EmptyResponse };
-  'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse };
+  'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse | SecondFactorRefusal };
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };
   'GET /api/users/me/': { body: undefined; reply: Account };
