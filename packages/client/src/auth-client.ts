@@ -4,8 +4,10 @@ import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
 import { createMailFlows, type MailFlows } from './mail-flows.js';
+import type { WebAuthn } from './passkeys.js';
 import { createRefresher } from './refresher.js';
 import { readAccount, readSignedIn } from './responses.js';
+import type { SecondFactorManagement, SecondFactorSignIn } from './second-factors.js';
 import { AUTH_CODES, createSession, is401, SESSION_LOCK } from './session.js';
 import { singleFlight } from './single-flight.js';
 import { memoryStorage, type TokenStorage } from './storage.js';
@@ -28,15 +30,20 @@ export interface AuthClientOptions {
    * where present (tabs share the cookie, so they share the session); in token mode none.
    */
   tabs?: TabSync | null;
+  /** The WebAuthn ceremonies; default @simplewebauthn/browser, loaded on the first passkey use. */
+  webAuthn?: WebAuthn;
 }
 
-export interface AuthClient extends MailFlows {
+export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorManagement {
   /** The current state: the same object until it changes. */
   getState(): AuthState;
   subscribe(listener: (state: AuthState) => void): () => void;
   /** Restores the session, once: cookie mode refreshes silently, token mode uses the stored token. */
   start(): Promise<AuthState>;
-  /** `username` may be an email. */
+  /**
+   * `username` may be an email. With a second factor (or the server's policy wanting one), it throws a
+   * `SecondFactorRequired`: finish with `completeSecondFactor`, `passkeySecondStep` or the enrolment.
+   */
   login(credentials: { username: string; password: string }): Promise<Account>;
   register(input: SignUpRequest): Promise<Account>;
   /** Signs out here and in every tab at once, then ends the session on the server. */
@@ -116,18 +123,20 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     return state.get();
   }
 
-  const signInWith = (path: string, body: object, codes: { 401?: 'no_active_account' } = {}) =>
+  /** Any login route: the session it answers with becomes this client's (the whole answer is returned). */
+  const startSessionWith = (path: string, body: object, codes: { 401?: 'no_active_account' } = {}) =>
     withLock(SESSION_LOCK, async () => {
-      const result = readSignedIn(
-        await http.call('POST', path, { body, codes: { ...AUTH_CODES, ...codes } }),
-      );
+      const answer = await http.call('POST', path, { body, codes: { ...AUTH_CODES, ...codes } });
+      const result = readSignedIn(answer);
       session.renew();
       if (mode === 'token') await storage.set(result.refresh ?? null);
       access.set(result.access, true);
       session.signedIn(result.user);
       tabs?.broadcast({ type: 'signed-in', access: result.access, user: result.user });
-      return result.user;
+      return { user: result.user, body: answer };
     });
+  const signInWith = async (path: string, body: object, codes: { 401?: 'no_active_account' } = {}) =>
+    (await startSessionWith(path, body, codes)).user;
 
   async function signOutEverywhere(reason: SignedOutReason) {
     if (mode === 'token') await storage.set(null);
@@ -181,8 +190,24 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     },
   });
 
+  // Loaded on the first call: a login page whose users never meet a second factor does not carry it.
+  const secondFactors = lazyMethods(SECOND_FACTOR_METHODS, async () => {
+    const [{ createSecondFactors }, { createPasskeyCeremonies }] = await Promise.all([
+      import('./second-factors.js'),
+      import('./passkeys.js'),
+    ]);
+    return createSecondFactors({
+      http,
+      authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
+      now,
+      signIn: startSessionWith,
+      ceremonies: createPasskeyCeremonies(options.webAuthn),
+    });
+  });
+
   return {
     ...mailFlows,
+    ...secondFactors,
     getState: state.get,
     subscribe: state.subscribe,
     start() {
@@ -228,4 +253,47 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       state.clear();
     },
   };
+}
+
+type SecondFactors = SecondFactorSignIn & SecondFactorManagement;
+
+const SECOND_FACTOR_METHODS = [
+  'completeSecondFactor',
+  'startTotpEnrollment',
+  'confirmTotpEnrollment',
+  'signInWithPasskey',
+  'passkeySecondStep',
+  'getSecondFactors',
+  'startTotp',
+  'confirmTotp',
+  'disableTotp',
+  'regenerateRecoveryCodes',
+  'listPasskeys',
+  'addPasskey',
+  'renamePasskey',
+  'removePasskey',
+] as const satisfies readonly (keyof SecondFactors)[];
+// Every method of the interfaces is listed (else this fails to compile).
+const allListed: Exclude<keyof SecondFactors, (typeof SECOND_FACTOR_METHODS)[number]> extends never
+  ? true
+  : false = true;
+void allListed;
+
+type AsyncMethods = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/** An object whose async methods load their implementation on the first call (once). */
+function lazyMethods<T extends object>(names: readonly (keyof T & string)[], load: () => Promise<T>): T {
+  let loading: Promise<T> | undefined;
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of names) {
+    methods[name] = async (...args) => {
+      loading ??= load().catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      });
+      const target = (await loading) as unknown as AsyncMethods;
+      return (target[name] as (...args: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return methods as unknown as T;
 }

@@ -1,11 +1,35 @@
 import { describe, expect, test } from 'vitest';
-import { errorFromResponse, GatehouseError } from './errors.js';
+import { errorFromResponse, GatehouseError, SecondFactorRequired } from './errors.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   errorFromResponse(new Response(JSON.stringify(body), { status, headers }), NOW);
 
 describe('errorFromResponse', () => {
+  test('401 mfa_required with a challenge: a SecondFactorRequired, still a GatehouseError', async () => {
+    const error = await answer(401, {
+      detail: 'Second factor required.',
+      code: 'mfa_required',
+      mfa_token: 'tok',
+      methods: ['otp', 'hwk', 7],
+    });
+    expect(error).toBeInstanceOf(SecondFactorRequired);
+    expect(error).toBeInstanceOf(GatehouseError);
+    expect(error).toMatchObject({
+      status: 401,
+      code: 'mfa_required',
+      mfaToken: 'tok',
+      methods: ['otp', 'hwk'],
+    });
+    expect((error as SecondFactorRequired).enrollment).toBe(false);
+
+    const enrol = await answer(401, { detail: 'Set up.', code: 'mfa_enrollment_required', mfa_token: 't2' });
+    expect(enrol).toMatchObject({ mfaToken: 't2', methods: [], enrollment: true });
+    // Without a challenge to answer, it is a plain refusal.
+    const bare = await answer(401, { detail: 'Second factor required.', code: 'mfa_required' });
+    expect(bare).not.toBeInstanceOf(SecondFactorRequired);
+  });
+
   test('400: DRF field errors, the first message as the detail', async () => {
     const error = await answer(400, {
       username: ['This field is required.'],

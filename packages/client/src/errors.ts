@@ -1,7 +1,17 @@
 import type { ErrorCode, FieldErrors } from '@gatehouse/contract';
 
+/** The second factor's refusals (issue 15), until the contract lists them. */
+export type SecondFactorErrorCode =
+  'mfa_required' | 'mfa_enrollment_required' | 'invalid_mfa_code' | 'invalid_mfa_token';
+
 /** A server error code, or one of those the client itself reports. */
-export type GatehouseErrorCode = ErrorCode | 'network_error' | 'unexpected_response' | 'cross_origin_path';
+export type GatehouseErrorCode =
+  | ErrorCode
+  | SecondFactorErrorCode
+  | 'network_error'
+  | 'unexpected_response'
+  | 'cross_origin_path'
+  | 'passkey_failed';
 
 export interface GatehouseErrorInit {
   status: number;
@@ -47,6 +57,40 @@ export class GatehouseError extends Error {
     this.detail = init.detail;
     this.fieldErrors = init.fieldErrors ?? {};
     this.retryAfter = init.retryAfter;
+  }
+}
+
+/** What a second factor can answer a challenge with: an authenticator app (`otp`), a passkey (`hwk`). */
+export type SecondFactorMethod = 'otp' | 'hwk' | (string & {});
+
+/**
+ * A login that needs one more step: a `GatehouseError` (status 401), so callers that only know errors
+ * keep working. `code` is `mfa_required` (answer with `completeSecondFactor` or `passkeySecondStep`;
+ * a recovery code works whenever `otp` is listed) or `mfa_enrollment_required` (the server's policy
+ * wants a second factor first: `startTotpEnrollment`). `mfaToken` is the challenge: keep it in memory.
+ *
+ * @example
+ * try {
+ *   await auth.login({ username, password });
+ * } catch (error) {
+ *   if (error instanceof SecondFactorRequired) return askForCode(error.mfaToken, error.methods);
+ *   throw error;
+ * }
+ */
+export class SecondFactorRequired extends GatehouseError {
+  declare readonly code: 'mfa_required' | 'mfa_enrollment_required';
+  readonly mfaToken: string;
+  /** The factors that can answer (none when the user must first set one up). */
+  readonly methods: readonly SecondFactorMethod[];
+  /** The user has no second factor yet and must set one up to sign in. */
+  readonly enrollment: boolean;
+
+  constructor(init: GatehouseErrorInit & { mfaToken: string; methods: readonly string[] }) {
+    super(init);
+    this.name = 'SecondFactorRequired';
+    this.mfaToken = init.mfaToken;
+    this.methods = init.methods;
+    this.enrollment = init.code === 'mfa_enrollment_required';
   }
 }
 
@@ -100,7 +144,16 @@ export async function errorFromResponse(
   const retryAfter =
     readRetryAfter(response.headers.get('retry-after'), now) ??
     (response.status === 429 ? fromDetail(detail) : undefined);
-  return new GatehouseError({ status: response.status, code, detail, fieldErrors, retryAfter });
+  const init = { status: response.status, code, detail, fieldErrors, retryAfter };
+  const challenge = readChallenge(body, code);
+  return challenge ? new SecondFactorRequired({ ...init, ...challenge }) : new GatehouseError(init);
+}
+
+function readChallenge(body: unknown, code: GatehouseErrorCode) {
+  if (code !== 'mfa_required' && code !== 'mfa_enrollment_required') return undefined;
+  if (!isRecord(body) || typeof body['mfa_token'] !== 'string') return undefined;
+  const methods = Array.isArray(body['methods']) ? body['methods'].filter((m) => typeof m === 'string') : [];
+  return { code, mfaToken: body['mfa_token'], methods };
 }
 
 function statusCode(status: number): GatehouseErrorCode {
@@ -116,7 +169,7 @@ function readDetail(body: unknown): string | undefined {
   return isRecord(body) && typeof body['detail'] === 'string' ? body['detail'] : undefined;
 }
 
-function readCode(body: unknown): ErrorCode | undefined {
+function readCode(body: unknown): GatehouseErrorCode | undefined {
   // The server's codes are the contract's ErrorCode union; the client trusts it rather than re-listing it.
   return isRecord(body) && typeof body['code'] === 'string' ? (body['code'] as ErrorCode) : undefined;
 }

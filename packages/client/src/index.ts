@@ -3,13 +3,25 @@ export type { Account, AuthState, SignedOutReason } from './auth-state.js';
 export {
   errorFromResponse,
   GatehouseError,
+  SecondFactorRequired,
   type GatehouseErrorCode,
   type GatehouseErrorInit,
+  type SecondFactorErrorCode,
+  type SecondFactorMethod,
   type StatusCodes,
 } from './errors.js';
 export type { Mode } from './http.js';
 export type { MailFlows } from './mail-flows.js';
+export type { Passkey, WebAuthn } from './passkeys.js';
 export type { EmailNotice, Notice, SessionsEnded } from './responses.js';
+export type {
+  EnrolledSignIn,
+  SecondFactorAnswer,
+  SecondFactorManagement,
+  SecondFactorSignIn,
+  SecondFactorSummary,
+  TotpSetup,
+} from './second-factors.js';
 export { memoryStorage, type TokenStorage } from './storage.js';
 export {
   browserTabSync,

@@ -7,7 +7,9 @@ import type { Location } from 'react-router';
 export interface LoginState {
   from?: Pick<Location, 'pathname' | 'search' | 'hash'>;
   reason?: 'initial' | 'logout' | 'expired' | 'other-tab';
-  notice?: 'account-deleted' | 'reauthenticate';
+  notice?: 'account-deleted' | 'reauthenticate' | 'reauthenticate-security';
+  /** A login that needs its second step (or a factor set up first): the challenge, never in the URL. */
+  challenge?: Challenge;
   /**
    * Set by a page that ended the session on the server (account deletion), or that needs a fresh sign-in
    * (an email change): /login signs the client out.
@@ -15,6 +17,27 @@ export interface LoginState {
   signOut?: boolean;
 }
 
+/** What /login/verify and /login/setup need of a `SecondFactorRequired`. */
+export interface Challenge {
+  mfaToken: string;
+  methods: readonly string[];
+  enrollment: boolean;
+}
+
+/**
+ * Where a login (or a registration, under the server's policy) that needs a second step goes next: the
+ * challenge travels in the history state, never in the URL.
+ */
+export function secondStep(
+  { mfaToken, methods, enrollment }: Challenge,
+  from: LoginState['from'],
+): { path: string; state: LoginState } {
+  const state: LoginState = { challenge: { mfaToken, methods: [...methods], enrollment } };
+  if (from) state.from = from;
+  return { path: enrollment ? '/login/setup' : '/login/verify', state };
+}
+
+const NOTICES = new Set(['account-deleted', 'reauthenticate', 'reauthenticate-security']);
 const REASONS = new Set(['initial', 'logout', 'expired', 'other-tab']);
 const GUEST_PAGES = new Set(['/login', '/register']);
 
@@ -37,10 +60,24 @@ export function readLoginState(state: unknown): LoginState {
   if (typeof raw['reason'] === 'string' && REASONS.has(raw['reason'])) {
     result.reason = raw['reason'] as NonNullable<LoginState['reason']>;
   }
-  if (raw['notice'] === 'account-deleted' || raw['notice'] === 'reauthenticate')
-    result.notice = raw['notice'];
+  if (typeof raw['notice'] === 'string' && NOTICES.has(raw['notice'])) {
+    result.notice = raw['notice'] as NonNullable<LoginState['notice']>;
+  }
   if (raw['signOut'] === true) result.signOut = true;
+  const challenge = readChallenge(raw['challenge']);
+  if (challenge) result.challenge = challenge;
   return result;
+}
+
+function readChallenge(value: unknown): Challenge | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { mfaToken, methods, enrollment } = value as Record<string, unknown>;
+  if (typeof mfaToken !== 'string' || mfaToken === '') return undefined;
+  return {
+    mfaToken,
+    methods: Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : [],
+    enrollment: enrollment === true,
+  };
 }
 
 /** Where to go once signed in: back where the user was going, if that is a page of this app. */

@@ -52,6 +52,10 @@ export const routes: RouteObject[] = [
         children: [
           { path: 'login', element: <LoginRoute /> },
           {
+            path: 'login/verify',
+            lazy: async () => ({ Component: (await import('./routes/login-verify')).LoginVerifyRoute }),
+          },
+          {
             path: 'register',
             lazy: async () => ({ Component: (await import('./routes/register')).RegisterRoute }),
           },
@@ -67,6 +71,12 @@ export const routes: RouteObject[] = [
           {
             path: 'account',
             lazy: async () => ({ Component: (await import('./routes/account')).AccountRoute }),
+          },
+          {
+            path: 'account/security',
+            lazy: async () => ({
+              Component: (await import('./routes/account-security')).AccountSecurityRoute,
+            }),
           },
         ],
       },
@@ -92,6 +102,11 @@ export const routes: RouteObject[] = [
             ],
           },
         ],
+      },
+      {
+        // Not guest-only: once the enrolment signs in, the page still shows the recovery codes.
+        path: 'login/setup',
+        lazy: async () => ({ Component: (await import('./routes/login-setup')).LoginSetupRoute }),
       },
       ...linkPages,
       { path: '*', element: <NotFoundRoute /> },

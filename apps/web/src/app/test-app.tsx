@@ -1,4 +1,5 @@
 import { render } from '@testing-library/react';
+import type { WebAuthn } from '@gatehouse/client';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { LinkTokenProvider } from './link-token';
 import { AppProvider } from './provider';
@@ -9,9 +10,14 @@ import { fakeFetch, testClient, type Handlers } from '../testing/fake-api';
  * The whole app at `path` over a fake Gatehouse, as main.tsx renders it; `token`: the page was opened
  * from a mailed link carrying it (already taken out of the address, as main.tsx does).
  */
-export function renderApp(path: string, handlers: Handlers, token?: string) {
+export function renderApp(
+  path: string,
+  handlers: Handlers,
+  token?: string,
+  options: { webAuthn?: WebAuthn } = {},
+) {
   const { fetch, calls } = fakeFetch(handlers);
-  const client = testClient(fetch);
+  const client = testClient(fetch, options);
   const router = createMemoryRouter(routes, { initialEntries: [path] });
   const initial = token === undefined ? null : { pathname: path, token };
   render(

@@ -4,10 +4,16 @@ import {
   type AuthClient,
   type EmailNotice,
   type Notice,
+  type Passkey,
+  type SecondFactorErrorCode,
+  type SecondFactorSummary,
   type SessionsEnded,
+  type TotpSetup,
+  type WebAuthn,
 } from '@gatehouse/client';
 import {
   Messages,
+  type AdminUserResponse,
   type AuditEntryResponse,
   type BrowserRefreshRequest,
   type Credentials,
@@ -24,10 +30,52 @@ import {
   type UserResponse,
 } from '@gatehouse/contract';
 
+/** The second factor's refusals (issue 15), whose codes the contract does not list yet. */
+export interface SecondFactorRefusal {
+  detail: string;
+  code: SecondFactorErrorCode;
+  mfa_token?: string;
+  methods?: string[];
+}
+
+/** The passkey in the tests' routes (its id in the paths below). */
+export const PASSKEY_ID = 'pk1';
+/** A user's factors as a superuser sees them (GET /api/users/<id>/mfa/). */
+interface AdminUserFactors {
+  totp: boolean;
+  recovery_codes_left: number;
+  passkeys: { id: string; name: string; created_at: string; last_used_at: string | null }[];
+}
+type MfaAnswer = { mfa_token: string; code: string; recovery_code: string };
+type Credential = { credential: unknown };
+
 /** What each route the app's tests answer reads and answers, in the contract's types. */
 export interface Routes {
-  'POST /api/auth/login/': { body: Credentials; reply: SignedInResponse };
-  'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse };
+  'POST /api/auth/login/': { body: Credentials; reply: SignedInResponse | SecondFactorRefusal };
+  'POST /api/auth/mfa/': { body: MfaAnswer; reply: SignedInResponse | SecondFactorRefusal };
+  'POST /api/auth/mfa/enroll/totp/': { body: { mfa_token: string }; reply: TotpSetup | SecondFactorRefusal };
+  'POST /api/auth/mfa/enroll/totp/confirm/': {
+    body: { mfa_token: string; code: string };
+    reply: (SignedInResponse & { recovery_codes: string[] }) | SecondFactorRefusal;
+  };
+  'POST /api/auth/mfa/passkey/options/': { body: { mfa_token: string }; reply: object };
+  'POST /api/auth/mfa/passkey/': { body: Credential & { mfa_token: string }; reply: SignedInResponse };
+  'POST /api/auth/passkey/options/': { body: EmptyResponse; reply: object };
+  'POST /api/auth/passkey/': { body: Credential; reply: SignedInResponse | SecondFactorRefusal };
+  'GET /api/users/me/mfa/': { body: undefined; reply: SecondFactorSummary };
+  'POST /api/users/me/mfa/totp/': { body: EmptyResponse; reply: TotpSetup };
+  'POST /api/users/me/mfa/totp/confirm/': { body: { code: string }; reply: { recovery_codes: string[] } };
+  'DELETE /api/users/me/mfa/totp/': { body: { code: string }; reply: EmptyResponse | SecondFactorRefusal };
+  'POST /api/users/me/mfa/recovery-codes/': { body: EmptyResponse; reply: { recovery_codes: string[] } };
+  'GET /api/users/me/passkeys/': { body: undefined; reply: Passkey[] };
+  'POST /api/users/me/passkeys/options/': { body: EmptyResponse; reply: object };
+  'POST /api/users/me/passkeys/': { body: Credential & { name: string }; reply: Passkey };
+  'PATCH /api/users/me/passkeys/pk1/': { body: { name: string }; reply: Passkey };
+  'DELETE /api/users/me/passkeys/pk1/': { body: undefined; reply: EmptyResponse };
+  'GET /api/users/u2/': { body: undefined; reply: AdminUserResponse };
+  'GET /api/users/u2/mfa/': { body: undefined; reply: AdminUserFactors };
+  'DELETE /api/users/u2/mfa/': { body: undefined; reply: EmptyResponse };
+  'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse | SecondFactorRefusal };
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };
   'GET /api/users/me/': { body: undefined; reply: Account };
@@ -135,6 +183,34 @@ export function sessionHandlers(signedIn: Account | null): Handlers {
   };
 }
 
-export function testClient(fetch: typeof globalThis.fetch): AuthClient {
-  return createAuthClient({ baseUrl: 'http://gatehouse.test', mode: 'cookie', fetch, tabs: null });
+export function testClient(
+  fetch: typeof globalThis.fetch,
+  options: { webAuthn?: WebAuthn } = {},
+): AuthClient {
+  return createAuthClient({
+    baseUrl: 'http://gatehouse.test',
+    mode: 'cookie',
+    fetch,
+    tabs: null,
+    ...options,
+  });
+}
+
+/** A browser whose authenticator answers every WebAuthn ceremony (or refuses it, as Chromium does). */
+export function fakeWebAuthn(refuse = false): WebAuthn {
+  const refusal = () =>
+    Object.assign(new Error('The operation either timed out or was not allowed.'), {
+      name: 'NotAllowedError',
+    });
+  const credential = { id: 'cred', rawId: 'cred', type: 'public-key' as const, clientExtensionResults: {} };
+  return {
+    startAuthentication: async () => {
+      if (refuse) throw refusal();
+      return { ...credential, response: { clientDataJSON: 'c', authenticatorData: 'a', signature: 's' } };
+    },
+    startRegistration: async () => {
+      if (refuse) throw refusal();
+      return { ...credential, response: { clientDataJSON: 'c', attestationObject: 'o' } };
+    },
+  };
 }

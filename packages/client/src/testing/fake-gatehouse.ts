@@ -99,6 +99,10 @@ export function createFakeGatehouse(
   browser: { cookie: string | null },
 ) {
   const users = new Map<string, FakeUser>();
+  /** Users with a second factor: the one code the "app" shows, and their unspent recovery codes. */
+  const secondFactors = new Map<string, { code: string; recoveryCodes: string[] }>();
+  /** Open challenges: mfa_token → user id. */
+  const challenges = new Map<string, string>();
   const sessions = new Map<string, Session>();
   const refreshTokens = new Map<string, RefreshRecord>();
   const issuedAccess: string[] = [];
@@ -232,6 +236,16 @@ export function createFakeGatehouse(
       if (emailVerification === 'mandatory' && email !== null && !verified) {
         return answer(401, { detail: MailMessages.emailNotVerified, code: 'email_not_verified' });
       }
+      if (secondFactors.has(user.account.id)) {
+        const token = `mfa${++counter}`;
+        challenges.set(token, user.account.id);
+        return answer(401, {
+          detail: Messages.secondFactorRequired,
+          code: 'mfa_required',
+          mfa_token: token,
+          methods: ['otp'],
+        });
+      }
       return signIn(user.account, request.cookieMode, 200);
     },
     'POST /api/users/': (request) => {
@@ -313,9 +327,26 @@ export function createFakeGatehouse(
     },
   };
 
+  /** The second step (issue 15; not in the contract yet): a code, or a recovery code once. */
+  const secondStep = (
+    request: FakeRequest<{ mfa_token: string; code: string; recovery_code: string }>,
+  ): Answer<SignedInResponse | { detail: string; code: 'invalid_mfa_token' | 'invalid_mfa_code' }> => {
+    const userId = challenges.get(String(request.body.mfa_token));
+    const factor = secondFactors.get(userId ?? '');
+    const account = [...users.values()].find((user) => user.account.id === userId)?.account;
+    if (!factor || !account) return answer(401, { detail: 'Start again.', code: 'invalid_mfa_token' });
+    const recovery = factor.recoveryCodes.indexOf(String(request.body.recovery_code));
+    if (request.body.code !== factor.code && recovery === -1) {
+      return answer(401, { detail: 'Wrong code.', code: 'invalid_mfa_code' });
+    }
+    if (recovery !== -1) factor.recoveryCodes.splice(recovery, 1);
+    challenges.delete(String(request.body.mfa_token));
+    return signIn(account, request.cookieMode, 200);
+  };
+
   type Handler = (request: FakeRequest<object>) => Answer<unknown>;
   const table = new Map<string, Handler>(
-    Object.entries({ ...routes, ...mail.routes }) as [string, Handler][],
+    Object.entries({ ...routes, ...mail.routes, 'POST /api/auth/mfa/': secondStep }) as [string, Handler][],
   );
   const notFound: Handler = () => answer<ErrorBody>(404, { detail: Messages.notFound });
 
@@ -359,6 +390,10 @@ export function createFakeGatehouse(
   return {
     route,
     addUser,
+    /** From now on, `user` signs in with a second step: `code`, or one of `recoveryCodes` (once each). */
+    requireSecondFactor(user: Account, code: string, recoveryCodes: string[] = []) {
+      secondFactors.set(user.id, { code, recoveryCodes: [...recoveryCodes] });
+    },
     /** Every mail "sent", oldest first. */
     outbox: mail.outbox,
     /** Refuses every access token issued so far, though unexpired (as after a key rotation). */

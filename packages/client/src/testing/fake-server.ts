@@ -87,6 +87,9 @@ export function createFakeServer({ origin = 'http://gatehouse.test', ...options 
     sessionEnded: (refresh: string) => gatehouse.sessionEnded(refresh),
     addUser: (username: string, password?: string, email?: string | null) =>
       gatehouse.addUser(username, password, email),
+    requireSecondFactor: (
+      ...args: Parameters<ReturnType<typeof createFakeGatehouse>['requireSecondFactor']>
+    ) => gatehouse.requireSecondFactor(...args),
     /** Every mail the server "sent", oldest first. */
     get outbox() {
       return gatehouse.outbox;

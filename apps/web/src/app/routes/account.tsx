@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useAuth } from '@gatehouse/client/react';
+import { ButtonLink } from '../../components/ui/button';
 import { PageHeader } from '../../components/ui/page-header';
 import { ChangePasswordForm } from '../../features/account/components/change-password-form';
 import { DeleteAccountCard } from '../../features/account/components/delete-account-card';
@@ -43,6 +44,7 @@ export function AccountRoute() {
         description={
           user ? `Signed in as ${user.username}${user.email ? ` (${user.email})` : ''}.` : undefined
         }
+        actions={<ButtonLink to="/account/security">Two-step verification and passkeys</ButtonLink>}
       />
       <div className="page-columns">
         <ProfileForm />

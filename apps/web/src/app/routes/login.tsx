@@ -1,8 +1,10 @@
 import { lazy, Suspense } from 'react';
-import { Link, useLocation } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
+import type { SecondFactorRequired } from '@gatehouse/client';
 import { Alert } from '../../components/ui/alert';
 import { LoginForm } from '../../features/auth/components/login-form';
-import { readLoginState, type LoginState } from '../login-state';
+import { PasskeySignIn } from '../../features/auth/components/passkey-sign-in';
+import { readLoginState, secondStep, type LoginState } from '../login-state';
 import { AuthLayout } from './auth-layout';
 
 // Only for the rare login refused until the address is verified: loaded then, not with the page.
@@ -14,6 +16,9 @@ function Notice({ state }: { state: LoginState }) {
   if (state.notice === 'account-deleted') return <Alert tone="success">Your account has been deleted.</Alert>;
   if (state.notice === 'reauthenticate') {
     return <Alert tone="info">For your security, log in again to change your email address.</Alert>;
+  }
+  if (state.notice === 'reauthenticate-security') {
+    return <Alert tone="info">For your security, log in again to change how you sign in.</Alert>;
   }
   switch (state.reason) {
     case 'expired':
@@ -30,6 +35,11 @@ function Notice({ state }: { state: LoginState }) {
 export function LoginRoute() {
   const location = useLocation();
   const state = readLoginState(location.state);
+  const navigate = useNavigate();
+  const onSecondFactor = (challenge: SecondFactorRequired) => {
+    const next = secondStep(challenge, state.from);
+    void navigate(next.path, { state: next.state });
+  };
   return (
     <AuthLayout
       title="Log in"
@@ -45,12 +55,14 @@ export function LoginRoute() {
     >
       <Notice state={state} />
       <LoginForm
+        onSecondFactor={onSecondFactor}
         unverified={(identifier) => (
           <Suspense>
             <ResendVerification email={identifier.includes('@') ? identifier : ''} />
           </Suspense>
         )}
       />
+      <PasskeySignIn onSecondFactor={onSecondFactor} />
       <p className="auth-layout__aside">
         <Link to="/forgot-password">Forgot password?</Link>
       </p>

@@ -1,11 +1,17 @@
-import { Link, useLocation } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
+import type { SecondFactorRequired } from '@gatehouse/client';
 import { RegisterForm } from '../../features/auth/components/register-form';
-import { readLoginState } from '../login-state';
+import { readLoginState, secondStep } from '../login-state';
 import { AuthLayout } from './auth-layout';
 
 export function RegisterRoute() {
   const location = useLocation();
   const { from } = readLoginState(location.state);
+  const navigate = useNavigate();
+  const onSecondFactor = (challenge: SecondFactorRequired) => {
+    const next = secondStep(challenge, from);
+    void navigate(next.path, { state: next.state });
+  };
   return (
     <AuthLayout
       title="Create your account"
@@ -19,7 +25,7 @@ export function RegisterRoute() {
         </>
       }
     >
-      <RegisterForm />
+      <RegisterForm onSecondFactor={onSecondFactor} />
     </AuthLayout>
   );
 }

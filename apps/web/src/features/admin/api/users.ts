@@ -44,3 +44,23 @@ export function revokeUserSession(fetch: AuthFetch, publicId: string, sessionId:
     method: 'DELETE',
   });
 }
+
+/** A user's second factors, as a superuser sees them (issue 15; the client-side shape of the answer). */
+export interface UserFactors {
+  totp: boolean;
+  recovery_codes_left: number;
+  passkeys: { id: string; name: string; created_at: string; last_used_at: string | null }[];
+}
+
+export function getUserFactors(
+  fetch: AuthFetch,
+  publicId: string,
+  signal?: AbortSignal,
+): Promise<UserFactors> {
+  return request(fetch, `${userPath(publicId)}mfa/`, { signal });
+}
+
+/** Removes every second factor of the user (app, recovery codes, passkeys): for a user who lost them. */
+export function resetUserFactors(fetch: AuthFetch, publicId: string): Promise<void> {
+  return request(fetch, `${userPath(publicId)}mfa/`, { method: 'DELETE' });
+}

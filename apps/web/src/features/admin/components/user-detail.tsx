@@ -15,6 +15,7 @@ import { useAction } from '../../../lib/use-action';
 import { useResource, type Resource } from '../../../lib/use-resource';
 import { deleteUser, getUser, revokeUserSession, updateUser } from '../api/users';
 import { UserBadges } from './user-badges';
+import { UserFactorsCard } from './user-factors-card';
 import './admin.css';
 
 export interface UserDetailProps {
@@ -65,6 +66,7 @@ export function UserDetail({ publicId, backLink, onDeleted }: UserDetailProps) {
         </Card>
         <AccessCard resource={resource} user={user} />
         <UserSessionsCard resource={resource} user={user} />
+        <UserFactorsCard user={user} />
         <DeleteUserCard user={user} onDeleted={onDeleted} />
       </div>
     </>

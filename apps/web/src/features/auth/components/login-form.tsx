@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { GatehouseError } from '@gatehouse/client';
+import { GatehouseError, SecondFactorRequired } from '@gatehouse/client';
 import { useAuth } from '@gatehouse/client/react';
 import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
@@ -18,20 +18,28 @@ export interface LoginFormProps {
    * way to get a new link, given what the user typed as their username or email.
    */
   unverified?: (identifier: string) => ReactNode;
+  /** The password was right, and the server wants a second step (or a factor set up first). */
+  onSecondFactor?: (challenge: SecondFactorRequired) => void;
 }
 
 /** Username or email, and password. Signing in changes the auth state; the route decides where to go. */
-export function LoginForm({ unverified }: LoginFormProps) {
+export function LoginForm({ unverified, onSecondFactor }: LoginFormProps) {
   const { login } = useAuth();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const submit = useAction(() => login({ username: username.trim(), password }));
-  const errors = formErrors(submit.error, FIELDS, ALIASES);
+  const challenge = submit.error instanceof SecondFactorRequired && onSecondFactor ? submit.error : undefined;
+  const errors = formErrors(challenge ? undefined : submit.error, FIELDS, ALIASES);
+
+  const run = async () => {
+    const outcome = await submit.run();
+    if (!outcome.ok && outcome.error instanceof SecondFactorRequired) onSecondFactor?.(outcome.error);
+  };
   const notVerified = submit.error instanceof GatehouseError && submit.error.code === 'email_not_verified';
 
   return (
     <>
-      <Form onSubmit={() => void submit.run()}>
+      <Form onSubmit={() => void run()}>
         {errors.form && <Alert tone="error">{errors.form}</Alert>}
         <TextField
           label="Username or email"

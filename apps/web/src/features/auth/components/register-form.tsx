@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { SecondFactorRequired } from '@gatehouse/client';
 import { useAuth } from '@gatehouse/client/react';
 import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
@@ -12,8 +13,13 @@ type Field = (typeof FIELDS)[number];
 
 const EMPTY: Record<Field, string> = { username: '', email: '', password: '', first_name: '', last_name: '' };
 
+export interface RegisterFormProps {
+  /** The server wants a second factor set up before the new account signs in (its policy). */
+  onSecondFactor?: (challenge: SecondFactorRequired) => void;
+}
+
 /** A new account, signed in at once; the route leaves the page when the auth state changes. */
-export function RegisterForm() {
+export function RegisterForm({ onSecondFactor }: RegisterFormProps) {
   const { register } = useAuth();
   const [values, setValues] = useState(EMPTY);
   const submit = useAction(() => {
@@ -28,7 +34,12 @@ export function RegisterForm() {
       ...(lastName && { last_name: lastName }),
     });
   });
-  const errors = formErrors(submit.error, FIELDS);
+  const challenge = submit.error instanceof SecondFactorRequired && onSecondFactor !== undefined;
+  const errors = formErrors(challenge ? undefined : submit.error, FIELDS);
+  const run = async () => {
+    const outcome = await submit.run();
+    if (!outcome.ok && outcome.error instanceof SecondFactorRequired) onSecondFactor?.(outcome.error);
+  };
   const field = (name: Field) => ({
     name,
     value: values[name],
@@ -38,7 +49,7 @@ export function RegisterForm() {
   });
 
   return (
-    <Form onSubmit={() => void submit.run()}>
+    <Form onSubmit={() => void run()}>
       {errors.form && <Alert tone="error">{errors.form}</Alert>}
       <TextField
         label="Username"
