@@ -196,6 +196,12 @@ describe('defaults', () => {
     expect(parseConfig({ GATEHOUSE_PUBLIC_URL: 'http://localhost:5173' }).webauthn.origins).toEqual([
       'http://localhost:5173',
     ]);
+    // A public URL passkeys cannot use is still a public URL: the server starts, without passkeys.
+    for (const publicUrl of ['http://gatehouse.test', 'http://intranet:8000', 'https://auth']) {
+      expect(parseConfig({ GATEHOUSE_PUBLIC_URL: publicUrl }).webauthn.origins, publicUrl).toEqual([
+        publicUrl,
+      ]);
+    }
   });
 
   test('passkeys: a bad RP ID or origin is refused, with every problem', () => {

@@ -595,8 +595,13 @@ function webauthnConfig(
   rawOrigins: string | undefined,
   publicUrl: string,
   rpName: string,
-  problem: (name: string, message: string) => void,
+  report: (name: string, message: string) => void,
 ): WebAuthnConfig {
+  // Only what a deployer set for passkeys can stop the server: a public URL that browsers would not
+  // run WebAuthn on (plain http on an intranet name, a bare host name) is a fine public URL, and its
+  // passkeys are simply unavailable until the settings name a domain and an https origin.
+  const explicit = rawRpId !== undefined || rawOrigins !== undefined;
+  const problem = explicit ? report : () => undefined;
   const publicHost = new URL(publicUrl);
   const ipHost = isIpHost(publicHost.hostname);
   if (ipHost) publicHost.hostname = 'localhost';

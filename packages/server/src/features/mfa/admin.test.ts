@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createTestContext, type TestContext } from '../../testing/test-app.js';
-import { bearer, enableTotp } from './test-support.js';
+import { bearer, enableTotp } from '../../testing/mfa.js';
 
 let ctx: TestContext;
 let adminAccess: string;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
-import { codeOf } from './test-support.js';
+import { codeOf } from '../../testing/mfa.js';
 
 let ctx: TestContext;
 async function open(required: string) {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { outboxProbe, tokenOfLink } from '../../testing/outbox.js';
 import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
 import { FEATURES } from '../features.js';
-import { bearer, codeOf, enableTotp } from './test-support.js';
+import { bearer, codeOf, enableTotp } from '../../testing/mfa.js';
 
 let ctx: TestContext;
 const probe = outboxProbe();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { User } from '../../store/users/store.js';
-import { ORIGIN, openPasskeys, type PasskeyHarness } from './test-support.js';
+import { ORIGIN, openPasskeys, type PasskeyHarness } from '../../testing/passkeys.js';
 
 let h: PasskeyHarness;
 let alice: User;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SoftAuthenticator } from '../../testing/soft-authenticator.js';
 import { decodePayload } from '../../testing/test-app.js';
 import type { User } from '../../store/users/store.js';
-import { openPasskeys, type PasskeyHarness } from './test-support.js';
+import { openPasskeys, type PasskeyHarness } from '../../testing/passkeys.js';
 
 let h: PasskeyHarness;
 let alice: User;

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { TestContext } from '../../testing/test-app.js';
-import { timeStep, totpCode } from './totp.js';
+import type { TestContext } from './test-app.js';
+import { timeStep, totpCode } from '../features/mfa/totp.js';
 
 /** Tests only: what an authenticator app does with the secret it was given. */
 export function fromBase32(text: string): Buffer {

@@ -2,9 +2,9 @@ import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { createSoftAuthenticator, type SoftAuthenticator } from '../../testing/soft-authenticator.js';
+import { createSoftAuthenticator, type SoftAuthenticator } from './soft-authenticator.js';
 import type { LightMyRequestResponse as Response } from 'fastify';
-import { createTestContext, type TestContext } from '../../testing/test-app.js';
+import { createTestContext, type TestContext } from './test-app.js';
 
 /** The passkeys' HTTP tests: an RP ID above the page's host, as a deployment with an app subdomain has. */
 export const WEBAUTHN_ENV = {
