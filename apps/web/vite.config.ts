@@ -19,7 +19,14 @@ export default defineConfig({
       { find: /^@gatehouse\/client$/, replacement: source('../../packages/client/src/index.ts') },
     ],
   },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    // Every browser the app supports knows <link rel="modulepreload">: the polyfill would only weigh on the
+    // login page's first download (issue 20, bench/lib/web-size.mjs).
+    modulePreload: { polyfill: false },
+  },
   // changeOrigin stays false (the string shorthand would set it): the server's CSRF check in browser mode
   // compares the Origin header with the Host it receives, which must remain the dev server's own.
   server: { proxy: { '/api': { target: api, changeOrigin: false } } },
