@@ -66,6 +66,7 @@ test('npm run bench -- --quick measures every scenario without a failed request'
     assert.ok(results.loginFailures.wrongPasswordMs > 0 && results.loginFailures.unknownUserMs > 0);
     assert.ok(results.startup.medianMs > 0 && results.startup.emptyDatabaseMs > 0);
     assert.ok(results.memory.idleMiB > 0 && results.memory.peakMiB >= results.memory.idleMiB);
+    assert.ok(results.webApp.initialJs.gzipKB > 0, "the web app's initial JavaScript is measured");
     assert.deepEqual(
       results.targets.map((t) => t.name),
       [

@@ -60,6 +60,7 @@ import {
   watchOtherLoad,
 } from './lib/processes.mjs';
 import { fixed, machine, markdownTable, table } from './lib/report.mjs';
+import { INITIAL_JS_BUDGET_KB, initialJs } from './lib/web-size.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_SCRIPT = path.join(ROOT, 'packages/server/dist/server.js');
@@ -298,6 +299,8 @@ async function main() {
   say(`machine: ${info.nproc} CPUs, ${info.cpuModel}, Node ${info.node}, ${info.os}, ${info.memoryGiB} GiB`);
   say(`database: embedded SQLite (WAL, synchronous=FULL) in ${tmp}`);
   say(postgres);
+  // The web app npm run build just built: the JavaScript the login page loads (bench/lib/web-size.mjs).
+  results.webApp = { initialJs: initialJs(path.join(ROOT, 'apps/web/dist')) };
 
   // ---- The baseline: a bare Fastify, alone on the machine with the load generator.
   say('\nbaseline (bare Fastify, fixed small JSON body):');
@@ -723,6 +726,8 @@ function report(results) {
   );
   target('idle RSS', results.memory.idleMiB, ' MiB', '<=', 80);
   target('start-up to first answer (median)', results.startup.medianMs, ' ms', '<=', 1000);
+  const initial = results.webApp.initialJs;
+  target('web app: login page JavaScript, gzipped', initial.gzipKB, ' KB', '<=', INITIAL_JS_BUDGET_KB);
   results.targets = targets;
 
   const extras = [];
@@ -738,6 +743,10 @@ function report(results) {
   );
   extras.push(
     `start-up: ${fixed(results.startup.medianMs)} ms (median), ${fixed(results.startup.emptyDatabaseMs)} ms on an empty database`,
+  );
+  extras.push(
+    `web app: the login page loads ${fixed(initial.gzipKB, 1)} KB of JavaScript gzipped (${fixed(initial.bytes / 1024)} KB ` +
+      `unzipped, ${initial.files.length} file${initial.files.length === 1 ? '' : 's'}: index.html's module script and modulepreloads)`,
   );
   if (results.postgres) extras.push(...postgresExtras(results.postgres));
   say(`\n${extras.join('\n')}`);

@@ -19,7 +19,15 @@ export default defineConfig({
       { find: /^@gatehouse\/client$/, replacement: source('../../packages/client/src/index.ts') },
     ],
   },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    // No preloading of a lazy page's own imports: the helper and its list of every chunk's dependencies
+    // weighed on the login page's first download (issue 20, bench/lib/web-size.mjs), for a parallel fetch
+    // of a few small chunks when another page is first opened. A lazy page's CSS is still loaded with it.
+    modulePreload: false,
+  },
   // changeOrigin stays false (the string shorthand would set it): the server's CSRF check in browser mode
   // compares the Origin header with the Host it receives, which must remain the dev server's own.
   server: { proxy: { '/api': { target: api, changeOrigin: false } } },

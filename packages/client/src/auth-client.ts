@@ -3,7 +3,7 @@ import type { Account, AuthState, SignedOutReason } from './auth-state.js';
 import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
-import { createMailFlows, type MailFlows } from './mail-flows.js';
+import type { MailFlows } from './mail-flows.js';
 import type { WebAuthn } from './passkeys.js';
 import { createRefresher } from './refresher.js';
 import { readAccount, readSignedIn } from './responses.js';
@@ -179,16 +179,20 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   }
   const stopListening = tabs?.onMessage(onTabMessage);
 
-  const mailFlows = createMailFlows({
-    http,
-    authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
-    now,
-    async followAccount() {
-      if (state.get().status !== 'signed-in') return undefined;
-      // Refused: the link ended this session too, and the client has signed out.
-      return loadUser(true).catch(() => undefined);
-    },
-  });
+  // Loaded on the first call, as the second factors are: the login page does not carry the mailed-link
+  // flows, which their own pages use.
+  const mailFlows = lazyMethods(MAIL_FLOW_METHODS, async () =>
+    (await import('./mail-flows.js')).createMailFlows({
+      http,
+      authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
+      now,
+      async followAccount() {
+        if (state.get().status !== 'signed-in') return undefined;
+        // Refused: the link ended this session too, and the client has signed out.
+        return loadUser(true).catch(() => undefined);
+      },
+    }),
+  );
 
   // Loaded on the first call: a login page whose users never meet a second factor does not carry it.
   const secondFactors = lazyMethods(SECOND_FACTOR_METHODS, async () => {
@@ -278,6 +282,21 @@ const allListed: Exclude<keyof SecondFactors, (typeof SECOND_FACTOR_METHODS)[num
   ? true
   : false = true;
 void allListed;
+
+const MAIL_FLOW_METHODS = [
+  'requestPasswordReset',
+  'resetPassword',
+  'verifyEmail',
+  'resendVerification',
+  'changeEmail',
+  'confirmEmailChange',
+  'revertEmailChange',
+  'endAllSessions',
+] as const satisfies readonly (keyof MailFlows)[];
+const allMailFlowsListed: Exclude<keyof MailFlows, (typeof MAIL_FLOW_METHODS)[number]> extends never
+  ? true
+  : false = true;
+void allMailFlowsListed;
 
 type AsyncMethods = Record<string, (...args: never[]) => Promise<unknown>>;
 

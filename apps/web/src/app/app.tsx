@@ -1,9 +1,9 @@
-import { useState } from 'react';
 import type { AuthClient } from '@gatehouse/client';
-import { createBrowserRouter, RouterProvider } from 'react-router';
+import { BrowserRouter } from 'react-router';
 import type { TakenToken } from '../lib/link-token';
 import { LinkTokenProvider } from './link-token';
 import { AppProvider } from './provider';
+import { AppRoutes } from './route-tree';
 import { routes } from './routes';
 
 export interface AppProps {
@@ -13,11 +13,12 @@ export interface AppProps {
 }
 
 export function App({ client, linkToken }: AppProps) {
-  const [router] = useState(() => createBrowserRouter(routes));
   return (
     <AppProvider client={client}>
       <LinkTokenProvider initial={linkToken}>
-        <RouterProvider router={router} />
+        <BrowserRouter>
+          <AppRoutes routes={routes} />
+        </BrowserRouter>
       </LinkTokenProvider>
     </AppProvider>
   );

@@ -1,32 +1,10 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { createMemoryRouter, RouterProvider } from 'react-router';
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  account,
-  fakeFetch,
-  json,
-  sessionHandlers,
-  testClient,
-  user,
-  type Handlers,
-} from '../testing/fake-api';
-import { AppProvider } from './provider';
-import { routes } from './routes';
+import { account, json, sessionHandlers, user, type Handlers } from '../testing/fake-api';
+import { renderApp } from './test-app';
 
 afterEach(cleanup);
-
-function renderApp(path: string, handlers: Handlers) {
-  const { fetch, calls } = fakeFetch(handlers);
-  const client = testClient(fetch);
-  const router = createMemoryRouter(routes, { initialEntries: [path] });
-  render(
-    <AppProvider client={client}>
-      <RouterProvider router={router} />
-    </AppProvider>,
-  );
-  return { router, calls, client };
-}
 
 const accountPage: Handlers = {
   'GET /api/profile/': () =>

@@ -1,11 +1,12 @@
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
 import { Navigate, Outlet, useLocation } from 'react-router';
 import { RequireAuth, useAuth } from '@gatehouse/client/react';
 import { PageSpinner } from '../components/ui/spinner';
 import { readLoginState, returnPath, type LoginState } from './login-state';
-import { ForbiddenRoute } from './routes/forbidden';
 
 const restoring = <PageSpinner label="Restoring your session…" />;
+// Loaded on demand, as the pages are (routes.tsx): only a signed-in user who is not a superuser sees it.
+const ForbiddenRoute = lazy(async () => ({ default: (await import('./routes/forbidden')).ForbiddenRoute }));
 
 /** Signed-out visitors go to /login, which brings them back here afterwards (unless they logged out). */
 function RedirectToLogin() {
@@ -35,7 +36,11 @@ export function RequireSuperuser() {
       fallback={<RedirectToLogin />}
       loading={restoring}
       allow={(user) => user.is_superuser}
-      forbidden={<ForbiddenRoute />}
+      forbidden={
+        <Suspense fallback={restoring}>
+          <ForbiddenRoute />
+        </Suspense>
+      }
     >
       <Outlet />
     </RequireAuth>

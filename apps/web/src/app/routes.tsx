@@ -3,7 +3,6 @@ import { PageSpinner } from '../components/ui/spinner';
 import { GuestOnly, RequireSignedIn, RequireSuperuser } from './guards';
 import { RootLayout } from './root-layout';
 import { LoginRoute } from './routes/login';
-import { NotFoundRoute } from './routes/not-found';
 import { RouteError } from './routes/route-error';
 
 /**
@@ -39,7 +38,7 @@ const linkPages: RouteObject[] = [
 
 /**
  * The app's pages. Only the login page is in the first download (the page most visits start on, issue
- * 20); every other page is loaded when it is opened.
+ * 20); every other page is loaded when it is opened. app/route-tree.tsx renders this table.
  */
 export const routes: RouteObject[] = [
   {
@@ -109,7 +108,10 @@ export const routes: RouteObject[] = [
         lazy: async () => ({ Component: (await import('./routes/login-setup')).LoginSetupRoute }),
       },
       ...linkPages,
-      { path: '*', element: <NotFoundRoute /> },
+      {
+        path: '*',
+        lazy: async () => ({ Component: (await import('./routes/not-found')).NotFoundRoute }),
+      },
     ],
   },
 ];

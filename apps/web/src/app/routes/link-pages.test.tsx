@@ -171,7 +171,7 @@ describe('the pages of the other links', () => {
       TOKEN,
     );
     await screen.findByText('Hello ada!');
-    fireEvent.click(screen.getByRole('button', { name: 'Confirm the new address' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm the new address' }));
     expect((await screen.findByRole('status')).textContent).toBe(
       'Your email address is changed.Your account now uses ada@new.example.',
     );

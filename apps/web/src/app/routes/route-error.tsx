@@ -1,17 +1,13 @@
-import { isRouteErrorResponse, useRouteError } from 'react-router';
 import { Button } from '../../components/ui/button';
 import { useDocumentTitle } from '../../lib/use-document-title';
+import { useRouteError } from '../route-tree';
 import './pages.css';
 
 /** The last resort: a page failed to render or its code failed to load (e.g. after a deployment). */
 export function RouteError() {
   useDocumentTitle('Something went wrong');
   const error = useRouteError();
-  const detail = isRouteErrorResponse(error)
-    ? `${error.status} ${error.statusText}`
-    : error instanceof Error
-      ? error.message
-      : undefined;
+  const detail = error instanceof Error ? error.message : undefined;
   return (
     <main className="app-main">
       <section className="state-page" role="alert" aria-labelledby="error-title">
