@@ -77,6 +77,7 @@ test('npm run bench -- --quick measures every scenario without a failed request'
         'failed login: |unknown user - wrong password| (median)',
         'idle RSS',
         'start-up to first answer (median)',
+        'web app: login page JavaScript, gzipped',
       ],
     );
     for (const t of results.targets) assert.equal(typeof t.met, 'boolean');
