@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
-import type { TestContext } from './test-app.js';
+import { FEATURES } from '../features/features.js';
 import { timeStep, totpCode } from '../features/mfa/totp.js';
+import { outboxProbe } from './outbox.js';
+import { createTestContext, type TestContext } from './test-app.js';
 
 /** Tests only: what an authenticator app does with the secret it was given. */
 export function fromBase32(text: string): Buffer {
@@ -49,4 +51,54 @@ export async function enableTotp(
   // The code that confirmed it is spent: the tests' next code is of a later step.
   ctx.clock.advance(30);
   return { secret, recoveryCodes: confirmed.json<{ recovery_codes: string[] }>().recovery_codes, access };
+}
+
+/** Every login route, with alice's credentials as each takes them. */
+export const LOGINS: [string, object][] = [
+  ['/api/token/', { username: 'alice', password: 'password1' }],
+  ['/token/', { email: 'alice@example.com', password: 'password1' }],
+  ['/api/auth/login/', { email: 'alice@example.com', password: 'password1' }],
+  ['/user/login', { email: 'alice@example.com', password: 'password1' }],
+];
+
+/**
+ * The HTTP side of the second-factor tests: `open` makes a context (rate limits off, an https public
+ * URL, the outbox probed) with alice in it; the rest are the calls the tests make against it.
+ */
+export function mfaHarness() {
+  const probe = outboxProbe();
+  let current: TestContext | undefined;
+  const ctx = () => {
+    if (!current) throw new Error('mfaHarness: open() first');
+    return current;
+  };
+  const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+    ctx().app.inject({
+      method: 'POST',
+      url,
+      headers,
+      ...(payload !== undefined && { payload: payload as object }),
+    });
+  return {
+    probe,
+    async open(env: Record<string, string> = {}): Promise<TestContext> {
+      current = await createTestContext(
+        { GATEHOUSE_RATE_LIMITS: 'false', GATEHOUSE_PUBLIC_URL: 'https://auth.example.com', ...env },
+        { features: [...FEATURES, probe.feature] },
+      );
+      await current.createUser({ username: 'alice', email: 'alice@example.com' });
+      return current;
+    },
+    post,
+    status: async (access: string) =>
+      (await ctx().app.inject({ method: 'GET', url: '/api/users/me/mfa/', headers: bearer(access) })).json(),
+    /** A login that stops at the second factor: its mfa_token. */
+    async challenge(): Promise<string> {
+      const response = await post('/api/auth/login/', { email: 'alice', password: 'password1' });
+      expect(response.statusCode, response.body).toBe(401);
+      return response.json<{ mfa_token: string }>().mfa_token;
+    },
+    answer: (mfaToken: string, body: object, headers: Record<string, string> = {}) =>
+      post('/api/auth/mfa/', { mfa_token: mfaToken, ...body }, headers),
+  };
 }

@@ -1,46 +1,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { outboxProbe } from '../../testing/outbox.js';
-import { createTestContext, type TestContext } from '../../testing/test-app.js';
-import { FEATURES } from '../features.js';
-import { bearer, codeOf, enableTotp } from '../../testing/mfa.js';
+import type { TestContext } from '../../testing/test-app.js';
+import { LOGINS, mfaHarness, bearer, codeOf, enableTotp } from '../../testing/mfa.js';
 
 let ctx: TestContext;
-const probe = outboxProbe();
+const harness = mfaHarness();
+const { post, status, challenge, answer } = harness;
 async function open(env: Record<string, string> = {}) {
-  ctx = await createTestContext(
-    { GATEHOUSE_RATE_LIMITS: 'false', GATEHOUSE_PUBLIC_URL: 'https://auth.example.com', ...env },
-    { features: [...FEATURES, probe.feature] },
-  );
-  await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
+  ctx = await harness.open(env);
 }
 afterEach(() => ctx.close());
-
-const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-  ctx.app.inject({
-    method: 'POST',
-    url,
-    headers,
-    ...(payload !== undefined && { payload: payload as object }),
-  });
-const status = async (access: string) =>
-  (await ctx.app.inject({ method: 'GET', url: '/api/users/me/mfa/', headers: bearer(access) })).json();
-
-/** Every login route, with alice's credentials as each takes them. */
-const LOGINS: [string, object][] = [
-  ['/api/token/', { username: 'alice', password: 'password1' }],
-  ['/token/', { email: 'alice@example.com', password: 'password1' }],
-  ['/api/auth/login/', { email: 'alice@example.com', password: 'password1' }],
-  ['/user/login', { email: 'alice@example.com', password: 'password1' }],
-];
-
-/** A login that stops at the second factor: its mfa_token. */
-async function challenge(): Promise<string> {
-  const response = await post('/api/auth/login/', { email: 'alice', password: 'password1' });
-  expect(response.statusCode, response.body).toBe(401);
-  return response.json<{ mfa_token: string }>().mfa_token;
-}
-const answer = (mfaToken: string, body: object, headers: Record<string, string> = {}) =>
-  post('/api/auth/mfa/', { mfa_token: mfaToken, ...body }, headers);
 
 describe('setting up an authenticator app', () => {
   test('pending until its first code; then active, with ten recovery codes shown once', async () => {
