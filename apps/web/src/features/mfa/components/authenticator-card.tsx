@@ -7,7 +7,7 @@ import { Button } from '../../../components/ui/button';
 import { Card } from '../../../components/ui/card';
 import { Form, FormActions } from '../../../components/ui/form';
 import { Spinner } from '../../../components/ui/spinner';
-import { TextField } from '../../../components/ui/text-field';
+import { CodeField } from './code-field';
 import { errorMessage, formErrors } from '../../../lib/form-errors';
 import { useAction } from '../../../lib/use-action';
 import type { Resource } from '../../../lib/use-resource';
@@ -97,14 +97,7 @@ export function AuthenticatorCard({ factors, onReauthenticate }: AuthenticatorCa
           <>
             <TotpKey setup={step.setup} />
             <Form onSubmit={() => void finish()} aria-label="Confirm the authenticator app">
-              <TextField
-                label="Authentication code"
-                name="code"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9 ]*"
-                maxLength={8}
-                required
+              <CodeField
                 value={code}
                 onChange={(event) => setCode(event.target.value)}
                 error={errors.fields.code}
@@ -139,14 +132,7 @@ export function AuthenticatorCard({ factors, onReauthenticate }: AuthenticatorCa
               </Button>
             </div>
             <Form onSubmit={() => void turnOff()} aria-label="Turn off the authenticator app">
-              <TextField
-                label="Authentication code"
-                name="code"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9 ]*"
-                maxLength={8}
-                required
+              <CodeField
                 value={code}
                 onChange={(event) => setCode(event.target.value)}
                 error={errors.fields.code}

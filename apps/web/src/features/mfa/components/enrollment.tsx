@@ -6,7 +6,7 @@ import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
 import { Form } from '../../../components/ui/form';
 import { PageSpinner } from '../../../components/ui/spinner';
-import { TextField } from '../../../components/ui/text-field';
+import { CodeField } from './code-field';
 import { errorMessage, formErrors } from '../../../lib/form-errors';
 import { useAction } from '../../../lib/use-action';
 import { useResource } from '../../../lib/use-resource';
@@ -74,14 +74,7 @@ export function Enrollment({ mfaToken, onDone }: EnrollmentProps) {
       {isExpired(confirm.error) && <Expired />}
       {errors.form && <Alert tone="error">{errors.form}</Alert>}
       <Form onSubmit={() => void submit()} aria-label="Confirm the authenticator app">
-        <TextField
-          label="Authentication code"
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]*"
-          maxLength={8}
-          required
+        <CodeField
           value={code}
           onChange={(event) => setCode(event.target.value)}
           error={errors.fields.code}

@@ -6,6 +6,7 @@ import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
 import { Form } from '../../../components/ui/form';
 import { TextField } from '../../../components/ui/text-field';
+import { CodeField } from './code-field';
 import { formErrors } from '../../../lib/form-errors';
 import { useAction } from '../../../lib/use-action';
 import './mfa.css';
@@ -68,15 +69,8 @@ export function SecondStepForm({ mfaToken, methods }: SecondStepFormProps) {
               hint="One of the codes you saved when you set up two-step verification. Each works once."
             />
           ) : (
-            <TextField
+            <CodeField
               key="code"
-              label="Authentication code"
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9 ]*"
-              maxLength={8}
-              required
               autoFocus
               value={code}
               onChange={(event) => setCode(event.target.value)}
