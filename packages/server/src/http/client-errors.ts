@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from './status-codes.js';
 import type { Socket } from 'node:net';
 
 /** What Node reports on a connection before any request exists: timeouts, oversized or garbled heads. */

@@ -1,5 +1,5 @@
 import { Overloaded } from '../auth/concurrency.js';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from './status-codes.js';
 import { Messages, type ErrorBody, type ErrorCode, type FieldErrors } from '@gatehouse/contract';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignInFailure } from '../core/sign-in.js';
