@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import type { Browser, Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../packages/server/src/testing/free-port.js';
 import {
   startMailServer,
@@ -9,7 +9,7 @@ import {
   type TestMailServer,
 } from '../packages/server/src/testing/mail-server.js';
 import { allStarted } from './support/all-started.js';
-import { describeInBrowser, launchBrowser } from './support/browser.js';
+import { describeInBrowser, launchBrowser, trackedPages } from './support/browser.js';
 import { startGatehouse, WEB_DIST, type Gatehouse } from './support/gatehouse.js';
 import { screenshot } from './support/screenshots.js';
 
@@ -29,8 +29,7 @@ describeInBrowser('mailed links in the web app', () => {
   let gatehouse: Gatehouse;
   let smtp: TestMailServer;
   let browser: Browser;
-  const contexts = new Set<BrowserContext>();
-  const pageErrors: string[] = [];
+  const newPage = trackedPages(() => browser);
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
@@ -56,23 +55,6 @@ describeInBrowser('mailed links in the web app', () => {
     await gatehouse?.stop();
     await smtp?.close();
   });
-
-  afterEach(async () => {
-    await Promise.all([...contexts].map((context) => context.close()));
-    contexts.clear();
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(10_000);
-    context.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
-    });
-    context.on('weberror', (error) => pageErrors.push(String(error.error())));
-    contexts.add(context);
-    return context.newPage();
-  }
 
   async function logIn(page: Page, username: string, password: string): Promise<void> {
     await page.goto(`${gatehouse.base}/login`);

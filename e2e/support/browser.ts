@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { describe } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, describe, expect } from 'vitest';
 import { onCi } from '../../packages/server/src/testing/ci.js';
 
 /** Debian's Chromium: the suites never download a browser of their own. */
@@ -35,4 +35,29 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Pages a suite opens, each in a context of its own, all closed after each test; a Content Security
+ * Policy violation or an uncaught page error during the test fails it. `browser` is read when a page is
+ * opened (the suite launches it in beforeAll).
+ */
+export function trackedPages(browser: () => Browser): () => Promise<Page> {
+  const contexts = new Set<BrowserContext>();
+  const pageErrors: string[] = [];
+  afterEach(async () => {
+    await Promise.all([...contexts].map((context) => context.close()));
+    contexts.clear();
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+  return async () => {
+    const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(10_000);
+    context.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
+    context.on('weberror', (error) => pageErrors.push(String(error.error())));
+    contexts.add(context);
+    return context.newPage();
+  };
 }
