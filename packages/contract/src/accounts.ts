@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { IDENTIFIER_MAX_LENGTH, PASSWORD_MAX_LENGTH } from './tokens.js';
+import { IdentityResponse } from './oidc.js';
 import { UserFields } from './users.js';
 
 const DateTime = Type.String({ format: 'date-time' });
@@ -129,6 +130,12 @@ export type SessionResponse = Static<typeof SessionResponse>;
 export const AdminUserResponse = Type.Object({
   ...AccountResponse.properties,
   sessions: Type.Array(SessionResponse),
+  /** Direct roles, groups and the effective permissions (issue 17; absent before the roles feature). */
+  roles: Type.Optional(Type.Array(Type.String())),
+  groups: Type.Optional(Type.Array(Type.String())),
+  permissions: Type.Optional(Type.Array(Type.String())),
+  /** Linked sign-in providers (issue 16; absent before the OIDC feature). */
+  identities: Type.Optional(Type.Array(IdentityResponse)),
 });
 export type AdminUserResponse = Static<typeof AdminUserResponse>;
 

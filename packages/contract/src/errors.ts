@@ -1,3 +1,5 @@
+import type { OidcErrorCode } from './oidc.js';
+
 /**
  * Stable error codes. The HTTP bodies keep simplejwt/DRF's shapes (`detail`, optional `code`); these
  * codes are what Gatehouse's own code and clients switch on.
@@ -43,7 +45,22 @@ export type ErrorCode =
   | 'totp_already_enabled'
   | 'totp_not_enabled'
   | 'mfa_not_enabled'
-  | 'no_pending_totp';
+  | 'no_pending_totp'
+  /** Roles: no such role or group named in a request. */
+  | 'unknown_role'
+  | 'unknown_group'
+  /** Roles: a role or group of that name exists. */
+  | 'role_exists'
+  | 'group_exists'
+  /** Roles: granting a permission (or a role holding one) the caller does not hold. */
+  | 'permission_escalation'
+  /** OIDC: no enabled provider of that name. */
+  | 'oidc_unknown_provider'
+  /** OIDC: the single-use code of a callback is unknown, used or expired. */
+  | 'oidc_code_invalid'
+  /** OIDC: unlinking the account's last way to sign in. */
+  | 'oidc_last_method'
+  | OidcErrorCode;
 
 /** simplejwt's and DRF's message texts, which clients of the tutorials compare against. */
 export const Messages = {

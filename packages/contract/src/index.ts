@@ -7,3 +7,5 @@ export * from './email.js';
 export * from './email-change.js';
 export * from './mfa.js';
 export * from './passkeys.js';
+export * from './roles.js';
+export * from './oidc.js';
