@@ -524,6 +524,17 @@ describe('linking from the account, and unlinking', () => {
         last_used_at: ctx.clock().toISOString(),
       },
     ]);
+    // The admin's view of the account lists it too.
+    const admin = await ctx.createUser({ username: 'root', isSuperuser: true });
+    const rootToken = (await ctx.login(admin.username)).access;
+    const pat = await ctx.rows.userByUsernameKey('pat');
+    const detail = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/users/${pat?.publicId ?? ''}/`,
+      headers: bearer(rootToken),
+    });
+    expect(detail.json().identities).toEqual(listed.json());
+
     const unlink = (id: string, token = access) =>
       ctx.app.inject({ method: 'DELETE', url: `/api/users/me/identities/${id}/`, headers: bearer(token) });
     const last = await unlink(only?.id ?? '');
@@ -532,7 +543,6 @@ describe('linking from the account, and unlinking', () => {
     expect((await unlink('00000000-0000-0000-0000-000000000000')).statusCode).toBe(404);
 
     // With another identity linked (the `other` provider, by intent=link), the first can go.
-    const pat = await ctx.rows.userByUsernameKey('pat');
     await ctx.store.linkIdentity(
       pat?.id ?? 0,
       { provider: 'other', issuer: other.issuer, subject: 'pat', email: null, createdAt: ctx.clock() },
