@@ -164,7 +164,10 @@ export const oidcFeature: Feature = async (app, core: Core) => {
         intent,
         ...(linkUserId !== undefined && { linkUserId }),
       });
-      if (!started.ok) throw unknownProvider();
+      if (!started.ok) {
+        if (started.code === 'oidc_failed') return redirect(reply, started.location);
+        throw unknownProvider();
+      }
       reply.header('set-cookie', bindingCookie(request, started.binding));
       return redirect(reply, started.location);
     },
