@@ -642,25 +642,37 @@ describe('linking from the account, and unlinking', () => {
 
 describe('bad input: 4xx JSON, never a 500', () => {
   test.each([
-    ['GET', '/api/auth/oidc/Bad!/start', 400],
-    ['GET', '/api/auth/oidc/nope/start', 404],
-    ['GET', `/api/auth/oidc/corp/start?next=/${'a'.repeat(3000)}`, 400],
-    ['GET', '/api/auth/oidc/corp/start?intent=steal', 400],
-    ['GET', '/api/auth/oidc/nope/callback?state=x', 404],
-    ['GET', `/api/auth/oidc/corp/callback?state=${'s'.repeat(600)}`, 400],
-    ['POST', '/api/auth/oidc/corp/start', 405],
-    ['POST', '/api/auth/oidc/providers/', 405],
-    ['GET', '/api/auth/oidc/exchange/', 405],
-    ['GET', '/api/users/me/identities/', 401],
-    ['DELETE', '/api/users/me/identities/x/', 401],
-  ])('%s %s → %i', async (method, url, status) => {
+    ['a provider name out of pattern', 'GET', '/api/auth/oidc/Bad!/start', 400],
+    ['an unknown provider', 'GET', '/api/auth/oidc/nope/start', 404],
+    ['a 3000-character next', 'GET', `/api/auth/oidc/corp/start?next=/${'a'.repeat(3000)}`, 400],
+    ['an unknown intent', 'GET', '/api/auth/oidc/corp/start?intent=steal', 400],
+    ["an unknown provider's callback", 'GET', '/api/auth/oidc/nope/callback?state=x', 404],
+    ['a 600-character state', 'GET', `/api/auth/oidc/corp/callback?state=${'s'.repeat(600)}`, 400],
+    ['POST to start', 'POST', '/api/auth/oidc/corp/start', 405],
+    ['POST to the providers', 'POST', '/api/auth/oidc/providers/', 405],
+    ['GET of the exchange', 'GET', '/api/auth/oidc/exchange/', 405],
+    ['the identities, anonymous', 'GET', '/api/users/me/identities/', 401],
+    ['an unlink, anonymous', 'DELETE', '/api/users/me/identities/x/', 401],
+  ])('%s: %s %s → %i', async (_label, method, url, status) => {
     await open();
     const response = await ctx.app.inject({ method: method as 'GET', url });
     expect(response.statusCode, response.body).toBe(status);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
   });
 
-  test.each([{}, { code: '' }, { code: 123 }, { code: 'x'.repeat(200) }, { code: 'short' }, 'not json'])(
+  test('an unlink of an id out of shape, signed in: 400', async () => {
+    await open();
+    await ctx.createUser({ username: 'alice' });
+    const { access } = await ctx.login('alice');
+    const response = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/api/users/me/identities/${'i'.repeat(65)}/`,
+      headers: bearer(access),
+    });
+    expect(response.statusCode).toBe(400);
+  });
+
+  test.each([{}, { code: '' }, { code: 123 }, { code: 'x'.repeat(129) }, { code: 'short' }, 'not json'])(
     'exchange %j → 400',
     async (payload) => {
       await open();
