@@ -394,6 +394,19 @@ describe('a second arrival of the same callback', () => {
     expect(await ctx.store.listSessions(zed?.id ?? 0, ctx.clock())).toHaveLength(1);
   });
 
+  test('two browsers signing up the same new identity at once: one account, both signed in to it', async () => {
+    await open();
+    corp.setUser(user('twin'));
+    const [a, b] = [await start(), await start()];
+    const [backA, backB] = [await corp.authorize(a.url, 'twin'), await corp.authorize(b.url, 'twin')];
+    const [first, second] = await Promise.all([arrive(backA, a.binding), arrive(backB, b.binding)]);
+    const ids = [first, second].map(
+      (response) => decodePayload(cookieOf(response, 'gatehouse_refresh') ?? '')['user_id'],
+    );
+    expect((await ctx.store.listUsers()).map((one) => one.id)).toEqual([ids[0]]);
+    expect(ids[1]).toBe(ids[0]);
+  });
+
   test('a refusal is repeated as it was', async () => {
     await open();
     corp.setUser(user('tom'));

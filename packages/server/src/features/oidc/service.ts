@@ -299,8 +299,9 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
         mail: noticeMail(user, provider, info),
         now: clock(),
       });
-      if (!linked.ok) return refuse(linked.userId === user.id ? 'oidc_failed' : 'oidc_identity_in_use');
-      if (notice && user.email) notice.wake();
+      // Linked meanwhile to this same account (the flow's callback is single use, another flow's is not).
+      if (!linked.ok && linked.userId !== user.id) return refuse('oidc_identity_in_use');
+      if (linked.ok && notice && user.email) notice.wake();
       return { location: flow.next, remembered: flow.next };
     }
 
@@ -333,16 +334,19 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
         mail: noticeMail(local, provider, info),
         now: clock(),
       });
-      if (!linked.ok) return refuse(linked.userId === local.id ? 'oidc_failed' : 'oidc_identity_in_use');
-      if (notice && local.email) notice.wake();
+      if (!linked.ok && linked.userId !== local.id) return refuse('oidc_identity_in_use');
+      if (linked.ok && notice && local.email) notice.wake();
       return signedIn(local, flow, info);
     }
 
     if (!provider.allowSignup) return refuse('oidc_signup_disabled');
     const created = await createAccount(provider, profile, email, info);
     if (created === 'email') return refuse('oidc_account_exists');
-    if (created === 'identity') return refuse('oidc_failed');
-    return signedIn(created, flow, info);
+    if (created !== 'identity') return signedIn(created, flow, info);
+    // Made meanwhile by another flow of the same identity: its account.
+    const made = await store.findIdentity(provider.issuer, profile.subject);
+    const owner = made && (await store.findUserById(made.userId));
+    return owner?.isActive ? signedIn(owner, flow, info) : refuse('oidc_failed');
   }
 
   /** A second arrival of a callback whose state is spent: the first's answer, for the same browser. */
