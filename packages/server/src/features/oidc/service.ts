@@ -255,6 +255,10 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
         },
       );
       if (result.ok) return result.user;
+      // Another flow of the same identity made its account meanwhile (its username or address won the
+      // race): that account is this identity's.
+      const made = await store.findIdentity(provider.issuer, profile.subject);
+      if (made) return (await store.findUserById(made.userId)) ?? 'identity';
       if (result.reason !== 'username') return result.reason;
     }
     throw new Error('oidc: no free username for a new account');
@@ -342,11 +346,9 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     if (!provider.allowSignup) return refuse('oidc_signup_disabled');
     const created = await createAccount(provider, profile, email, info);
     if (created === 'email') return refuse('oidc_account_exists');
-    if (created !== 'identity') return signedIn(created, flow, info);
-    // Made meanwhile by another flow of the same identity: its account.
-    const made = await store.findIdentity(provider.issuer, profile.subject);
-    const owner = made && (await store.findUserById(made.userId));
-    return owner?.isActive ? signedIn(owner, flow, info) : refuse('oidc_failed');
+    if (created === 'identity') return refuse('oidc_failed');
+    if (!created.isActive) return refuse('oidc_account_inactive');
+    return signedIn(created, flow, info);
   }
 
   /** A second arrival of a callback whose state is spent: the first's answer, for the same browser. */
@@ -415,15 +417,18 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
       ) {
         return invalid;
       }
-      const consumed = await oneTimeTokens.consume(FLOW_PURPOSE, state);
-      if (!consumed.ok) {
-        const location = await repeat(stateHash, binding);
-        return location === undefined ? invalid : { ok: true, location };
-      }
+      // The claim comes first: a second arrival from now on finds it and waits for its answer, and of two
+      // arrivals at once the database lets one claim the state.
       const expiresAt = new Date(clock().getTime() + FLOW_TTL * 1000);
       if (!(await store.claimOidcCallback(stateHash, flow.binding, expiresAt, clock()))) {
         const location = await repeat(stateHash, binding);
         return location === undefined ? invalid : { ok: true, location };
+      }
+      const consumed = await oneTimeTokens.consume(FLOW_PURPOSE, state);
+      if (!consumed.ok) {
+        // Expired between the look and the claim.
+        await store.settleOidcCallback(stateHash, invalid.location);
+        return invalid;
       }
       const answer = await settle(client, flow, consumed.userId, query, binding, state, info);
       await store.settleOidcCallback(stateHash, answer.remembered);
