@@ -87,6 +87,7 @@ describe('defaults', () => {
         ],
       },
       webauthn: { rpId: 'localhost', rpName: 'Gatehouse', origins: ['http://localhost:8000'] },
+      oidc: { providers: [] },
     } satisfies Config);
   });
 
@@ -709,5 +710,123 @@ describe('argon2', () => {
     expect(problemsOf({ GATEHOUSE_ARGON2_MEMORY_COST: '64MiB' })).toEqual([
       'GATEHOUSE_ARGON2_MEMORY_COST="64MiB": expected a whole number',
     ]);
+  });
+});
+
+describe('OIDC providers (GATEHOUSE_OIDC_*)', () => {
+  const corp = {
+    GATEHOUSE_OIDC_PROVIDERS: 'corp',
+    GATEHOUSE_OIDC_CORP_ISSUER: 'https://idp.example.com/',
+    GATEHOUSE_OIDC_CORP_CLIENT_ID: 'gatehouse',
+    GATEHOUSE_OIDC_CORP_CLIENT_SECRET: 's3cret',
+  };
+
+  test('any issuer by discovery: not trusted for email by default, sign-up allowed', () => {
+    expect(parseConfig(corp).oidc.providers).toStrictEqual([
+      {
+        name: 'corp',
+        displayName: 'corp',
+        kind: 'oidc',
+        issuer: 'https://idp.example.com',
+        clientId: 'gatehouse',
+        clientSecret: 's3cret',
+        scopes: ['openid', 'email', 'profile'],
+        trustEmail: false,
+        allowSignup: true,
+      },
+    ]);
+  });
+
+  test('every per-provider setting is read', () => {
+    const [provider] = parseConfig({
+      ...corp,
+      GATEHOUSE_OIDC_CORP_SCOPES: 'openid email',
+      GATEHOUSE_OIDC_CORP_DISPLAY_NAME: 'Our company',
+      GATEHOUSE_OIDC_CORP_TRUST_EMAIL: 'true',
+      GATEHOUSE_OIDC_CORP_ALLOW_SIGNUP: 'false',
+    }).oidc.providers;
+    expect(provider).toMatchObject({
+      displayName: 'Our company',
+      scopes: ['openid', 'email'],
+      trustEmail: true,
+      allowSignup: false,
+    });
+  });
+
+  test('the presets need only a client id and secret; they are trusted for email', () => {
+    const providers = parseConfig({
+      GATEHOUSE_OIDC_PROVIDERS: 'google, github',
+      GATEHOUSE_OIDC_GOOGLE_CLIENT_ID: 'g',
+      GATEHOUSE_OIDC_GOOGLE_CLIENT_SECRET: 'gs',
+      GATEHOUSE_OIDC_GITHUB_CLIENT_ID: 'h',
+      GATEHOUSE_OIDC_GITHUB_CLIENT_SECRET: 'hs',
+    }).oidc.providers;
+    expect(providers).toMatchObject([
+      { name: 'google', kind: 'oidc', issuer: 'https://accounts.google.com', trustEmail: true },
+      {
+        name: 'github',
+        kind: 'github',
+        issuer: 'https://github.com',
+        apiUrl: 'https://api.github.com',
+        scopes: ['read:user', 'user:email'],
+        trustEmail: true,
+        displayName: 'GitHub',
+      },
+    ]);
+  });
+
+  test.each(['http://127.0.0.1:9000', 'http://localhost:9000/realms/x', 'http://[::1]:9000'])(
+    'a loopback issuer may be plain http: %s',
+    (issuer) => {
+      expect(parseConfig({ ...corp, GATEHOUSE_OIDC_CORP_ISSUER: issuer }).oidc.providers[0]?.issuer).toBe(
+        issuer,
+      );
+    },
+  );
+
+  test.each([
+    'http://idp.example.com',
+    'http://10.0.0.1',
+    'ftp://idp.example.com',
+    'idp',
+    'https://idp.example.com/?a=1',
+  ])('any other issuer must be https: %s', (issuer) => {
+    expect(problemsOf({ ...corp, GATEHOUSE_OIDC_CORP_ISSUER: issuer })[0]).toMatch(
+      /^GATEHOUSE_OIDC_CORP_ISSUER=/,
+    );
+  });
+
+  test('missing settings, bad names and values are reported; the secret is never echoed', () => {
+    const problems = problemsOf({
+      GATEHOUSE_OIDC_PROVIDERS: 'corp,Bad-Name,corp',
+      GATEHOUSE_OIDC_CORP_CLIENT_SECRET: 'never-shown',
+      GATEHOUSE_OIDC_CORP_TRUST_EMAIL: 'maybe',
+      GATEHOUSE_OIDC_CORP_SCOPES: 'email',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('GATEHOUSE_OIDC_CORP_ISSUER: required'),
+        expect.stringContaining('GATEHOUSE_OIDC_CORP_CLIENT_ID: required'),
+        expect.stringContaining('GATEHOUSE_OIDC_CORP_TRUST_EMAIL="maybe"'),
+        expect.stringContaining('GATEHOUSE_OIDC_CORP_SCOPES="email": must include openid'),
+        expect.stringContaining('"Bad-Name" is not a provider name'),
+        expect.stringContaining('corp is listed twice'),
+      ]),
+    );
+    expect(problems.join('\n')).not.toContain('never-shown');
+  });
+
+  test("a provider's settings without it listed are unknown; so is an issuer for github", () => {
+    expect(problemsOf({ GATEHOUSE_OIDC_OTHER_ISSUER: 'https://x.example.com' })).toEqual([
+      'GATEHOUSE_OIDC_OTHER_ISSUER: unknown setting (misspelt?)',
+    ]);
+    expect(
+      problemsOf({
+        GATEHOUSE_OIDC_PROVIDERS: 'github',
+        GATEHOUSE_OIDC_GITHUB_CLIENT_ID: 'h',
+        GATEHOUSE_OIDC_GITHUB_CLIENT_SECRET: 'hs',
+        GATEHOUSE_OIDC_GITHUB_ISSUER: 'https://github.com',
+      }),
+    ).toEqual(['GATEHOUSE_OIDC_GITHUB_ISSUER: unknown setting (misspelt?)']);
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOidcConfig, type OidcConfig } from './features/oidc/config.js';
 
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];
@@ -161,6 +162,8 @@ export interface Config {
   readonly passwordHash: PasswordHashConfig;
   readonly mail: MailConfig;
   readonly webauthn: WebAuthnConfig;
+  /** Sign in with OIDC/OAuth providers (GATEHOUSE_OIDC_*): features/oidc/config.ts. */
+  readonly oidc: OidcConfig;
 }
 
 export class ConfigError extends Error {
@@ -434,6 +437,7 @@ export function parseConfig(env: Env): Config {
     passwordHash: Object.freeze(passwordHash),
     mail: Object.freeze(mail),
     webauthn: Object.freeze({ ...webauthn, origins: Object.freeze(webauthn.origins) }),
+    oidc: Object.freeze(parseOidcConfig({ read, problem })),
   };
 
   for (const name of Object.keys(env)) {
