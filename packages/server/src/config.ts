@@ -71,13 +71,19 @@ export const MFA_REQUIREMENTS: readonly MfaRequirement[] = ['none', 'superusers'
 
 /** Mails sent about a change to an account's security; each can be turned off by the deployer. */
 export type SecurityNotice =
-  'password_changed' | 'password_reset' | 'email_changed' | 'refresh_reuse' | 'mfa_changed';
+  | 'password_changed'
+  | 'password_reset'
+  | 'email_changed'
+  | 'refresh_reuse'
+  | 'mfa_changed'
+  | 'identity_linked';
 export const SECURITY_NOTICES: readonly SecurityNotice[] = [
   'password_changed',
   'password_reset',
   'email_changed',
   'refresh_reuse',
   'mfa_changed',
+  'identity_linked',
 ];
 
 /** At most `count` in `seconds`. */

@@ -9,6 +9,7 @@ import { healthFeature } from './health/plugin.js';
 import { keysFeature } from './keys/plugin.js';
 import { mfaFeature } from './mfa/plugin.js';
 import { noticesFeature } from './notices/plugin.js';
+import { oidcFeature } from './oidc/plugin.js';
 import { passkeysFeature } from './passkeys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
@@ -30,5 +31,6 @@ export const FEATURES: readonly Feature[] = [
   noticesFeature,
   mfaFeature,
   passkeysFeature,
+  oidcFeature,
   compatFeature,
 ];

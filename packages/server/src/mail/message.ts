@@ -12,6 +12,7 @@ export type MailKind =
   | 'password_reset_done'
   | 'refresh_reuse'
   | 'mfa_changed'
+  | 'identity_linked'
   | (string & {});
 
 /** A value a queued message may carry: plain facts, never a secret. */

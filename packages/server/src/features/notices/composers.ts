@@ -56,6 +56,26 @@ export function refreshReuseComposer({
   };
 }
 
+/**
+ * `identity_linked`: a provider's identity can now sign in to the account (linked from the account page,
+ * or by a verified address at a sign-in). Data: `provider` (its display name), `ip`, `user_agent`.
+ */
+export function identityLinkedComposer({ store }: { store: Pick<UserStore, 'findUserById'> }): Composer {
+  return async (mail) => {
+    const user = mail.userId === null ? undefined : await store.findUserById(mail.userId);
+    if (!user) return { skip: 'no such account' };
+    return {
+      variables: {
+        username: user.username,
+        provider: text(mail.data['provider']) || 'a sign-in provider',
+        time: mailTime(mail.createdAt),
+        ip: text(mail.data['ip']) || 'unknown',
+        user_agent: text(mail.data['user_agent']) || 'unknown',
+      },
+    };
+  };
+}
+
 /** What changed in a `mfa_changed` notice (its `change` datum), as the mail says it. */
 export const MFA_CHANGES = {
   totp_enabled: 'An authenticator app was set up as a second factor',

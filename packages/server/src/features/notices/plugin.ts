@@ -3,6 +3,7 @@ import type { Feature } from '../../core/core.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import {
   END_SESSIONS_TTL,
+  identityLinkedComposer,
   mfaChangedComposer,
   passwordChangedComposer,
   refreshReuseComposer,
@@ -25,6 +26,7 @@ export const noticesFeature: Feature = async (
   const notices = createNoticesService({ oneTimeTokens, store, clock });
   mail.define('password_changed', passwordChangedComposer({ store }));
   mail.define('mfa_changed', mfaChangedComposer({ store }));
+  mail.define('identity_linked', identityLinkedComposer({ store }));
   mail.define(
     'refresh_reuse',
     refreshReuseComposer({ store, oneTimeTokens, publicUrl: config.mail.publicUrl }),

@@ -9,6 +9,7 @@ const VARIABLES: Record<string, string[]> = {
   email_changed: ['username', 'old_email', 'new_email', 'link', 'time'],
   password_changed: ['username', 'time', 'ip', 'user_agent'],
   mfa_changed: ['username', 'change', 'time', 'ip', 'user_agent'],
+  identity_linked: ['username', 'provider', 'time', 'ip', 'user_agent'],
   refresh_reuse: ['username', 'time', 'link'],
 };
 
