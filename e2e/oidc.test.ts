@@ -146,7 +146,7 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
     await page.goto(`${base}/account/security`);
     const card = page.getByRole('region', { name: 'Linked accounts' });
     await card.getByText('No linked accounts yet.').waitFor();
-    await card.getByRole('link', { name: `Link ${PROVIDER}` }).click();
+    await card.getByRole('button', { name: `Link ${PROVIDER}` }).click();
 
     await signInAtProvider(page, 'user1-at-corp');
     await page.waitForURL(`${base}/account/security`);
@@ -164,6 +164,6 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
     await item.getByRole('button', { name: 'Unlink' }).click();
     await item.getByRole('button', { name: 'Yes, unlink' }).click();
     await card.getByText('No linked accounts yet.').waitFor();
-    await card.getByRole('link', { name: `Link ${PROVIDER}` }).waitFor();
+    await card.getByRole('button', { name: `Link ${PROVIDER}` }).waitFor();
   }, 60_000);
 });

@@ -322,6 +322,7 @@ void allMailFlowsListed;
 const OIDC_METHODS = [
   'oidcProviders',
   'exchangeOidcCode',
+  'oidcLinkUrl',
   'identities',
   'unlinkIdentity',
 ] as const satisfies readonly (keyof OidcSignIn)[];

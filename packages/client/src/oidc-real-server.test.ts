@@ -91,6 +91,10 @@ describe('a provider’s sign-in for an app on another origin, against the real 
     expect(refusal).toBeInstanceOf(GatehouseError);
     expect(refusal).toMatchObject({ status: 400, code: 'oidc_last_method' });
 
+    // Linking goes by the browser's refresh cookie, which this client (token mode) does not have.
+    const link = await auth.oidcLinkUrl('corp').catch((error: unknown) => error);
+    expect(link).toMatchObject({ status: 401, code: 'not_authenticated' });
+
     // The code was single-use.
     const again = await client()
       .exchangeOidcCode(codeOf(landing))

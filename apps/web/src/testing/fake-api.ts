@@ -87,6 +87,8 @@ export interface Routes {
     reply: SignedInResponse | SecondFactorRefusal;
   };
   'GET /api/users/me/identities/': { body: undefined; reply: IdentityListResponse };
+  /** 302 to the provider (a bare Response), or a refusal. */
+  'GET /api/auth/oidc/google/start': { body: undefined; reply: never };
   'DELETE /api/users/me/identities/id1/': { body: undefined; reply: EmptyResponse };
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };

@@ -72,6 +72,22 @@ describe('the login page’s providers', () => {
     await screen.findByRole('link', { name: 'Continue with Google' });
   });
 
+  it('a refusal of linking (sent to /login while signed in): shown on the Security page, where it started', async () => {
+    const { router } = renderApp('/login#oidc_error=oidc_identity_in_use', {
+      ...sessionHandlers(account()),
+      ...PROVIDERS,
+      'GET /api/users/me/mfa/': () => json(200, { totp: false, passkeys: 0, recovery_codes_left: 0 }),
+      'GET /api/users/me/passkeys/': () => json(200, []),
+      'GET /api/users/me/identities/': () => json(200, []),
+    });
+    const card = await screen.findByRole('region', { name: 'Linked accounts' });
+    expect((await within(card).findByRole('alert')).textContent).toContain(
+      'already linked to another account here',
+    );
+    await waitFor(() => expect(router.state.location.hash).toBe(''));
+    expect(router.state.location.pathname).toBe('/account/security');
+  });
+
   it('a code this app does not know: a general message, never the raw code', async () => {
     renderApp('/login#oidc_error=something_new', { ...sessionHandlers(null), ...PROVIDERS });
     const alert = await screen.findByRole('alert');

@@ -4,7 +4,7 @@ import type { Identity } from '@gatehouse/client';
 import { AuthProvider } from '@gatehouse/client/react';
 import { useLayoutEffect } from 'react';
 import { MemoryRouter, useLocation, type Location } from 'react-router';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   account,
   fakeFetch,
@@ -16,7 +16,10 @@ import {
 } from '../../../testing/fake-api';
 import { IdentitiesCard } from './identities-card';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
 
 const CORP: Identity = {
   id: IDENTITY_ID,
@@ -70,24 +73,39 @@ const card = () => screen.findByRole('region', { name: 'Linked accounts' });
 
 describe('the linked accounts card', () => {
   it('lists the linked identities, and links the other providers through their sign-in', async () => {
-    renderCard(page([CORP]));
+    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => undefined);
+    const { sent } = renderCard(
+      page([CORP], {
+        'GET /api/auth/oidc/google/start': () =>
+          new Response(null, { status: 302, headers: { location: 'https://accounts.google.com/' } }),
+      }),
+    );
     const section = await card();
     const item = await within(section).findByRole('listitem', { name: 'Corp SSO' });
     expect(item.textContent).toContain('ada@corp.example');
     expect(item.textContent).toContain('never used');
-    const link = within(section).getByRole('link', { name: 'Link Google' });
-    expect(link.getAttribute('href')).toBe(
-      'http://gatehouse.test/api/auth/oidc/google/start?next=%2Faccount%2Fsecurity&intent=link',
-    );
-    // Corp is linked already: no second link for it.
-    expect(within(section).queryByRole('link', { name: 'Link Corp SSO' })).toBeNull();
+    // Corp is linked already: no second button for it.
+    expect(within(section).queryByRole('button', { name: 'Link Corp SSO' })).toBeNull();
+    fireEvent.click(await within(section).findByRole('button', { name: 'Link Google' }));
+    const start = 'http://gatehouse.test/api/auth/oidc/google/start?next=%2Faccount%2Fsecurity&intent=link';
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(start));
+    expect(sent('GET /api/auth/oidc/google/start')).toHaveLength(1);
+  });
+
+  it('linking needs a recent sign-in: said before the browser leaves, with the way to sign in again', async () => {
+    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => undefined);
+    renderCard(page([], { 'GET /api/auth/oidc/google/start': () => json(403, REAUTH) }));
+    const section = await card();
+    fireEvent.click(await within(section).findByRole('button', { name: 'Link Google' }));
+    expect(await within(section).findByText('Sign in again, please.')).toBeTruthy();
+    expect(assign).not.toHaveBeenCalled();
   });
 
   it('nothing linked: says so, and offers every provider', async () => {
     renderCard(page([]));
     const section = await card();
     expect(await within(section).findByText('No linked accounts yet.')).toBeTruthy();
-    await within(section).findByRole('link', { name: 'Link Corp SSO' });
+    await within(section).findByRole('button', { name: 'Link Corp SSO' });
   });
 
   it('no provider configured and nothing linked: no card', async () => {

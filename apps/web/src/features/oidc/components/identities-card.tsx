@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { GatehouseError, type Identity } from '@gatehouse/client';
+import { GatehouseError, type Identity, type OidcProvider } from '@gatehouse/client';
 import { useAuth } from '@gatehouse/client/react';
 import { Alert } from '../../../components/ui/alert';
 import { Button } from '../../../components/ui/button';
@@ -75,21 +75,57 @@ export function IdentitiesCard({ returnTo, reauthenticate }: IdentitiesCardProps
             </ul>
           ))}
         {linkable.length > 0 && (
-          <div className="oidc-row">
-            {linkable.map((provider) => (
-              // A navigation, not a fetch: the provider's page, then back here with the identity linked.
-              <a
-                key={provider.name}
-                className="button button--secondary button--md"
-                href={client.oidcStartUrl(provider.name, { intent: 'link', next: returnTo })}
-              >
-                Link {provider.display_name}
-              </a>
-            ))}
-          </div>
+          <LinkButtons providers={linkable} returnTo={returnTo} reauthenticate={reauthenticate} />
         )}
       </div>
     </Card>
+  );
+}
+
+function LinkButtons({
+  providers,
+  returnTo,
+  reauthenticate,
+}: {
+  providers: OidcProvider[];
+  returnTo: string;
+  reauthenticate: ReactNode;
+}) {
+  const { client } = useAuth();
+  const link = useAction((name: string) => client.oidcLinkUrl(name, { next: returnTo }));
+  const [linking, setLinking] = useState<string | undefined>(undefined);
+  const code = link.error instanceof GatehouseError ? link.error.code : undefined;
+
+  const start = async (name: string) => {
+    setLinking(name);
+    const outcome = await link.run(name);
+    // The browser goes to the provider and comes back here, the identity linked (or why not).
+    if (outcome.ok) window.location.assign(outcome.value);
+    else setLinking(undefined);
+  };
+
+  return (
+    <>
+      {link.error !== undefined &&
+        (needsReauthentication(code) ? (
+          reauthenticate
+        ) : (
+          <Alert tone="error">{errorMessage(link.error)}</Alert>
+        ))}
+      <div className="oidc-row">
+        {providers.map((provider) => (
+          <Button
+            key={provider.name}
+            variant="secondary"
+            loading={linking === provider.name}
+            disabled={linking !== undefined}
+            onClick={() => void start(provider.name)}
+          >
+            Link {provider.display_name}
+          </Button>
+        ))}
+      </div>
+    </>
   );
 }
 
