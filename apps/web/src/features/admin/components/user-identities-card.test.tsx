@@ -37,8 +37,13 @@ describe('the user detail’s linked accounts', () => {
     expect(item.textContent).toContain('last used');
   });
 
-  it('none (or a server that does not list them): says so', () => {
-    render(<UserIdentitiesCard user={bob()} />);
+  it('none: says so', () => {
+    render(<UserIdentitiesCard user={bob([])} />);
     expect(screen.getByRole('region', { name: 'Linked accounts' }).textContent).toContain('None.');
+  });
+
+  it('a server that does not report them: no card', () => {
+    render(<UserIdentitiesCard user={bob()} />);
+    expect(screen.queryByRole('region', { name: 'Linked accounts' })).toBeNull();
   });
 });

@@ -3,9 +3,13 @@ import { Card } from '../../../components/ui/card';
 import { formatDateTime } from '../../../lib/format';
 import './admin.css';
 
-/** The providers' accounts a user signs in with (issuer and subject: what identifies them, never the email). */
+/**
+ * The providers' accounts a user signs in with (issuer and subject: what identifies them, never the
+ * email). Nothing from a server that does not report them.
+ */
 export function UserIdentitiesCard({ user }: { user: AdminUserResponse }) {
-  const identities = user.identities ?? [];
+  const { identities } = user;
+  if (identities === undefined) return null;
   return (
     <Card title="Linked accounts" description="The providers this account signs in with.">
       {identities.length === 0 ? (
