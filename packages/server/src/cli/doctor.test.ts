@@ -205,6 +205,47 @@ describe('diagnose', () => {
     );
   });
 
+  describe('OIDC providers', () => {
+    const corp = (issuer: string, env: Record<string, string> = {}) =>
+      config({
+        GATEHOUSE_OIDC_PROVIDERS: 'corp',
+        GATEHOUSE_OIDC_CORP_ISSUER: issuer,
+        GATEHOUSE_OIDC_CORP_CLIENT_ID: 'id',
+        GATEHOUSE_OIDC_CORP_CLIENT_SECRET: 'secret',
+        ...env,
+      });
+
+    test('each provider says the redirect URI to register', () => {
+      expect(line('OIDC provider corp', corp('https://idp.example.com'))).toBe(
+        'OK    OIDC provider corp: register the redirect URI ' +
+          'http://127.0.0.1:8000/api/auth/oidc/corp/callback at https://idp.example.com',
+      );
+    });
+
+    test('in production, a loopback http issuer WARNs and an http redirect URI FAILs', () => {
+      expect(
+        line(
+          'OIDC provider corp',
+          corp('http://127.0.0.1:9000', { ...PRODUCTION, GATEHOUSE_PUBLIC_URL: 'https://auth.example.com' }),
+        ),
+      ).toMatch(/^WARN {2}OIDC provider corp: http:\/\/127\.0\.0\.1:9000 is a loopback address over http/);
+      expect(line('OIDC provider corp', corp('https://idp.example.com', PRODUCTION))).toMatch(
+        /^FAIL {2}OIDC provider corp: the redirect URI http:\/\/127\.0\.0\.1:8000\/api\/auth\/oidc\/corp\/callback is plain http/,
+      );
+    });
+
+    test('an http issuer elsewhere than loopback FAILs (parseConfig refuses it; a config made otherwise is checked)', () => {
+      const made = corp('https://idp.example.com');
+      const forged = {
+        ...made,
+        oidc: { providers: made.oidc.providers.map((p) => ({ ...p, issuer: 'http://idp.example.com' })) },
+      } as Config;
+      expect(line('OIDC provider corp', forged)).toMatch(
+        /^FAIL {2}OIDC provider corp: http:\/\/idp\.example\.com over plain http/,
+      );
+    });
+  });
+
   describe('CORS', () => {
     const origins = (list: string, env: Record<string, string> = PRODUCTION) =>
       config({ ...env, GATEHOUSE_CORS_ALLOWED_ORIGINS: list });

@@ -93,6 +93,7 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     clock(facts),
     publicUrl(config),
     mail(config, facts),
+    ...oidcProviders(config),
     ...demoSuperuser(config, facts),
   ];
 }
@@ -679,6 +680,44 @@ function publicUrl(config: Config): Finding {
     message: `${url} in production: the links in mails (password resets among them) open over plain HTTP`,
     fix: 'set GATEHOUSE_PUBLIC_URL to the https:// origin users reach, e.g. https://auth.example.com',
   };
+}
+
+/**
+ * Each sign-in provider (GATEHOUSE_OIDC_PROVIDERS): the redirect URI to register at it, and an issuer
+ * (or GitHub URL) that is https, or plain http on loopback only outside production.
+ */
+function oidcProviders(config: Config): Finding[] {
+  return config.oidc.providers.map((provider) => {
+    const check = `OIDC provider ${provider.name}`;
+    const redirectUri = `${config.mail.publicUrl}/api/auth/oidc/${provider.name}/callback`;
+    const register = `register the redirect URI ${redirectUri} at ${provider.issuer}`;
+    const issuer = new URL(provider.issuer);
+    if (issuer.protocol !== 'https:' && !isLoopback(issuer.hostname)) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `${provider.issuer} over plain http: anyone on the path can forge its answers`,
+        fix: "use the provider's https:// issuer",
+      };
+    }
+    if (config.production && issuer.protocol !== 'https:') {
+      return {
+        level: 'WARN',
+        check,
+        message: `${provider.issuer} is a loopback address over http, in production`,
+        fix: "use the provider's https:// issuer",
+      };
+    }
+    if (config.production && !redirectUri.startsWith('https://')) {
+      return {
+        level: 'FAIL',
+        check,
+        message: `the redirect URI ${redirectUri} is plain http: the provider's codes cross the network readable`,
+        fix: 'set GATEHOUSE_PUBLIC_URL to the https:// origin users reach',
+      };
+    }
+    return { level: 'OK', check, message: register };
+  });
 }
 
 function mail(config: Config, facts: DoctorFacts): Finding {

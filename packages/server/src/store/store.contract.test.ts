@@ -130,6 +130,8 @@ function describeStoreOnPostgres(open: OpenPostgres, skip = false) {
           'recovery_codes',
           'passkeys',
           'webauthn_user_handles',
+          'identities',
+          'oidc_callbacks',
           'kysely_migration',
           'kysely_migration_lock',
         ]),

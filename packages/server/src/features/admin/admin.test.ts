@@ -320,7 +320,8 @@ describe('GET /api/users/<public_id>/', () => {
     const response = await adminGet(`/api/users/${alice.publicId}/`);
     expect(response.statusCode).toBe(200);
     const body = response.json();
-    expect(Object.keys(body)).toEqual([...ACCOUNT_KEYS, 'sessions']);
+    expect(Object.keys(body)).toEqual([...ACCOUNT_KEYS, 'sessions', 'identities']);
+    expect(body.identities).toEqual([]);
     expect(body).toMatchObject({
       id: alice.publicId,
       public_id: alice.publicId,

@@ -20,6 +20,7 @@ import {
 } from '../../http/presenters.js';
 import { pageOf, paginated } from '../../http/request-context.js';
 import { createAdminService } from './service.js';
+import { presentIdentity } from '../oidc/presenter.js';
 
 const tags = ['administration'];
 const self = () =>
@@ -30,7 +31,7 @@ const UserParams = Type.Object({ publicId: Type.String() });
 const UserSessionParams = Type.Object({ publicId: Type.String(), sessionId: Type.String() });
 
 /** The superuser administration API. Every change is in the audit log. */
-export const adminFeature: Feature = async (app, { store, clock, guards }) => {
+export const adminFeature: Feature = async (app, { store, clock, guards, config }) => {
   const admin = createAdminService({ store, clock });
 
   app.get(
@@ -73,7 +74,11 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
     async (request) => {
       const found = await admin.getUser(request.params.publicId);
       if (!found) throw notFound();
-      return presentAdminUser(found.user, found.sessions);
+      const identities = await store.listIdentities(found.user.id);
+      return {
+        ...presentAdminUser(found.user, found.sessions),
+        identities: identities.map((identity) => presentIdentity(identity, config.oidc.providers)),
+      };
     },
   );
   app.patch(

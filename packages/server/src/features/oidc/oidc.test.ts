@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../testing/free-port.js';
 import { bearer, codeOf, enableTotp } from '../../testing/mfa.js';
 import { startOidcProvider, type TestOidcProvider, type TestOidcUser } from '../../testing/oidc-provider.js';
 import { outboxProbe } from '../../testing/outbox.js';
@@ -219,6 +220,28 @@ describe('signing up and in', () => {
     expect(errorOf((await signIn('dora')).response)).toBe('oidc_account_inactive');
   });
 
+  test('a provider that cannot be reached: back to the login page, not a 500', async () => {
+    await open({ GATEHOUSE_OIDC_OTHER_ISSUER: `http://127.0.0.1:${await freePort()}` });
+    const response = await ctx.app.inject({ method: 'GET', url: '/api/auth/oidc/other/start' });
+    expect(response.statusCode).toBe(302);
+    expect(errorOf(response)).toBe('oidc_failed');
+  });
+
+  test('with mandatory email verification, an unverified new account is answered by the exchange as a login is', async () => {
+    await open({ GATEHOUSE_EMAIL_VERIFICATION: 'mandatory' });
+    other.setUser(user('uma'));
+    const { response } = await signIn('uma', { name: 'other', op: other });
+    expect(cookieOf(response, 'gatehouse_refresh')).toBeUndefined();
+    const code = /^\/login\/oidc#code=(.+)$/.exec(location(response))?.[1];
+    const exchanged = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/oidc/exchange/',
+      payload: { code },
+    });
+    expect(exchanged.statusCode).toBe(401);
+    expect(exchanged.json()).toMatchObject({ code: 'email_not_verified' });
+  });
+
   test('the user cancels at the provider', async () => {
     await open();
     const started = await start();
@@ -355,6 +378,20 @@ describe('a second arrival of the same callback', () => {
     // Past the flow's lifetime it is forgotten.
     ctx.clock.advance(FLOW_TTL + 1);
     expect(errorOf(await arrive(back, binding))).toBe('oidc_state_invalid');
+  });
+
+  test('two arrivals at once: one session, the same answer for both', async () => {
+    await open();
+    corp.setUser(user('zed'));
+    const started = await start('?next=/z');
+    const back = await corp.authorize(started.url, 'zed');
+    const [first, second] = await Promise.all([arrive(back, started.binding), arrive(back, started.binding)]);
+    expect([location(first), location(second)]).toEqual(['/z', '/z']);
+    expect(
+      [cookieOf(first, 'gatehouse_refresh'), cookieOf(second, 'gatehouse_refresh')].filter(Boolean),
+    ).toHaveLength(1);
+    const zed = await ctx.rows.userByUsernameKey('zed');
+    expect(await ctx.store.listSessions(zed?.id ?? 0, ctx.clock())).toHaveLength(1);
   });
 
   test('a refusal is repeated as it was', async () => {
@@ -524,6 +561,17 @@ describe('linking from the account, and unlinking', () => {
         last_used_at: ctx.clock().toISOString(),
       },
     ]);
+    // The admin's view of the account lists it too.
+    const admin = await ctx.createUser({ username: 'root', isSuperuser: true });
+    const rootToken = (await ctx.login(admin.username)).access;
+    const pat = await ctx.rows.userByUsernameKey('pat');
+    const detail = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/users/${pat?.publicId ?? ''}/`,
+      headers: bearer(rootToken),
+    });
+    expect(detail.json().identities).toEqual(listed.json());
+
     const unlink = (id: string, token = access) =>
       ctx.app.inject({ method: 'DELETE', url: `/api/users/me/identities/${id}/`, headers: bearer(token) });
     const last = await unlink(only?.id ?? '');
@@ -532,7 +580,6 @@ describe('linking from the account, and unlinking', () => {
     expect((await unlink('00000000-0000-0000-0000-000000000000')).statusCode).toBe(404);
 
     // With another identity linked (the `other` provider, by intent=link), the first can go.
-    const pat = await ctx.rows.userByUsernameKey('pat');
     await ctx.store.linkIdentity(
       pat?.id ?? 0,
       { provider: 'other', issuer: other.issuer, subject: 'pat', email: null, createdAt: ctx.clock() },

@@ -6,7 +6,6 @@ import {
   OidcProviderListResponse,
   OidcStartQuery,
   SignedInResponse,
-  type IdentityResponse,
 } from '@gatehouse/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -24,8 +23,8 @@ import type { RateLimitRule } from '../../http/rate-limit.js';
 import { readRefreshCookie, setRefreshCookie } from '../../http/refresh-cookie.js';
 import { clientInfo } from '../../http/request-context.js';
 import { checkBrowserRequest, signedInAnswer } from '../../http/token-delivery.js';
-import { createOidcService, FLOW_TTL, type OidcService } from './service.js';
-import type { Identity } from './store.js';
+import { createOidcService, FLOW_TTL } from './service.js';
+import { presentIdentity } from './presenter.js';
 
 const tags = ['oidc'];
 
@@ -73,19 +72,6 @@ function readBinding(request: FastifyRequest): string | undefined {
     .filter(([name]) => name === wanted)
     .map(([, ...value]) => value.join('='));
   return values.length === 1 ? values[0] : undefined;
-}
-
-function presentIdentity(service: OidcService, identity: Identity): IdentityResponse {
-  return {
-    id: identity.id,
-    provider: identity.provider,
-    display_name: service.displayNameOf(identity.provider),
-    issuer: identity.issuer,
-    subject: identity.subject,
-    email: identity.email,
-    created_at: identity.createdAt.toISOString(),
-    last_used_at: identity.lastUsedAt?.toISOString() ?? null,
-  };
 }
 
 /**
@@ -178,7 +164,10 @@ export const oidcFeature: Feature = async (app, core: Core) => {
         intent,
         ...(linkUserId !== undefined && { linkUserId }),
       });
-      if (!started.ok) throw unknownProvider();
+      if (!started.ok) {
+        if (started.code === 'oidc_failed') return redirect(reply, started.location);
+        throw unknownProvider();
+      }
       reply.header('set-cookie', bindingCookie(request, started.binding));
       return redirect(reply, started.location);
     },
@@ -257,7 +246,9 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       },
     },
     async (request) =>
-      (await oidc.list(guards.caller(request).user.id)).map((identity) => presentIdentity(oidc, identity)),
+      (await oidc.list(guards.caller(request).user.id)).map((identity) =>
+        presentIdentity(identity, config.oidc.providers),
+      ),
   );
   allowOnly(app, '/api/users/me/identities/', ['GET']);
 

@@ -38,7 +38,10 @@ const REPEAT_POLL_MS = 100;
 export type OidcIntent = 'login' | 'link';
 
 export type StartResult =
-  { ok: true; location: string; binding: string } | { ok: false; code: 'oidc_unknown_provider' };
+  | { ok: true; location: string; binding: string }
+  | { ok: false; code: 'oidc_unknown_provider' }
+  /** The provider cannot be reached (its discovery failed): `location`, the login page, says so. */
+  | { ok: false; code: 'oidc_failed'; location: string };
 
 /** Where the callback sends the browser; `session`: signed in here, the refresh cookie set with it. */
 export type CallbackAnswer =
@@ -377,8 +380,12 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
         maxAttempts: 1,
         data: { ...data },
       });
-      const url = await client.authorizationUrl(redirectUriOf(publicUrl, name), secretsOf(binding, state));
-      return { ok: true, location: url.href, binding };
+      try {
+        const url = await client.authorizationUrl(redirectUriOf(publicUrl, name), secretsOf(binding, state));
+        return { ok: true, location: url.href, binding };
+      } catch {
+        return { ok: false, code: 'oidc_failed', location: errorAt(data, 'oidc_failed') };
+      }
     },
 
     async callback(name, query, binding, info) {
