@@ -139,7 +139,7 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
     expect(await page.getByText(ACCOUNT_EXISTS).count()).toBe(0);
   }, 60_000);
 
-  test('linked from the Security page while signed in, then unlinked', async () => {
+  test('linked from the Security page while signed in (and listed on the admin’s user page), then unlinked', async () => {
     const page = await localPage();
     await logIn(page, 'user1', 'password1');
     await page.getByText('Hello user1!').waitFor();
@@ -160,6 +160,15 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
     await other.getByRole('link', { name: `Continue with ${PROVIDER}` }).click();
     await signInAtProvider(other, 'user1-at-corp');
     await other.getByText('Hello user1!').waitFor();
+
+    // A superuser sees the identity on the user's page: the provider, its issuer and subject.
+    const admin = await localPage();
+    await logIn(admin, 'admin', 'adminpass123');
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('link', { name: 'user1', exact: true }).click();
+    const identities = admin.getByRole('region', { name: 'Linked accounts' });
+    await identities.getByText(`subject user1-at-corp at ${provider.issuer}`).waitFor();
+    expect(await identities.innerText()).toContain(`${PROVIDER} · user1@corp.example`);
 
     await item.getByRole('button', { name: 'Unlink' }).click();
     await item.getByRole('button', { name: 'Yes, unlink' }).click();
