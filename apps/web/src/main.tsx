@@ -7,7 +7,8 @@ import { takeLinkToken } from './lib/link-token';
 import './styles/tokens.css';
 import './styles/base.css';
 
-// First of all: a mailed link's token leaves the address bar before any other code runs or sees the URL.
+// First of all: a mailed link's token (or a provider sign-in's code) leaves the address bar before any
+// other code runs or sees the URL.
 const linkToken = takeLinkToken(window.location, window.history);
 const env = parseEnv(import.meta.env);
 // Created here, once, outside React: the client opens a BroadcastChannel to the other tabs, and a

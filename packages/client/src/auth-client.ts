@@ -4,6 +4,8 @@ import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
 import type { MailFlows } from './mail-flows.js';
+import type { OidcSignIn } from './oidc.js';
+import { oidcStartPath, type OidcStartOptions } from './oidc-start.js';
 import type { WebAuthn } from './passkeys.js';
 import { createRefresher } from './refresher.js';
 import { readAccount, readSignedIn } from './responses.js';
@@ -34,7 +36,7 @@ export interface AuthClientOptions {
   webAuthn?: WebAuthn;
 }
 
-export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorManagement {
+export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorManagement, OidcSignIn {
   /** The current state: the same object until it changes. */
   getState(): AuthState;
   subscribe(listener: (state: AuthState) => void): () => void;
@@ -46,6 +48,13 @@ export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorM
    */
   login(credentials: { username: string; password: string }): Promise<Account>;
   register(input: SignUpRequest): Promise<Account>;
+  /**
+   * Where to send the browser (a navigation, not a fetch) to sign in with a provider of
+   * `oidcProviders()`, or with `intent: 'link'` to add it to the signed-in account. It comes back to
+   * `next`: signed in (cookie mode: `start()` finds the session), with `#code=…` for `exchangeOidcCode`,
+   * or with `#oidc_error=<code>`.
+   */
+  oidcStartUrl(name: string, options?: OidcStartOptions): string;
   /** Signs out here and in every tab at once, then ends the session on the server. */
   logout(): Promise<void>;
   /** Ends every session of the user, on every device. */
@@ -209,9 +218,20 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     });
   });
 
+  // Loaded on the first call: the login page asks for the providers after it has shown.
+  const oidc = lazyMethods(OIDC_METHODS, async () =>
+    (await import('./oidc.js')).createOidc({
+      http,
+      authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
+      now,
+      signIn: startSessionWith,
+    }),
+  );
+
   return {
     ...mailFlows,
     ...secondFactors,
+    ...oidc,
     getState: state.get,
     subscribe: state.subscribe,
     start() {
@@ -224,6 +244,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
     login: ({ username, password }) =>
       signInWith('/api/auth/login/', { username, password }, { 401: 'no_active_account' }),
     register: (input) => signInWith('/api/users/', input),
+    oidcStartUrl: (name, start) => http.url(oidcStartPath(name, start)),
     async logout() {
       const presented = mode === 'token' ? await storage.get() : null;
       // Signed out here and in every tab first, whatever the network does next.
@@ -297,6 +318,17 @@ const allMailFlowsListed: Exclude<keyof MailFlows, (typeof MAIL_FLOW_METHODS)[nu
   ? true
   : false = true;
 void allMailFlowsListed;
+
+const OIDC_METHODS = [
+  'oidcProviders',
+  'exchangeOidcCode',
+  'oidcLinkUrl',
+  'identities',
+  'unlinkIdentity',
+] as const satisfies readonly (keyof OidcSignIn)[];
+const allOidcListed: Exclude<keyof OidcSignIn, (typeof OIDC_METHODS)[number]> extends never ? true : false =
+  true;
+void allOidcListed;
 
 type AsyncMethods = Record<string, (...args: never[]) => Promise<unknown>>;
 

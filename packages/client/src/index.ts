@@ -12,6 +12,8 @@ export {
 } from './errors.js';
 export type { Mode } from './http.js';
 export type { MailFlows } from './mail-flows.js';
+export type { Identity, OidcProvider, OidcSignIn } from './oidc.js';
+export type { OidcStartOptions } from './oidc-start.js';
 export type { Passkey, WebAuthn } from './passkeys.js';
 export type { EmailNotice, Notice, SessionsEnded } from './responses.js';
 export type {

@@ -107,6 +107,11 @@ export const routes: RouteObject[] = [
         path: 'login/setup',
         lazy: async () => ({ Component: (await import('./routes/login-setup')).LoginSetupRoute }),
       },
+      {
+        // Not guest-only either: the exchange signs in, then the page goes on to where the user was going.
+        path: 'login/oidc',
+        lazy: async () => ({ Component: (await import('./routes/login-oidc')).LoginOidcRoute }),
+      },
       ...linkPages,
       {
         path: '*',

@@ -19,6 +19,18 @@ describe('link tokens', () => {
     for (const hash of ['', '#', '#token=', '#tokens=abc', '#x=1']) expect(readLinkToken(hash)).toBeNull();
   });
 
+  it('reads a provider sign-in’s single-use #code= as well', () => {
+    expect(readLinkToken('#code=c0de')).toBe('c0de');
+    for (const hash of ['#code=', '#codes=abc']) expect(readLinkToken(hash)).toBeNull();
+  });
+
+  it('takes a provider sign-in’s code out of the address as a mailed token', () => {
+    const history = fakeHistory();
+    const taken = takeLinkToken({ pathname: '/login/oidc', search: '', hash: '#code=c0de' }, history);
+    expect(taken).toEqual({ pathname: '/login/oidc', token: 'c0de' });
+    expect(history.replaced).toEqual([{ state: { idx: 0 }, url: '/login/oidc' }]);
+  });
+
   it('takes the token out of the address at once, keeping the path, the query and the history state', () => {
     const history = fakeHistory();
     const taken = takeLinkToken(

@@ -1,6 +1,10 @@
-/** A mailed link's token, as `#token=…`: in the fragment, which browsers send to no server and in no Referer. */
+/**
+ * A mailed link's token, as `#token=…`, or the single-use code a provider's sign-in hands to /login/oidc,
+ * as `#code=…`: in the fragment, which browsers send to no server and in no Referer.
+ */
 export function readLinkToken(hash: string): string | null {
-  const value = new URLSearchParams(hash.replace(/^#/, '')).get('token');
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const value = params.get('token') ?? params.get('code');
   return value === null || value === '' ? null : value;
 }
 

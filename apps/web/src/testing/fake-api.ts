@@ -20,7 +20,10 @@ import {
   type EmptyResponse,
   type ErrorBody,
   type FieldErrors,
+  type IdentityListResponse,
   type LogoutRequest,
+  type OidcExchangeRequest,
+  type OidcProviderListResponse,
   type PaginatedResponse,
   type ProfileResponse,
   type RefreshResponse,
@@ -40,6 +43,8 @@ export interface SecondFactorRefusal {
 
 /** The passkey in the tests' routes (its id in the paths below). */
 export const PASSKEY_ID = 'pk1';
+/** The linked identity in the tests' routes (its id in the paths below). */
+export const IDENTITY_ID = 'id1';
 /** A user's factors as a superuser sees them (GET /api/users/<id>/mfa/). */
 interface AdminUserFactors {
   totp: boolean;
@@ -76,6 +81,15 @@ export interface Routes {
   'GET /api/users/u2/mfa/': { body: undefined; reply: AdminUserFactors };
   'DELETE /api/users/u2/mfa/': { body: undefined; reply: EmptyResponse };
   'POST /api/users/': { body: SignUpRequest; reply: SignedInResponse | SecondFactorRefusal };
+  'GET /api/auth/oidc/providers/': { body: undefined; reply: OidcProviderListResponse };
+  'POST /api/auth/oidc/exchange/': {
+    body: OidcExchangeRequest;
+    reply: SignedInResponse | SecondFactorRefusal;
+  };
+  'GET /api/users/me/identities/': { body: undefined; reply: IdentityListResponse };
+  /** 302 to the provider (a bare Response), or a refusal. */
+  'GET /api/auth/oidc/google/start': { body: undefined; reply: never };
+  'DELETE /api/users/me/identities/id1/': { body: undefined; reply: EmptyResponse };
   'POST /api/auth/refresh/': { body: BrowserRefreshRequest; reply: RefreshResponse };
   'POST /api/auth/logout/': { body: LogoutRequest; reply: EmptyResponse };
   'GET /api/users/me/': { body: undefined; reply: Account };

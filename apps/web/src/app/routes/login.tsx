@@ -3,13 +3,19 @@ import { Link, useLocation, useNavigate } from 'react-router';
 import type { SecondFactorRequired } from '@gatehouse/client';
 import { Alert } from '../../components/ui/alert';
 import { LoginForm } from '../../features/auth/components/login-form';
-import { PasskeySignIn } from '../../features/auth/components/passkey-sign-in';
-import { readLoginState, secondStep, type LoginState } from '../login-state';
+import { readLoginState, returnPath, secondStep, type LoginState } from '../login-state';
 import { AuthLayout } from './auth-layout';
 
 // Only for the rare login refused until the address is verified: loaded then, not with the page.
 const ResendVerification = lazy(async () => ({
   default: (await import('../../features/email/components/resend-verification')).ResendVerification,
+}));
+const PasskeySignIn = lazy(async () => ({
+  default: (await import('../../features/auth/components/passkey-sign-in')).PasskeySignIn,
+}));
+// The providers' links, and why one refused: loaded after the page shows (the first download's budget).
+const OidcSignIn = lazy(async () => ({
+  default: (await import('../../features/oidc/components/oidc-sign-in')).OidcSignIn,
 }));
 
 function Notice({ state }: { state: LoginState }) {
@@ -62,7 +68,10 @@ export function LoginRoute() {
           </Suspense>
         )}
       />
-      <PasskeySignIn onSecondFactor={onSecondFactor} />
+      <Suspense>
+        <PasskeySignIn onSecondFactor={onSecondFactor} />
+        <OidcSignIn next={returnPath(state)} />
+      </Suspense>
       <p className="auth-layout__aside">
         <Link to="/forgot-password">Forgot password?</Link>
       </p>

@@ -16,6 +16,7 @@ import { useResource, type Resource } from '../../../lib/use-resource';
 import { deleteUser, getUser, revokeUserSession, updateUser } from '../api/users';
 import { UserBadges } from './user-badges';
 import { UserFactorsCard } from './user-factors-card';
+import { UserIdentitiesCard } from './user-identities-card';
 import './admin.css';
 
 export interface UserDetailProps {
@@ -67,6 +68,7 @@ export function UserDetail({ publicId, backLink, onDeleted }: UserDetailProps) {
         <AccessCard resource={resource} user={user} />
         <UserSessionsCard resource={resource} user={user} />
         <UserFactorsCard user={user} />
+        <UserIdentitiesCard user={user} />
         <DeleteUserCard user={user} onDeleted={onDeleted} />
       </div>
     </>
