@@ -85,12 +85,17 @@ export interface SendLimit {
   readonly seconds: number;
 }
 
-export type RateLimitName = 'register' | 'refresh' | 'password';
+export type RateLimitName = 'register' | 'refresh' | 'password' | 'mail' | 'link' | 'passkey';
 /** Today's values: a NAT'd classroom or an office raises them (GATEHOUSE_RATE_LIMIT_REGISTER=100/h). */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitName, SendLimit>> = {
   register: { count: 10, seconds: 3600 },
   refresh: { count: 300, seconds: 60 },
   password: { count: 10, seconds: 15 * 60 },
+  // Asking for a reset or verification mail (beside the mail send limits, GATEHOUSE_MAIL_LIMIT_*).
+  mail: { count: 30, seconds: 3600 },
+  // Following a mailed link (verify, reset, email change and its undo, ending every session).
+  link: { count: 30, seconds: 15 * 60 },
+  passkey: { count: 60, seconds: 60 },
 };
 
 export interface MailConfig {
