@@ -44,6 +44,7 @@ describe('defaults', () => {
       trustedProxies: [],
       webRoot: DEFAULT_WEB_ROOT,
       webSourceMaps: true,
+      eventsShowActor: true,
       sessions: {
         rotationGracePeriod: 5,
         absoluteLifetime: 2592000,

@@ -161,6 +161,11 @@ export interface Config {
   readonly webRoot: string | undefined;
   /** Serve the web app's source maps (*.map): by default everywhere but in production. */
   readonly webSourceMaps: boolean;
+  /**
+   * GET /api/users/me/events/ names who acted (an administrator) where it was not the caller; false: the
+   * name is hidden as the address always is (GATEHOUSE_EVENTS_SHOW_ACTOR).
+   */
+  readonly eventsShowActor: boolean;
   readonly jwt: JwtConfig;
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
@@ -434,6 +439,7 @@ export function parseConfig(env: Env): Config {
     webRoot: webRoot(),
     // A production site does not publish its source, unless the deployer asks for it.
     webSourceMaps: setting(`${PREFIX}WEB_SOURCE_MAPS`, !production, boolean),
+    eventsShowActor: setting(`${PREFIX}EVENTS_SHOW_ACTOR`, true, boolean),
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),
