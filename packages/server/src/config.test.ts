@@ -36,11 +36,15 @@ describe('defaults', () => {
         register: { count: 10, seconds: 3600 },
         refresh: { count: 300, seconds: 60 },
         password: { count: 10, seconds: 900 },
+        mail: { count: 30, seconds: 3600 },
+        link: { count: 30, seconds: 900 },
+        passkey: { count: 60, seconds: 60 },
       },
       loginFreeFailures: { perAccount: 5, perIp: 50 },
       trustedProxies: [],
       webRoot: DEFAULT_WEB_ROOT,
       webSourceMaps: true,
+      eventsShowActor: true,
       sessions: {
         rotationGracePeriod: 5,
         absoluteLifetime: 2592000,
@@ -110,12 +114,17 @@ describe('defaults', () => {
     const config = parseConfig({
       GATEHOUSE_RATE_LIMIT_REGISTER: '100/h',
       GATEHOUSE_RATE_LIMIT_PASSWORD: '20/15m',
+      GATEHOUSE_RATE_LIMIT_MAIL: '300/h',
+      GATEHOUSE_RATE_LIMIT_LINK: '100/15m',
       GATEHOUSE_LOGIN_FAILURES_PER_IP: '500',
     });
     expect(config.rateLimitWindows).toEqual({
       register: { count: 100, seconds: 3600 },
       refresh: { count: 300, seconds: 60 },
       password: { count: 20, seconds: 900 },
+      mail: { count: 300, seconds: 3600 },
+      link: { count: 100, seconds: 900 },
+      passkey: { count: 60, seconds: 60 },
     });
     expect(config.loginFreeFailures).toEqual({ perAccount: 5, perIp: 500 });
     expect(() => parseConfig({ GATEHOUSE_RATE_LIMIT_REFRESH: '1/m,2/h' })).toThrow(

@@ -92,12 +92,17 @@ export interface SendLimit {
   readonly seconds: number;
 }
 
-export type RateLimitName = 'register' | 'refresh' | 'password';
+export type RateLimitName = 'register' | 'refresh' | 'password' | 'mail' | 'link' | 'passkey';
 /** Today's values: a NAT'd classroom or an office raises them (GATEHOUSE_RATE_LIMIT_REGISTER=100/h). */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitName, SendLimit>> = {
   register: { count: 10, seconds: 3600 },
   refresh: { count: 300, seconds: 60 },
   password: { count: 10, seconds: 15 * 60 },
+  // Asking for a reset or verification mail (beside the mail send limits, GATEHOUSE_MAIL_LIMIT_*).
+  mail: { count: 30, seconds: 3600 },
+  // Following a mailed link (verify, reset, email change and its undo, ending every session).
+  link: { count: 30, seconds: 15 * 60 },
+  passkey: { count: 60, seconds: 60 },
 };
 
 export interface MailConfig {
@@ -163,6 +168,11 @@ export interface Config {
   readonly webRoot: string | undefined;
   /** Serve the web app's source maps (*.map): by default everywhere but in production. */
   readonly webSourceMaps: boolean;
+  /**
+   * GET /api/users/me/events/ names who acted (an administrator) where it was not the caller; false: the
+   * name is hidden as the address always is (GATEHOUSE_EVENTS_SHOW_ACTOR).
+   */
+  readonly eventsShowActor: boolean;
   readonly jwt: JwtConfig;
   readonly sessions: SessionConfig;
   readonly passwordHash: PasswordHashConfig;
@@ -438,6 +448,7 @@ export function parseConfig(env: Env): Config {
     webRoot: webRoot(),
     // A production site does not publish its source, unless the deployer asks for it.
     webSourceMaps: setting(`${PREFIX}WEB_SOURCE_MAPS`, !production, boolean),
+    eventsShowActor: setting(`${PREFIX}EVENTS_SHOW_ACTOR`, true, boolean),
     jwt: Object.freeze(jwt),
     sessions: Object.freeze(sessions),
     passwordHash: Object.freeze(passwordHash),

@@ -44,7 +44,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
-test('a message queued while the SMTP server is down survives a SIGKILL and is delivered after the restart', async () => {
+test("messages queued while the SMTP server is down (a registration's among them) survive a SIGKILL and are delivered after the restart", async () => {
   const dbFile = path.join(dir, 'db.sqlite3');
   const smtpPort = await freePort();
   const env = {
@@ -56,6 +56,13 @@ test('a message queued while the SMTP server is down survives a SIGKILL and is d
   const first = await waitReady(await startServer(env));
   const store = openStore({ kind: 'sqlite', path: dbFile });
   stores.push(store);
+  // A registration acknowledged while the relay is down: its verification mail was queued with the account.
+  const registered = await fetch(`${first.base}/api/users/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'carol', email: 'carol@example.com', password: 'tangerine-kayak-42' }),
+  });
+  expect(registered.status).toBe(201);
   const tried = await store.enqueueMail({ kind: 'test', to: 'first@example.com', userId: null }, new Date());
   // The server's next poll tries it: the relay refuses the connection, and it is queued for a retry.
   const failed = await until('the first attempt', async () => {
@@ -74,23 +81,36 @@ test('a message queued while the SMTP server is down survives a SIGKILL and is d
     { kind: 'test', to: 'second@example.com', userId: null },
     new Date(),
   );
-  // The retry's back-off (30 s and more) has run out: not waited for here.
+  // The retries' back-off (30 s and more) has run out: not waited for here.
   const sqlite = new SqliteDatabase(dbFile);
   sqlite
-    .prepare('update mail_outbox set next_attempt_at = ? where id = ?')
-    .run(new Date().toISOString(), tried);
+    .prepare("update mail_outbox set next_attempt_at = ? where status = 'queued'")
+    .run(new Date().toISOString());
   sqlite.close();
 
   smtp = await startMailServer({ port: smtpPort });
-  await waitReady(await startServer(env));
+  const second = await waitReady(await startServer(env));
   const mails = smtp;
-  await until('both messages', async () => (mails.messages.length >= 2 ? true : undefined));
+  await until('the three messages', async () => (mails.messages.length >= 3 ? true : undefined));
   await pause(500);
   expect(mails.messages.map((m) => m.envelope.to).sort()).toEqual([
+    ['carol@example.com'],
     ['first@example.com'],
     ['second@example.com'],
   ]);
-  for (const mail of mails.messages) {
+  // The registration's mail, composed after the restart: its link verifies the address.
+  const verification = mails.messages.find((m) => m.envelope.to.includes('carol@example.com'));
+  const link = /https:\/\/auth\.acme\.example\/verify-email#token=([A-Za-z0-9_-]{43})/.exec(
+    verification?.text ?? '',
+  );
+  expect(link, verification?.text).not.toBeNull();
+  const verified = await fetch(`${second.base}/api/auth/email/verify/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: link?.[1] }),
+  });
+  expect(verified.status).toBe(200);
+  for (const mail of mails.messages.filter((m) => m !== verification)) {
     // The built-in template, as the built server found it.
     expect(mail.subject).toBe('Test message from Acme Login');
     expect(mail.text).toContain('This is a test message from Acme Login (https://auth.acme.example)');

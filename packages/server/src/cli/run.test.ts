@@ -509,6 +509,49 @@ describe('flushexpiredtokens', () => {
     expect(await db.isRefreshTokenRevoked('live')).toBe(false);
   });
 
+  test("keeps an ended session for 30 days: the login throttle's record that its device signed in", async () => {
+    expect(
+      (
+        await cli(['users', 'create', '--username', 'erin'], {
+          env: { GATEHOUSE_USER_PASSWORD: 'copper-lantern-36' },
+        })
+      ).code,
+    ).toBe(0);
+    const { store: db, rows } = opened();
+    const erin = await rows.userByUsernameKey('erin');
+    if (!erin) throw new Error('erin was not created');
+    const now = Date.now();
+    const DAY = 86_400_000;
+    // A session begun `daysAgo` from `ip`, whose refresh token expired a day after.
+    const signedIn = (jti: string, ip: string, daysAgo: number) =>
+      db.startSession(
+        {
+          id: `session-${jti}`,
+          userId: erin.id,
+          userAgent: '',
+          ip,
+          methods: ['pwd'],
+          authTime: new Date(now - daysAgo * DAY),
+        },
+        {
+          jti,
+          userId: erin.id,
+          issuedAt: new Date(now - daysAgo * DAY),
+          expiresAt: new Date(now - (daysAgo - 1) * DAY),
+        },
+      );
+    await signedIn('recent', '198.51.100.2', 2);
+    await signedIn('old', '198.51.100.31', 31);
+    const since = new Date(now - 30 * DAY);
+    expect((await cli(['flushexpiredtokens'])).stdout).toBe('Removed 2 expired refresh tokens.\n');
+    // Both tokens are gone, but the device that signed in two days ago is still known to the throttle.
+    expect(await db.isRefreshTokenRevoked('recent')).toBeUndefined();
+    expect(await db.hasSessionFrom(erin.id, '198.51.100.2', since)).toBe(true);
+    expect(
+      (await rows.all(`select id from sessions where user_id = ${erin.id} order by id`)).map((r) => r['id']),
+    ).toEqual(['session-recent']);
+  });
+
   test('removes expired one-time tokens too, and says so when there were some', async () => {
     expect(
       (

@@ -2,7 +2,7 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import type { LimitStore } from '../store/limits/store.js';
 import { clientKey } from './client-key.js';
 import { throttled } from './errors.js';
-import type { SendLimit } from '../config.js';
+import type { RateLimitName, SendLimit } from '../config.js';
 
 export interface RateLimitRule {
   name: string;
@@ -18,7 +18,10 @@ export const RATE_LIMITS = {
   register: { name: 'register', limit: 10, windowSeconds: 3600 },
   refresh: { name: 'refresh', limit: 300, windowSeconds: 60 },
   password: { name: 'password', limit: 10, windowSeconds: 15 * 60 },
-} as const satisfies Record<string, RateLimitRule>;
+  mail: { name: 'mail', limit: 30, windowSeconds: 3600 },
+  link: { name: 'link', limit: 30, windowSeconds: 15 * 60 },
+  passkey: { name: 'passkey', limit: 60, windowSeconds: 60 },
+} as const satisfies Record<RateLimitName, RateLimitRule>;
 
 export type RateLimiter = (rule: RateLimitRule) => onRequestAsyncHookHandler;
 

@@ -271,6 +271,56 @@ describe('rate limits', () => {
     expect((await login('user1', 'password1')).statusCode).toBe(429);
   }, 30_000);
 
+  test('the mail, mailed-link and passkey routes are limited per IP too, each as configured', async () => {
+    await setUp({
+      GATEHOUSE_RATE_LIMIT_MAIL: '2/h',
+      GATEHOUSE_RATE_LIMIT_LINK: '3/15m',
+      GATEHOUSE_RATE_LIMIT_PASSKEY: '2/m',
+      GATEHOUSE_PUBLIC_URL: 'https://auth.example.com',
+    });
+    const post = (url: string, payload: object) =>
+      ctx.app.inject({ method: 'POST', url, remoteAddress: ATTACKER, payload });
+    const statuses = async (requests: [string, object][]) => {
+      const answers = [];
+      for (const [url, payload] of requests) answers.push((await post(url, payload)).statusCode);
+      return answers;
+    };
+    // Asking for mail: a reset and an anonymous verification resend count together.
+    expect(
+      await statuses([
+        ['/api/auth/password/reset/', { email: 'a@example.com' }],
+        ['/api/auth/email/verify/resend/', { email: 'b@example.com' }],
+        ['/api/auth/password/reset/', { email: 'c@example.com' }],
+      ]),
+    ).toEqual([202, 202, 429]);
+    // Following a mailed link: the verification, reset and email-change links, and ending every session.
+    const token = { token: 'x'.repeat(43) };
+    expect(
+      await statuses([
+        ['/api/auth/email/verify/', token],
+        ['/api/auth/password/reset/confirm/', { ...token, new_password: 'tangerine-kayak-42' }],
+        ['/api/auth/email/change/confirm/', token],
+        ['/api/auth/sessions/end-all/', token],
+        ['/api/auth/email/change/revert/', token],
+      ]),
+    ).toEqual([400, 400, 400, 429, 429]);
+    expect(
+      await statuses([
+        ['/api/auth/passkey/options/', {}],
+        ['/api/auth/passkey/options/', {}],
+        ['/api/auth/passkey/options/', {}],
+      ]),
+    ).toEqual([200, 200, 429]);
+    // Another client is not held back by any of them.
+    const elsewhere = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/password/reset/',
+      remoteAddress: OWNER,
+      payload: { email: 'a@example.com' },
+    });
+    expect(elsewhere.statusCode).toBe(202);
+  });
+
   test('IPv6: per /64, not per address', async () => {
     await setUp();
     const register = (i: number, remoteAddress: string) =>

@@ -14,6 +14,8 @@ export interface ReceivedMail {
   text: string;
   /** The HTML body ('' when there is none). */
   html: string;
+  /** Whether it came over TLS (STARTTLS or smtps). */
+  secure: boolean;
 }
 
 export interface TestMailServer {
@@ -34,12 +36,14 @@ export interface TestMailServer {
 }
 
 /**
- * A real SMTP server on loopback (smtp-server, no TLS), for tests of the mail path: the server under test
- * talks SMTP to it through nodemailer, as it would to a relay. `auth`: it requires that user and password.
- * `port`: a port of the test's choosing (to start it where a server expects a relay that was down).
+ * A real SMTP server on loopback (smtp-server, no TLS by default), for tests of the mail path: the server
+ * under test talks SMTP to it through nodemailer, as it would to a relay. `auth`: it requires that user
+ * and password. `port`: a port of the test's choosing (to start it where a server expects a relay that
+ * was down). `tls`: it offers STARTTLS, or speaks TLS from the first byte (`implicit`, an smtps:// URL),
+ * with smtp-server's own self-signed certificate for localhost.
  */
 export async function startMailServer(
-  options: { auth?: { user: string; pass: string }; port?: number } = {},
+  options: { auth?: { user: string; pass: string }; port?: number; tls?: 'starttls' | 'implicit' } = {},
 ): Promise<TestMailServer> {
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
@@ -48,8 +52,11 @@ export async function startMailServer(
   let delayMs = 0;
 
   const server = new SMTPServer({
-    secure: false,
-    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    secure: options.tls === 'implicit',
+    disabledCommands: [
+      ...(options.tls === 'starttls' ? [] : ['STARTTLS']),
+      ...(options.auth ? [] : ['AUTH']),
+    ],
     authOptional: options.auth === undefined,
     allowInsecureAuth: true,
     logger: false,
@@ -91,6 +98,7 @@ export async function startMailServer(
               subject: parsed.subject ?? '',
               text: parsed.text ?? '',
               html: typeof parsed.html === 'string' ? parsed.html : '',
+              secure: session.secure,
             });
             for (const wake of waiters) wake();
             setTimeout(callback, delayMs);
@@ -112,7 +120,7 @@ export async function startMailServer(
     : '';
 
   return {
-    url: `smtp://${credentials}127.0.0.1:${port}`,
+    url: `${options.tls === 'implicit' ? 'smtps' : 'smtp'}://${credentials}127.0.0.1:${port}`,
     port,
     messages,
     waitForMessage(predicate = () => true, timeoutMs = 10_000) {

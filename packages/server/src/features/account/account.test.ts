@@ -798,6 +798,54 @@ describe('POST /api/auth/logout-all/', () => {
 });
 
 describe('GET /api/users/me/events/', () => {
+  /** root (a superuser, from 198.51.100.7) ends one of alice's sessions; alice changes her password. */
+  async function adminAndOwnEvents(): Promise<{ access: string; admin: string }> {
+    const alice = await ctx.createUser({ username: 'alice' });
+    await ctx.createUser({ username: 'root', isSuperuser: true, isStaff: true });
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      remoteAddress: '198.51.100.7',
+      payload: { username: 'root', password: 'password1' },
+    });
+    const admin = login.json().access as string;
+    const session = await signIn({ username: 'alice' });
+    const ended = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/api/users/${alice.publicId}/sessions/${session.sessionId}/`,
+      remoteAddress: '198.51.100.7',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(ended.statusCode).toBe(204);
+    const own = await signIn({ username: 'alice' });
+    const changed = await call('POST', '/api/users/me/password/', {
+      token: own.access,
+      payload: { current_password: 'password1', new_password: STRONG },
+    });
+    expect(changed.statusCode, changed.body).toBe(204);
+    return { access: own.access, admin };
+  }
+
+  test("GATEHOUSE_EVENTS_SHOW_ACTOR=false: an administrator's name is hidden too, the user's own is not", async () => {
+    await ctx.close();
+    ctx = await createTestContext({ GATEHOUSE_EVENTS_SHOW_ACTOR: 'false' });
+    const { access, admin } = await adminAndOwnEvents();
+    const events = await call('GET', '/api/users/me/events/', { token: access });
+    expect(events.statusCode).toBe(200);
+    const results = events.json().results as { actor: string; ip: string }[];
+    expect(results.map(({ actor, ip }) => ({ actor, ip }))).toEqual([
+      { actor: 'alice', ip: '127.0.0.1' },
+      { actor: '', ip: '' },
+    ]);
+    expect(events.body).not.toContain('root');
+    // The administrators' own log still says who did it, from where.
+    const log = await ctx.app.inject({
+      url: '/api/audit-log/',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect((log.json().results as { actor: string }[]).map(({ actor }) => actor)).toEqual(['alice', 'root']);
+  });
+
   test("an administrator's address is not shown to the user; the user's own is, and admins see both", async () => {
     const alice = await ctx.createUser({ username: 'alice' });
     await ctx.createUser({ username: 'root', isSuperuser: true, isStaff: true });

@@ -17,8 +17,8 @@ import { createAccountService } from './service.js';
 const tags = ['accounts'];
 
 /** The caller's own account: read it, edit the names, delete it, and its security events. */
-export const accountFeature: Feature = async (app, { users, store, clock, guards, rateLimit }) => {
-  const accounts = createAccountService({ users, store, clock });
+export const accountFeature: Feature = async (app, { users, store, clock, guards, rateLimit, config }) => {
+  const accounts = createAccountService({ users, store, clock, showActors: config.eventsShowActor });
 
   app.get(
     '/api/users/me/',

@@ -15,7 +15,7 @@ export interface AccountService {
   deleteAccount(caller: Caller, password: string): Promise<CheckResult>;
   /**
    * What happened to the caller's account: reuse detection, password changes, administrators' actions
-   * (by name, without their address).
+   * (by name unless `showActors` is false, never with their address).
    */
   securityEvents(caller: Caller, offset: number, limit: number): Promise<Page<AuditEntry>>;
 }
@@ -25,10 +25,13 @@ export function createAccountService({
   users,
   store,
   clock,
+  showActors = true,
 }: {
   users: UsersService;
   store: Pick<UserStore, 'updateUser' | 'deleteUser'> & AuditStore;
   clock: () => Date;
+  /** GATEHOUSE_EVENTS_SHOW_ACTOR: name whoever else acted on the account. */
+  showActors?: boolean;
 }): AccountService {
   return {
     async updateProfile(user, changes) {
@@ -45,9 +48,12 @@ export function createAccountService({
 
     async securityEvents(caller, offset, limit) {
       const page = await store.listAudit(offset, limit, caller.user.id);
-      // Where an administrator acted, the address is the administrator's, not the user's to see.
+      // Where an administrator acted, the address is the administrator's, not the user's to see; nor the
+      // name, where the deployer says so.
       const items = page.items.map((entry) =>
-        entry.actorId === caller.user.id ? entry : { ...entry, ip: '' },
+        entry.actorId === caller.user.id
+          ? entry
+          : { ...entry, ip: '', ...(!showActors && entry.actorId !== null && { actor: '' }) },
       );
       return { count: page.count, items };
     },

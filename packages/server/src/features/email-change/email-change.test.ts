@@ -320,6 +320,25 @@ describe('the links', () => {
     });
   });
 
+  test('the undo link at the old address works for 7 days, and no longer', async () => {
+    await open();
+    const { user, access } = await alice();
+    expect((await requestChange(access, 'new@example.com')).statusCode).toBe(202);
+    expect((await confirm(await confirmLink())).statusCode).toBe(200);
+    const late = await revertLink();
+    ctx.clock.advance(7 * 86400 + 1);
+    expect((await revert(late)).json()).toEqual(INVALID_LINK);
+    expect(await ctx.rows.userById(user.id)).toMatchObject({ email: 'new@example.com' });
+
+    const { access: fresh } = await ctx.login('alice');
+    expect((await requestChange(fresh, 'newer@example.com')).statusCode).toBe(202);
+    expect((await confirm(await confirmLink())).statusCode).toBe(200);
+    const inTime = await revertLink();
+    ctx.clock.advance(7 * 86400 - 1);
+    expect((await revert(inTime)).statusCode).toBe(200);
+    expect(await ctx.rows.userById(user.id)).toMatchObject({ email: 'new@example.com' });
+  });
+
   test('bad bodies are 400 JSON, never 500', async () => {
     await open();
     for (const url of ['/api/auth/email/change/confirm/', '/api/auth/email/change/revert/']) {

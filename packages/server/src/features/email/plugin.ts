@@ -12,7 +12,7 @@ import type { preValidationAsyncHookHandler } from 'fastify';
 import type { Core, Feature } from '../../core/core.js';
 import { HttpError, invalidFields, invalidProblems } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import type { RateLimitRule } from '../../http/rate-limit.js';
+import { RATE_LIMITS, type RateLimitRule } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
 import { defineEmailMail } from './composers.js';
 import { createEmailService, type EmailService } from './service.js';
@@ -20,11 +20,11 @@ import { createEmailService, type EmailService } from './service.js';
 const tags = ['accounts'];
 
 /**
- * Per client IP, beside the mail send limits (per address and per IP, GATEHOUSE_MAIL_LIMIT_*): a token
- * of 256 bits cannot be guessed, but nobody gets to try at any rate.
+ * Per client IP (GATEHOUSE_RATE_LIMIT_LINK and _MAIL), beside the mail send limits (per address and per
+ * IP, GATEHOUSE_MAIL_LIMIT_*): a token of 256 bits cannot be guessed, but nobody gets to try at any rate.
  */
-const LINK_LIMIT: RateLimitRule = { name: 'email-link', limit: 30, windowSeconds: 15 * 60 };
-const SEND_LIMIT: RateLimitRule = { name: 'email-send', limit: 30, windowSeconds: 3600 };
+const LINK_LIMIT: RateLimitRule = RATE_LIMITS.link;
+const SEND_LIMIT: RateLimitRule = RATE_LIMITS.mail;
 
 const invalidToken = () =>
   new HttpError(400, 'invalid_token', { detail: Messages.invalidLink, code: 'invalid_token' });

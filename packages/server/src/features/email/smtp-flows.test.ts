@@ -410,6 +410,7 @@ describe('email flows through a real SMTP server', () => {
       subject: parsed.subject ?? '',
       text: parsed.text ?? '',
       html: typeof parsed.html === 'string' ? parsed.html : '',
+      secure: false,
     };
     expect(mail.envelope.to).toEqual(['oscar@example.com']);
     expect(parsed.from?.value).toEqual([{ name: SITE, address: FROM_ADDRESS }]);

@@ -336,6 +336,36 @@ describe('POST /api/auth/email/verify/resend/', () => {
     expect(await verifications('someone@example.com')).toHaveLength(2);
   });
 
+  test('send limits per IP, signed in or not: over GATEHOUSE_MAIL_LIMIT_PER_IP, the same answer and nothing queued', async () => {
+    await setUp({ GATEHOUSE_MAIL_LIMIT_PER_IP: '3/h', GATEHOUSE_MAIL_LIMIT_PER_ADDRESS: 'off' });
+    const signedIn: string[] = [];
+    for (const name of ['alice', 'bob', 'carol']) {
+      await ctx.createUser({ username: name, email: `${name}@example.com` });
+      signedIn.push((await ctx.login(name)).access);
+    }
+    const answers = [];
+    // Two anonymous and two signed-in requests from one address: the fourth is over the limit.
+    answers.push(await post('/api/auth/email/verify/resend/', { email: 'dave@example.com' }));
+    answers.push(await post('/api/auth/email/verify/resend/', {}, signedIn[0]));
+    answers.push(await post('/api/auth/email/verify/resend/', { email: 'erin@example.com' }));
+    answers.push(await post('/api/auth/email/verify/resend/', {}, signedIn[1]));
+    expect(answers.map((answer) => [answer.statusCode, answer.json()])).toEqual(
+      Array.from({ length: 4 }, () => [202, RESENT]),
+    );
+    // Queued at one instant (the test's clock stands still): in no particular order.
+    expect((await verifications()).map((mail) => mail.to).sort()).toEqual([
+      'alice@example.com',
+      'dave@example.com',
+      'erin@example.com',
+    ]);
+    // Still over it, whichever way the next one asks.
+    expect((await post('/api/auth/email/verify/resend/', {}, signedIn[2])).json()).toEqual(RESENT);
+    expect((await post('/api/auth/email/verify/resend/', { email: 'frank@example.com' })).json()).toEqual(
+      RESENT,
+    );
+    expect(await verifications()).toHaveLength(3);
+  });
+
   test('a registration over the send limits still creates the account, without mail', async () => {
     await setUp({ GATEHOUSE_MAIL_LIMIT_PER_IP: '2/h' });
     await register('alice', 'alice@example.com');

@@ -17,7 +17,7 @@ import type { Core, Feature } from '../../core/core.js';
 import { HttpError, invalidProblems, notFound, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentAccount } from '../../http/presenters.js';
-import type { RateLimitRule } from '../../http/rate-limit.js';
+import { RATE_LIMITS, type RateLimitRule } from '../../http/rate-limit.js';
 import { clientInfo } from '../../http/request-context.js';
 import { checkBrowserRequest, deliverTokens } from '../../http/token-delivery.js';
 import { refused } from '../../users/problems.js';
@@ -30,7 +30,7 @@ const tags = ['passkeys'];
  * Per client IP, on the routes that need no sign-in: each options request writes a challenge. Failed
  * sign-ins are throttled besides, as wrong passwords are (core.loginThrottle).
  */
-export const PASSKEY_RATE_LIMIT: RateLimitRule = { name: 'passkey', limit: 60, windowSeconds: 60 };
+export const PASSKEY_RATE_LIMIT: RateLimitRule = RATE_LIMITS.passkey;
 
 const MESSAGES: Record<PasskeyFailure['code'], string> = {
   passkey_malformed: PasskeyMessages.malformed,
