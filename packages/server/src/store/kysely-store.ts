@@ -1,5 +1,6 @@
 import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
+import { kyselyDjango } from '../features/django/kysely-store.js';
 import { kyselyEmail } from '../features/email/kysely-store.js';
 import { kyselyEmailChange } from '../features/email-change/kysely-store.js';
 import { kyselyMfa } from '../features/mfa/kysely-store.js';
@@ -39,6 +40,7 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyEmailChange(db),
     ...kyselyMfa(db),
     ...kyselyPasskeys(db),
+    ...kyselyDjango(db),
 
     async ping() {
       await sql`select 1`.execute(db);

@@ -7,6 +7,7 @@ import type {
   WebauthnUserHandlesTable,
 } from './factors/table.js';
 import type { MailOutboxTable } from './mail/table.js';
+import type { DjangoTokensTable, DjangoUsersTable } from '../features/django/table.js';
 
 /**
  * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
@@ -135,4 +136,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_user_handles: WebauthnUserHandlesTable;
+  django_users: DjangoUsersTable;
+  django_tokens: DjangoTokensTable;
 }

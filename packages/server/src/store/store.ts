@@ -1,4 +1,5 @@
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
+import type { DjangoStore } from '../features/django/store.js';
 import type { EmailStore } from '../features/email/store.js';
 import type { EmailChangeStore } from '../features/email-change/store.js';
 import type { MfaStore } from '../features/mfa/store.js';
@@ -31,7 +32,8 @@ export interface Store
     EmailStore,
     EmailChangeStore,
     MfaStore,
-    PasskeyStore {
+    PasskeyStore,
+    DjangoStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;
   migrate(): Promise<string[]>;
