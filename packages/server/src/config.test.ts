@@ -87,7 +87,19 @@ describe('defaults', () => {
         ],
       },
       webauthn: { rpId: 'localhost', rpName: 'Gatehouse', origins: ['http://localhost:8000'] },
+      django: { secretKey: undefined, refreshTokenLifetime: 86400 },
     } satisfies Config);
+  });
+
+  test("the Django settings: the old deployment's key (off by default) and refresh-token lifetime", () => {
+    const config = parseConfig({
+      GATEHOUSE_DJANGO_SECRET_KEY: ' django-insecure-old-key ',
+      GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME: '7d',
+    });
+    expect(config.django).toEqual({ secretKey: 'django-insecure-old-key', refreshTokenLifetime: 7 * 86400 });
+    expect(problemsOf({ GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME: 'soon' })).toEqual([
+      'GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME="soon": expected seconds (300) or a duration (5m, 12h, 1d)',
+    ]);
   });
 
   test('source maps of the web app: served outside production, in production only when asked for', () => {

@@ -161,6 +161,18 @@ export interface Config {
   readonly passwordHash: PasswordHashConfig;
   readonly mail: MailConfig;
   readonly webauthn: WebAuthnConfig;
+  /** Moving from Django (features/django): the old deployment's tokens. */
+  readonly django: DjangoConfig;
+}
+
+export interface DjangoConfig {
+  /**
+   * The old deployment's SECRET_KEY (or simplejwt SIGNING_KEY): its HS256 tokens are accepted until they
+   * expire. Undefined (the default): they are not, and nothing on the request path looks for them.
+   */
+  readonly secretKey: string | undefined;
+  /** The old deployment's REFRESH_TOKEN_LIFETIME, seconds: how long after the last import doctor waits. */
+  readonly refreshTokenLifetime: number;
 }
 
 export class ConfigError extends Error {
@@ -434,6 +446,11 @@ export function parseConfig(env: Env): Config {
     passwordHash: Object.freeze(passwordHash),
     mail: Object.freeze(mail),
     webauthn: Object.freeze({ ...webauthn, origins: Object.freeze(webauthn.origins) }),
+    django: Object.freeze({
+      // Never echoed in a problem: it is a secret.
+      secretKey: read(`${PREFIX}DJANGO_SECRET_KEY`),
+      refreshTokenLifetime: setting(`${PREFIX}DJANGO_REFRESH_TOKEN_LIFETIME`, 86400, duration),
+    }),
   };
 
   for (const name of Object.keys(env)) {
