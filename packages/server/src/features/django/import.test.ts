@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../cli/run.js';
 import { useDjango, type DjangoFixture } from '../../testing/django.js';
 import { usePostgres } from '../../testing/postgres.js';
-import { createTestContext, type TestContext } from '../../testing/test-app.js';
+import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
 import { importFromDjango } from './importer.js';
 
 const django = await useDjango('the Django import');
@@ -150,7 +150,7 @@ describe.runIf(django)('gatehouse import django, the command', () => {
     return () => fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  const cli = async (argv: string[]) => {
+  const cli = async (argv: string[], env: Record<string, string> = {}) => {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';
@@ -158,7 +158,7 @@ describe.runIf(django)('gatehouse import django, the command', () => {
     stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await runCli(argv, {
-      env: { DATABASE_URL: `sqlite:${path.join(dir, 'gatehouse.sqlite3')}` },
+      env: { DATABASE_URL: `sqlite:${path.join(dir, 'gatehouse.sqlite3')}`, ...env },
       stdin: Readable.from([]),
       stdout,
       stderr,
@@ -190,6 +190,11 @@ describe.runIf(django)('gatehouse import django, the command', () => {
     const again = await cli(['import', 'django', '--from', a.database, '--profile-table', 'base_profile']);
     expect(again.stdout).toMatch(/^0 created, 0 updated, 16 unchanged, 3 skipped/m);
     expect(fs.readFileSync(a.database).equals(before)).toBe(true);
+    // As long as a refresh token the old site issued before the import can be valid, the old key is needed.
+    const doctor = await cli(['doctor'], { GATEHOUSE_DJANGO_SECRET_KEY: a.secretKey });
+    const until = /OK {4}Django tokens: old Django tokens may be valid until (\S+) /.exec(doctor.stdout)?.[1];
+    const newest = Number(decodePayload(a.tokens['user1']?.refresh ?? '').exp) * 1000;
+    expect(new Date(until ?? 0).getTime()).toBeGreaterThanOrEqual(newest);
   }, 60_000);
 
   test('a source that is not a Django database: a clear error, exit 1, nothing written', async () => {
