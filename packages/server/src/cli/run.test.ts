@@ -149,7 +149,7 @@ describe('migrate', () => {
     expect(await cli(['migrate'])).toEqual({
       code: 0,
       stdout:
-        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\nApplied 0005_email\nApplied 0006_session_browser\nApplied 0007_factors\nApplied 0010_django\n',
+        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\nApplied 0005_email\nApplied 0006_session_browser\nApplied 0007_factors\nApplied 0008_roles\nApplied 0010_django\n',
       stderr: '',
     });
     expect(fs.existsSync(dbPath)).toBe(true);

@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
 import { withOldDjangoTokens } from '../features/django/old-tokens.js';
 import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
+import { createAccessClaims } from './access-claims.js';
 import { ALL_TYPS, createSessionIssuer, type SessionIssuer } from './session-issuer.js';
 import { createSignInPipeline, type SignInPipeline } from './sign-in.js';
 import { createTokenService, type TokenService } from './tokens.js';
@@ -74,6 +75,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     store,
     clock,
     maxSessionsPerUser: config.sessions.maxPerUser,
+    accessClaims: createAccessClaims({ store, permissions: config.jwt.tokenPermissions }),
   });
   const mail = createMailer({
     store,
@@ -136,6 +138,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     guards: createGuards(authenticate, {
       clock,
       reauthenticationWindow: config.sessions.reauthenticationWindow,
+      permissionsOf: (userId) => store.effectivePermissions(userId),
     }),
     rateLimit: createRateLimiter(store, clock, {
       enabled: config.rateLimits,
