@@ -6,7 +6,7 @@ import { CommandError, writeLine, type CliIo } from './io.js';
 /** `gatehouse import django --from <sqlite file | postgres://…>`: see features/django/importer.ts. */
 export async function importDjango(
   io: CliIo,
-  store: Pick<DjangoStore, 'listImportTargets' | 'applyDjangoImport'>,
+  store: Pick<DjangoStore, 'listImportTargets' | 'listGroupTargets' | 'applyDjangoImport'>,
   clock: () => Date,
   options: ImportOptions,
 ): Promise<void> {

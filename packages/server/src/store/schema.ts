@@ -7,7 +7,7 @@ import type {
   WebauthnUserHandlesTable,
 } from './factors/table.js';
 import type { MailOutboxTable } from './mail/table.js';
-import type { DjangoTokensTable, DjangoUsersTable } from '../features/django/table.js';
+import type { DjangoGroupsTable, DjangoTokensTable, DjangoUsersTable } from '../features/django/table.js';
 import type {
   GroupMembersTable,
   GroupRolesTable,
@@ -152,4 +152,5 @@ export interface Database {
   user_roles: UserRolesTable;
   django_users: DjangoUsersTable;
   django_tokens: DjangoTokensTable;
+  django_groups: DjangoGroupsTable;
 }

@@ -121,6 +121,64 @@ describe.runIf(django)('gatehouse import django', () => {
     expect((await ctx.store.listAudit(0, 10)).count).toBe(0);
   });
 
+  test('Django groups: a group holding one role of the same name with its permissions, and its members', async () => {
+    ctx = await createTestContext();
+    await ctx.store.createRole(
+      { name: 'viewers', description: 'ours', permissions: ['docs:read'] },
+      ctx.clock(),
+      {
+        at: ctx.clock(),
+        actorId: null,
+        actor: 'test',
+        action: 'role.create',
+        targetId: null,
+        target: 'viewers',
+        detail: {},
+        ip: '',
+      },
+    );
+    const { groups } = await importA();
+    expect(groups.create.map((g) => g.name)).toEqual(['editors']);
+    expect(groups.skipped).toEqual([
+      { name: 'viewers', reason: 'a role or group of that name exists here already' },
+    ]);
+    const editors = await ctx.store.findGroup('editors');
+    expect(editors?.roles).toEqual(['editors']);
+    expect(editors?.members.map((m) => m.username).sort()).toEqual(['admin', 'user1']);
+    expect((await ctx.store.findRole('editors'))?.permissions).toEqual([
+      'auth:change_user',
+      'auth:view_user',
+    ]);
+    // The role that was here first is left as it was.
+    expect((await ctx.store.findRole('viewers'))?.permissions).toEqual(['docs:read']);
+    const user1 = (await ctx.store.listUsers()).find((u) => u.username === 'user1');
+    expect(await ctx.store.effectivePermissions(user1?.id ?? -1)).toEqual([
+      'auth:change_user',
+      'auth:view_user',
+    ]);
+    // A re-run keeps the group in step and duplicates nothing; a member added here stays.
+    const local = await ctx.createUser({ username: 'local-editor' });
+    await ctx.store.setUserGroups(local.id, ['editors'], () => ({
+      at: ctx.clock(),
+      actorId: null,
+      actor: 'test',
+      action: 'user.groups',
+      targetId: local.id,
+      target: local.username,
+      detail: {},
+      ip: '',
+    }));
+    const again = await importA();
+    expect(again.groups.create).toEqual([]);
+    expect(again.groups.update.map((g) => g.name)).toEqual(['editors']);
+    expect((await ctx.store.listGroups()).map((g) => g.name).sort()).toEqual(['editors']);
+    expect((await ctx.store.findGroup('editors'))?.members.map((m) => m.username).sort()).toEqual([
+      'admin',
+      'local-editor',
+      'user1',
+    ]);
+  }, 60_000);
+
   test("tutorial B's custom user model: email login, its public_id kept", async () => {
     ctx = await createTestContext();
     const { plan } = await importFromDjango(
@@ -181,14 +239,19 @@ describe.runIf(django)('gatehouse import django, the command', () => {
     expect(dry.stdout).toContain('would be created: user1 (Django id 1)');
     expect(dry.stdout).toMatch(/skipped: oddhash \(Django id \d+\): Django password hash format "whirlpool"/);
     expect(dry.stdout).toMatch(
-      /Dry run, nothing written: 16 would be created, 0 would be updated, 0 unchanged, 3 skipped/,
+      /Dry run, nothing written: 16 would be created, 0 would be updated, 0 unchanged, 3 skipped; groups: 2 would be created, 0 would be kept in step, 0 skipped/,
     );
     const real = await cli(['import', 'django', '--from', a.database, '--profile-table', 'base_profile']);
     expect(real.stdout).toMatch(
-      /^16 created, 0 updated, 0 unchanged, 3 skipped; 3 simplejwt refresh token\(s\) recorded$/m,
+      /^16 created, 0 updated, 0 unchanged, 3 skipped; groups: 2 created, 0 kept in step, 0 skipped; 3 simplejwt refresh token\(s\) recorded$/m,
     );
     const again = await cli(['import', 'django', '--from', a.database, '--profile-table', 'base_profile']);
-    expect(again.stdout).toMatch(/^0 created, 0 updated, 16 unchanged, 3 skipped/m);
+    expect(again.stdout).toMatch(
+      /^0 created, 0 updated, 16 unchanged, 3 skipped; groups: 0 created, 2 kept in step/m,
+    );
+    expect(dry.stdout).toContain(
+      'group would be created: editors (role editors: auth:change_user auth:view_user)',
+    );
     expect(fs.readFileSync(a.database).equals(before)).toBe(true);
     // As long as a refresh token the old site issued before the import can be valid, the old key is needed.
     const doctor = await cli(['doctor'], { GATEHOUSE_DJANGO_SECRET_KEY: a.secretKey });
@@ -247,6 +310,7 @@ describe.runIf(django)('gatehouse import django, one transaction', () => {
           await ctx.createUser({ username: 'user_md5', email: 'late@example.com' });
           return targets;
         },
+        listGroupTargets: ctx.store.listGroupTargets,
         applyDjangoImport: ctx.store.applyDjangoImport,
       };
       await expect(

@@ -3,7 +3,8 @@ import { insertAudit } from '../../store/audit/kysely-store.js';
 import type { Database } from '../../store/schema.js';
 import { endSessions } from '../../store/session-ends.js';
 import { toUser, USER_COLUMNS } from '../../store/user-rows.js';
-import type { DjangoStore, ImportedUser } from './store.js';
+import { addGroupMembers, insertGroup, insertRole } from '../roles/kysely-store.js';
+import type { DjangoStore, ImportedGroup, ImportedUser } from './store.js';
 
 export function kyselyDjango(db: Kysely<Database>): DjangoStore {
   return {
@@ -46,6 +47,23 @@ export function kyselyDjango(db: Kysely<Database>): DjangoStore {
         created: new Date(row.created),
         djangoId: row.django_id === null ? null : Number(row.django_id),
       }));
+    },
+
+    async listGroupTargets() {
+      const [roles, groups, imported] = await Promise.all([
+        db.selectFrom('roles').select('name').execute(),
+        db.selectFrom('user_groups').select('name').execute(),
+        db
+          .selectFrom('django_groups')
+          .innerJoin('user_groups', 'user_groups.id', 'django_groups.group_id')
+          .select(['django_groups.django_id', 'user_groups.name'])
+          .execute(),
+      ]);
+      return {
+        roles: new Set(roles.map((r) => r.name)),
+        groups: new Set(groups.map((g) => g.name)),
+        imported: new Map(imported.map((row) => [Number(row.django_id), row.name])),
+      };
     },
 
     async applyDjangoImport(changes, now) {
@@ -115,6 +133,8 @@ export function kyselyDjango(db: Kysely<Database>): DjangoStore {
             )
             .execute();
         }
+        for (const group of changes.groups?.create ?? []) await createGroup(trx, group, now);
+        for (const group of changes.groups?.update ?? []) await syncGroup(trx, group, now);
         await insertAudit(trx, changes.audit);
       });
     },
@@ -173,4 +193,75 @@ export function kyselyDjango(db: Kysely<Database>): DjangoStore {
       return { lastImport: date(imports?.last), newestToken: date(tokens?.newest) };
     },
   };
+}
+
+const IMPORTED = 'Imported from Django (gatehouse import django)';
+
+/** The users the Django ids were imported as. */
+async function importedUserIds(trx: Kysely<Database>, djangoIds: readonly number[]): Promise<number[]> {
+  if (djangoIds.length === 0) return [];
+  const rows = await trx
+    .selectFrom('django_users')
+    .select('user_id')
+    .where('django_id', 'in', [...djangoIds])
+    .execute();
+  return rows.map((row) => row.user_id);
+}
+
+async function createGroup(trx: Kysely<Database>, group: ImportedGroup, now: Date): Promise<void> {
+  const roleId = await insertRole(
+    trx,
+    { name: group.name, description: IMPORTED, permissions: group.permissions },
+    now,
+  );
+  const created = await insertGroup(
+    trx,
+    { name: group.name, description: IMPORTED, roles: [group.name] },
+    now,
+  );
+  // The plan saw both names free; taken meanwhile, the whole import fails and writes nothing.
+  if (roleId === undefined || !created.ok)
+    throw new Error(`role or group "${group.name}" was created meanwhile`);
+  await trx
+    .insertInto('django_groups')
+    .values({ django_id: group.djangoId, group_id: created.id, role_id: roleId })
+    .execute();
+  await addGroupMembers(trx, created.id, await importedUserIds(trx, group.members));
+}
+
+/**
+ * A group imported before: its role's permissions become the Django group's, and its imported members
+ * those of the Django group (members added here, who were not imported, stay).
+ */
+async function syncGroup(trx: Kysely<Database>, group: ImportedGroup, now: Date): Promise<void> {
+  const mapping = await trx
+    .selectFrom('django_groups')
+    .select(['group_id', 'role_id'])
+    .where('django_id', '=', group.djangoId)
+    .executeTakeFirstOrThrow();
+  await trx.deleteFrom('role_permissions').where('role_id', '=', mapping.role_id).execute();
+  if (group.permissions.length > 0) {
+    await trx
+      .insertInto('role_permissions')
+      .values(group.permissions.map((permission) => ({ role_id: mapping.role_id, permission })))
+      .execute();
+  }
+  await trx
+    .insertInto('group_roles')
+    .values({ group_id: mapping.group_id, role_id: mapping.role_id })
+    .onConflict((oc) => oc.columns(['group_id', 'role_id']).doNothing())
+    .execute();
+  const members = await importedUserIds(trx, group.members);
+  let leaving = trx
+    .deleteFrom('group_members')
+    .where('group_id', '=', mapping.group_id)
+    .where('user_id', 'in', trx.selectFrom('django_users').select('user_id'));
+  if (members.length > 0) leaving = leaving.where('user_id', 'not in', members);
+  await leaving.execute();
+  await addGroupMembers(trx, mapping.group_id, members);
+  await trx
+    .updateTable('roles')
+    .set({ updated: now.toISOString() })
+    .where('id', '=', mapping.role_id)
+    .execute();
 }

@@ -47,11 +47,31 @@ export interface ImportedToken {
   blacklistedAt: Date | null;
 }
 
+/** A Django group as Gatehouse keeps it: a group of that name holding one role of that name. */
+export interface ImportedGroup {
+  djangoId: number;
+  name: string;
+  /** `app_label:codename`, lower case. */
+  permissions: string[];
+  /** The Django ids of its members (those imported join the group). */
+  members: number[];
+}
+
+/** The role and group names taken, and which Django group each imported one came from. */
+export interface GroupTargets {
+  roles: Set<string>;
+  groups: Set<string>;
+  /** Django group id → the name of the group it became. */
+  imported: Map<number, string>;
+}
+
 export interface DjangoImportChanges {
   create: ImportedUser[];
   /** `passwordHash` undefined: the account's hash is left as it is (its owner has signed in here since). */
   update: (Omit<ImportedUser, 'passwordHash'> & { userId: number; passwordHash?: string })[];
   tokens: ImportedToken[];
+  /** Groups new here, and groups imported before, kept in step (role permissions, imported members). */
+  groups?: { create: ImportedGroup[]; update: ImportedGroup[] };
   audit: NewAuditEntry;
 }
 
@@ -59,6 +79,7 @@ export interface DjangoImportChanges {
 export interface DjangoStore {
   /** Every account, with the Django id of those imported. */
   listImportTargets(): Promise<ImportTargetUser[]>;
+  listGroupTargets(): Promise<GroupTargets>;
   /**
    * All of it in one transaction: accounts created and updated (a deactivated one's sessions end), their
    * Django ids recorded, the tokens merged (a blacklisted one is never un-blacklisted), the audit entry.

@@ -17,3 +17,10 @@ export interface DjangoTokensTable {
   expires_at: string;
   blacklisted_at: string | null;
 }
+
+/** The Gatehouse group and role each imported Django group became. */
+export interface DjangoGroupsTable {
+  django_id: number;
+  group_id: number;
+  role_id: number;
+}
