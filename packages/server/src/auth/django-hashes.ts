@@ -105,11 +105,6 @@ function malformed(format: string): { problem: string } {
   return { problem: `a malformed ${format} password hash` };
 }
 
-/** Whether `encoded` is a Django hash (rather than Gatehouse's own `$argon2id$…`). */
-export function isDjangoHash(encoded: string): boolean {
-  return !encoded.startsWith('$');
-}
-
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (
   password: string,

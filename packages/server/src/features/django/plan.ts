@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isDjangoHash, parseDjangoHash } from '../../auth/django-hashes.js';
+import { parseDjangoHash } from '../../auth/django-hashes.js';
+import { isDjangoHash } from '../../auth/passwords.js';
 import {
   canonicalEmail,
   isValidEmail,
