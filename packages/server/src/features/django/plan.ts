@@ -138,7 +138,9 @@ export function planImport(data: DjangoData, targets: readonly ImportTargetUser[
       own.lastLogin !== null && (imported.lastLogin === null || own.lastLogin > imported.lastLogin)
         ? own.lastLogin
         : imported.lastLogin;
-    const next = { ...imported, publicId, lastLogin };
+    // A user table without date_joined or created: the date of the first import stays.
+    const created = user.joined === null ? own.created : imported.created;
+    const next = { ...imported, publicId, lastLogin, created };
     if (isUnchanged(own, next, passwordHash)) {
       plan.unchanged++;
       continue;
