@@ -1,8 +1,15 @@
 import { createHash, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import argon2 from 'argon2';
-import bcrypt from 'bcryptjs';
-import unixCrypt from 'unix-crypt-td-js';
+import type Bcrypt from 'bcryptjs';
+import type UnixCrypt from 'unix-crypt-td-js';
+
+// Loaded by the first hash that needs them (CommonJS, so without a chunk of the server's bundle), not at
+// every start-up: most servers never see a bcrypt or crypt(3) hash.
+const requireFromHere = createRequire(import.meta.url);
+const bcrypt = () => requireFromHere('bcryptjs') as typeof Bcrypt;
+const unixCrypt = () => requireFromHere('unix-crypt-td-js') as typeof UnixCrypt;
 
 /**
  * Django's password hashes, as its `password` column holds them (django/contrib/auth/hashers.py), so that
@@ -141,7 +148,7 @@ export async function verifyDjangoHash(encoded: string, password: string): Promi
       // bcrypt_sha256 hashes the SHA-256 of the password, in hex, so that bcrypt's 72 bytes hold all of it.
       const input =
         parsed.format === 'bcrypt_sha256' ? createHash('sha256').update(password).digest('hex') : password;
-      return equal(await bcrypt.hash(input, parsed.bcrypt), parsed.bcrypt);
+      return equal(await bcrypt().hash(input, parsed.bcrypt), parsed.bcrypt);
     }
     case 'scrypt': {
       const { n: N, r, p } = parsed;
@@ -162,7 +169,7 @@ export async function verifyDjangoHash(encoded: string, password: string): Promi
       return equal(createHash('md5').update(password).digest('hex'), parsed.hash);
     case 'crypt':
       // Python's crypt.crypt takes the password's UTF-8 bytes.
-      return equal(unixCrypt([...Buffer.from(password, 'utf8')], parsed.hash), parsed.hash);
+      return equal(unixCrypt()([...Buffer.from(password, 'utf8')], parsed.hash), parsed.hash);
   }
 }
 

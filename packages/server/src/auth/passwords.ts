@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import { limitConcurrency, Overloaded } from './concurrency.js';
+import { verifyDjangoHash } from './django-hashes.js';
 import type { PasswordHashConfig } from '../config.js';
 
 export interface PasswordVerification {
@@ -42,12 +43,8 @@ export function createPasswordHasher(
 
   const check = async (target: string, password: string) => {
     try {
-      // A hash imported from Django (gatehouse import django) until its first login rehashes it; its
-      // verifiers (bcryptjs, crypt(3)) are loaded then, not at every start-up.
-      if (isDjangoHash(target)) {
-        const django = await import('./django-hashes.js');
-        return await limit(() => django.verifyDjangoHash(target, password));
-      }
+      // A hash imported from Django (gatehouse import django) until its first login rehashes it.
+      if (isDjangoHash(target)) return await limit(() => verifyDjangoHash(target, password));
       return await limit(() => argon2.verify(target, password));
     } catch (error) {
       if (error instanceof Overloaded) throw error;
