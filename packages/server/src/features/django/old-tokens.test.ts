@@ -50,6 +50,29 @@ describe.runIf(django)("the old Django deployment's tokens (GATEHOUSE_DJANGO_SEC
     expect((await me(tokens('user1').access)).statusCode).toBe(401);
   });
 
+  test('an old access token on the account routes: no session of its own here, and no error', async () => {
+    await start();
+    const bearer = { authorization: `Bearer ${tokens('user1').access}` };
+    const sessions = await ctx.app.inject({ method: 'GET', url: '/api/users/me/sessions/', headers: bearer });
+    expect(sessions.statusCode).toBe(200);
+    expect(sessions.json()).toEqual([]);
+    const permissions = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/users/me/permissions/',
+      headers: bearer,
+    });
+    expect(permissions.statusCode, permissions.body).toBe(200);
+    expect(permissions.json()).toMatchObject({
+      permissions: ['auth:change_user', 'auth:view_group', 'auth:view_user'],
+    });
+    const everywhere = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout-all/',
+      headers: bearer,
+    });
+    expect(everywhere.statusCode).toBe(200);
+  });
+
   test('off by default: the old tokens are refused', async () => {
     await start({});
     expect((await me(tokens('user1').access)).statusCode).toBe(401);
