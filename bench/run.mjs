@@ -13,6 +13,8 @@
 //   --wait-quiet            before each measurement, wait (up to 60 s) until other processes use < 0.1 core
 //   --retries N             take a measurement again (up to N times) when other processes were busy during
 //                           it, keeping the quietest attempt (for shared machines)
+//   --django-key            Gatehouse with GATEHOUSE_DJANGO_SECRET_KEY set (the old Django deployment's tokens
+//                           accepted too): what that costs Gatehouse's own tokens
 //   --postgres [URL]        also PostgreSQL (as does DATABASE_URL=postgres://…; without a URL, the local
 //                           server the tests use): in a database of its own on that server, dropped at the
 //                           end, the raw commit rate and the profile and refresh loads on one and two instances
@@ -81,6 +83,7 @@ const { values: options } = parseArgs({
     retries: { type: 'string', default: '0' },
     markdown: { type: 'boolean', default: false },
     postgres: { type: 'string' },
+    'django-key': { type: 'boolean', default: false },
   },
 });
 const quick = options.quick;
@@ -343,8 +346,14 @@ async function main() {
   // Every request comes from one client address: the per-IP rate limits (refresh: 300 a minute) would
   // answer 429 to nearly all of them. The bench measures the work, so they are off where the build has them.
   if (knowsSetting(gh, env, 'GATEHOUSE_RATE_LIMITS', 'false')) env.GATEHOUSE_RATE_LIMITS = 'false';
+  // A random key: no request carries an old token, so this measures what the option costs the others.
+  if (options['django-key']) env.GATEHOUSE_DJANGO_SECRET_KEY = randomBytes(38).toString('base64url');
   results.settings.gatehouseEnvironment = Object.fromEntries(
-    Object.entries(env).filter(([name]) => name.startsWith('GATEHOUSE_') && name !== 'GATEHOUSE_SIGNING_KEY'),
+    Object.entries(env).filter(
+      ([name]) =>
+        name.startsWith('GATEHOUSE_') &&
+        !['GATEHOUSE_SIGNING_KEY', 'GATEHOUSE_DJANGO_SECRET_KEY'].includes(name),
+    ),
   );
   const config = gh.parseConfig(env);
   say('\nGatehouse, prepared in-process (no HTTP):');

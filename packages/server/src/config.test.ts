@@ -67,6 +67,7 @@ describe('defaults', () => {
         userIdClaim: 'user_id',
         tokenTypeClaim: 'token_type',
         jtiClaim: 'jti',
+        tokenPermissions: false,
       },
       passwordHash: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       mail: {
@@ -99,7 +100,19 @@ describe('defaults', () => {
       },
       webauthn: { rpId: 'localhost', rpName: 'Gatehouse', origins: ['http://localhost:8000'] },
       oidc: { providers: [] },
+      django: { secretKey: undefined, refreshTokenLifetime: 86400 },
     } satisfies Config);
+  });
+
+  test("the Django settings: the old deployment's key (off by default) and refresh-token lifetime", () => {
+    const config = parseConfig({
+      GATEHOUSE_DJANGO_SECRET_KEY: ' django-insecure-old-key ',
+      GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME: '7d',
+    });
+    expect(config.django).toEqual({ secretKey: 'django-insecure-old-key', refreshTokenLifetime: 7 * 86400 });
+    expect(problemsOf({ GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME: 'soon' })).toEqual([
+      'GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME="soon": expected seconds (300) or a duration (5m, 12h, 1d)',
+    ]);
   });
 
   test('source maps of the web app: served outside production, in production only when asked for', () => {
@@ -384,6 +397,14 @@ describe('booleans', () => {
       false,
       false,
       false,
+    ]);
+  });
+
+  test('GATEHOUSE_TOKEN_PERMISSIONS: off by default, on when set', () => {
+    expect(parseConfig({}).jwt.tokenPermissions).toBe(false);
+    expect(parseConfig({ GATEHOUSE_TOKEN_PERMISSIONS: 'true' }).jwt.tokenPermissions).toBe(true);
+    expect(problemsOf({ GATEHOUSE_TOKEN_PERMISSIONS: 'all' })).toEqual([
+      'GATEHOUSE_TOKEN_PERMISSIONS="all": expected true or false',
     ]);
   });
 

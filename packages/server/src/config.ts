@@ -37,6 +37,11 @@ export interface JwtConfig {
   readonly userIdClaim: string;
   readonly tokenTypeClaim: string;
   readonly jtiClaim: string;
+  /**
+   * Access tokens carry the user's effective permissions (`permissions`) beside their roles
+   * (GATEHOUSE_TOKEN_PERMISSIONS); off, only `roles`.
+   */
+  readonly tokenPermissions: boolean;
 }
 
 export interface SessionConfig {
@@ -180,6 +185,18 @@ export interface Config {
   readonly webauthn: WebAuthnConfig;
   /** Sign in with OIDC/OAuth providers (GATEHOUSE_OIDC_*): features/oidc/config.ts. */
   readonly oidc: OidcConfig;
+  /** Moving from Django (features/django): the old deployment's tokens. */
+  readonly django: DjangoConfig;
+}
+
+export interface DjangoConfig {
+  /**
+   * The old deployment's SECRET_KEY (or simplejwt SIGNING_KEY): its HS256 tokens are accepted until they
+   * expire. Undefined (the default): they are not, and nothing on the request path looks for them.
+   */
+  readonly secretKey: string | undefined;
+  /** The old deployment's REFRESH_TOKEN_LIFETIME, seconds: how long after the last import doctor waits. */
+  readonly refreshTokenLifetime: number;
 }
 
 export class ConfigError extends Error {
@@ -300,6 +317,7 @@ export function parseConfig(env: Env): Config {
     userIdClaim: claim('USER_ID_CLAIM', 'user_id'),
     tokenTypeClaim: claim('TOKEN_TYPE_CLAIM', 'token_type'),
     jtiClaim: claim('JTI_CLAIM', 'jti'),
+    tokenPermissions: jwtSetting('TOKEN_PERMISSIONS', false, boolean),
   };
   if (jwt.authHeaderTypes.length === 0) problem(`${PREFIX}AUTH_HEADER_TYPES`, 'must name at least one type');
 
@@ -455,6 +473,11 @@ export function parseConfig(env: Env): Config {
     mail: Object.freeze(mail),
     webauthn: Object.freeze({ ...webauthn, origins: Object.freeze(webauthn.origins) }),
     oidc: Object.freeze(parseOidcConfig({ read, problem })),
+    django: Object.freeze({
+      // Never echoed in a problem: it is a secret.
+      secretKey: read(`${PREFIX}DJANGO_SECRET_KEY`),
+      refreshTokenLifetime: setting(`${PREFIX}DJANGO_REFRESH_TOKEN_LIFETIME`, 86400, duration),
+    }),
   };
 
   for (const name of Object.keys(env)) {

@@ -267,7 +267,9 @@ describe('the secret generated before keys had their own table', () => {
       '0005_email',
       '0006_session_browser',
       '0007_factors',
+      '0008_roles',
       '0009_identities',
+      '0010_django',
     ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();

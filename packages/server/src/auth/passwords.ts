@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import { limitConcurrency, Overloaded } from './concurrency.js';
+import { verifyDjangoHash } from './django-hashes.js';
 import type { PasswordHashConfig } from '../config.js';
 
 export interface PasswordVerification {
@@ -42,6 +43,8 @@ export function createPasswordHasher(
 
   const check = async (target: string, password: string) => {
     try {
+      // A hash imported from Django (gatehouse import django) until its first login rehashes it.
+      if (isDjangoHash(target)) return await limit(() => verifyDjangoHash(target, password));
       return await limit(() => argon2.verify(target, password));
     } catch (error) {
       if (error instanceof Overloaded) throw error;
@@ -63,9 +66,15 @@ export function createPasswordHasher(
       // changes (which says nothing of the account), then rehashed in the normal form.
       if (!ok && normalized !== password) legacy = ok = await check(target, password);
       ok = ok && typeof hash === 'string';
-      return { ok, needsRehash: ok && (legacy || argon2.needsRehash(target, params)) };
+      const rehash = legacy || isDjangoHash(target) || argon2.needsRehash(target, params);
+      return { ok, needsRehash: ok && rehash };
     },
   };
+}
+
+/** Gatehouse's own hashes are PHC strings (`$argon2id$…`); Django's start with their algorithm's name. */
+export function isDjangoHash(encoded: string): boolean {
+  return !encoded.startsWith('$');
 }
 
 /**

@@ -498,6 +498,33 @@ describe('diagnose', () => {
     expect(diagnose(config(PRODUCTION), facts()).some((item) => item.check === 'demo superuser')).toBe(false);
   });
 
+  test('Django tokens: when GATEHOUSE_DJANGO_SECRET_KEY can be unset; no line without it', () => {
+    const key = { GATEHOUSE_DJANGO_SECRET_KEY: 'django-insecure-old-key' };
+    const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+    expect(diagnose(config(), facts()).some((item) => item.check === 'Django tokens')).toBe(false);
+    expect(line('Django tokens', config(key), facts())).toBe(
+      'WARN  Django tokens: GATEHOUSE_DJANGO_SECRET_KEY is set but no user was imported from Django' +
+        ' — run gatehouse import django, or unset GATEHOUSE_DJANGO_SECRET_KEY',
+    );
+    // The newest imported refresh token expires after the last import + the old lifetime (1d).
+    const imported = facts({ django: { lastImport: at(-3600), newestToken: at(2 * 86400) } });
+    expect(line('Django tokens', config(key), imported)).toBe(
+      'OK    Django tokens: old Django tokens may be valid until 2025-06-03T12:00:00.000Z (the newest imported ' +
+        'refresh token, or the last import + GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME=1d); ' +
+        'GATEHOUSE_DJANGO_SECRET_KEY can be unset after that',
+    );
+    // No token imported: the last import + the lifetime the old site gave its refresh tokens.
+    const noTokens = facts({ django: { lastImport: at(-3600), newestToken: undefined } });
+    expect(
+      line('Django tokens', config({ ...key, GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME: '7d' }), noTokens),
+    ).toMatch(/^OK {4}Django tokens: old Django tokens may be valid until 2025-06-08T11:00:00.000Z/);
+    const past = facts({ django: { lastImport: at(-2 * 86400), newestToken: at(-60) } });
+    expect(line('Django tokens', config(key), past)).toBe(
+      'WARN  Django tokens: no token of the old Django deployment can be valid since 2025-06-01T11:59:00.000Z' +
+        " — unset GATEHOUSE_DJANGO_SECRET_KEY (the old site's key need not be kept any longer)",
+    );
+  });
+
   test('duration() uses the largest unit that divides exactly', () => {
     expect([0, 45, 90, 300, 5400, 7200, 86400, 90 * 86400].map(duration)).toEqual([
       '0s',

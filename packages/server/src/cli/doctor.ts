@@ -45,6 +45,8 @@ export interface DoctorFacts {
   newestTimestamp: Date | undefined;
   /** The demo superuser (`gatehouse demo`'s admin) is active and signs in with its demo password. */
   demoSuperuser?: boolean;
+  /** When users were last imported from Django, and the latest expiry of an imported token not blacklisted. */
+  django?: { lastImport: Date | undefined; newestToken: Date | undefined };
   /** GATEHOUSE_SMTP_URL set: whether its server answered and took the credentials (the problem if not). */
   smtp?: { ok: true } | { ok: false; problem: string };
 }
@@ -95,6 +97,7 @@ export function diagnose(config: Config, facts: DoctorFacts): Finding[] {
     mail(config, facts),
     ...oidcProviders(config),
     ...demoSuperuser(config, facts),
+    ...djangoTokens(config, facts),
   ];
 }
 
@@ -152,6 +155,7 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
       ...(await storedKeys(config, inspected.tables, facts.storedSigningKey)),
       newestTimestamp: await newestTimestamp(config),
       demoSuperuser: await hasDemoPassword(config),
+      ...(await djangoHorizon(config, inspected.tables)),
     };
   }
   const file = config.database.path;
@@ -177,7 +181,19 @@ export async function gatherFacts(config: Config, now: Date): Promise<DoctorFact
     database: 'ready',
     newestTimestamp: await newestTimestamp(config),
     demoSuperuser: await hasDemoPassword(config),
+    ...(await djangoHorizon(config, tables)),
   };
+}
+
+/** What the Django import recorded, when it has run (its tables exist once migrated). */
+async function djangoHorizon(config: Config, tables: Set<string>): Promise<Pick<DoctorFacts, 'django'>> {
+  if (!tables.has('django_users') || !tables.has('django_tokens')) return {};
+  const store = openStore(config.database);
+  try {
+    return { django: await store.djangoTokenHorizon() };
+  } finally {
+    await store.close();
+  }
 }
 
 /** The signing keys that are not retired, through the store (listing changes nothing). */
@@ -773,6 +789,52 @@ function demoSuperuser(config: Config, facts: DoctorFacts): Finding[] {
       check,
       message: `${username} still has the demo password (${password}): anyone can sign in as a superuser`,
       fix: `set a new password (or deactivate or delete ${username})`,
+    },
+  ];
+}
+
+/**
+ * Whether GATEHOUSE_DJANGO_SECRET_KEY can go: once no token of the old deployment can still be valid,
+ * i.e. after the latest expiry of the imported refresh tokens not blacklisted and after the last import
+ * plus the old REFRESH_TOKEN_LIFETIME (a token issued there just before the import; access tokens live
+ * shorter). A line only when the key is set.
+ */
+function djangoTokens(config: Config, facts: DoctorFacts): Finding[] {
+  const check = 'Django tokens';
+  const { secretKey, refreshTokenLifetime } = config.django;
+  if (secretKey === undefined || facts.database !== 'ready') return [];
+  const { lastImport, newestToken } = facts.django ?? {};
+  if (lastImport === undefined) {
+    return [
+      {
+        level: 'WARN',
+        check,
+        message: 'GATEHOUSE_DJANGO_SECRET_KEY is set but no user was imported from Django',
+        fix: 'run gatehouse import django, or unset GATEHOUSE_DJANGO_SECRET_KEY',
+      },
+    ];
+  }
+  const horizon = new Date(
+    Math.max(newestToken?.getTime() ?? 0, lastImport.getTime() + refreshTokenLifetime * 1000),
+  );
+  if (facts.now >= horizon) {
+    return [
+      {
+        level: 'WARN',
+        check,
+        message: `no token of the old Django deployment can be valid since ${horizon.toISOString()}`,
+        fix: "unset GATEHOUSE_DJANGO_SECRET_KEY (the old site's key need not be kept any longer)",
+      },
+    ];
+  }
+  return [
+    {
+      level: 'OK',
+      check,
+      message:
+        `old Django tokens may be valid until ${horizon.toISOString()} (the newest imported refresh token, or ` +
+        `the last import + GATEHOUSE_DJANGO_REFRESH_TOKEN_LIFETIME=${duration(refreshTokenLifetime)}); ` +
+        'GATEHOUSE_DJANGO_SECRET_KEY can be unset after that',
     },
   ];
 }

@@ -18,6 +18,7 @@ import {
 } from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
 import { doctor } from './doctor.js';
+import { importDjango } from './import-django.js';
 import { mailStatus, mailTest } from './mail.js';
 import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
 
@@ -39,6 +40,11 @@ Commands:
   keys seal                   Encrypt the keys kept in the clear with GATEHOUSE_KEY_ENCRYPTION_KEY.
   mail test <address>         Send a test message now; says where it went or why not (exit 1).
   mail status                 The mail queue: messages per status, the oldest waiting, the last errors.
+  import django --from <sqlite file | postgres://…>
+                              Move users from a Django site: passwords, flags, groups, simplejwt tokens.
+      [--user-table T]        A custom user model's table (default auth_user).
+      [--profile-table T]     A profile table (user_id, first_name, last_name, email).
+      [--dry-run]             Print what would change; write nothing.
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
   doctor                      Check the configuration for unsafe settings; exits 1 on a failure.
   help                        Show this text.
@@ -57,6 +63,7 @@ const COMMANDS = [
   'keys seal',
   'mail test',
   'mail status',
+  'import django',
   'demo',
   'doctor',
 ];
@@ -72,6 +79,10 @@ const OPTIONS = {
   noinput: { type: 'boolean' },
   'no-input': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  from: { type: 'string' },
+  'user-table': { type: 'string' },
+  'profile-table': { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 /**
@@ -163,6 +174,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'keys seal': () => sealKeys(ctx),
         'mail test': () => mailTest({ io, store, mail: config.mail, clock }, address[0] as string),
         'mail status': () => mailStatus({ io, store, mail: config.mail, clock }),
+        'import django': async () => {
+          if (!values.from) throw new UsageError('import django needs --from <sqlite file | postgres://…>');
+          await importDjango(io, store, clock, {
+            from: values.from,
+            userTable: values['user-table'],
+            profileTable: values['profile-table'],
+            dryRun: Boolean(values['dry-run']),
+          });
+        },
       };
       await commands[command]?.();
       return 0;

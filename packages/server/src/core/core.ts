@@ -12,7 +12,9 @@ import { createSendLimiter } from '../mail/send-limits.js';
 import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js';
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
+import { withOldDjangoTokens } from '../features/django/old-tokens.js';
 import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
+import { createAccessClaims } from './access-claims.js';
 import { ALL_TYPS, createSessionIssuer, type SessionIssuer } from './session-issuer.js';
 import { createSignInPipeline, type SignInPipeline } from './sign-in.js';
 import { createTokenService, type TokenService } from './tokens.js';
@@ -73,6 +75,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     store,
     clock,
     maxSessionsPerUser: config.sessions.maxPerUser,
+    accessClaims: createAccessClaims({ store, permissions: config.jwt.tokenPermissions }),
   });
   const mail = createMailer({
     store,
@@ -84,7 +87,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
       perIp: config.mail.limitPerIp,
     }),
   });
-  const tokens = createTokenService({
+  const ownTokens = createTokenService({
     jwt: config.jwt,
     sessions: config.sessions,
     codec,
@@ -93,6 +96,18 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     issuer: sessions,
     ...(config.mail.notices.includes('refresh_reuse') && { reuseNotice: { queued: () => mail.wake() } }),
   });
+  // Moving from Django: its old deployment's tokens too, only when asked (nothing more to do otherwise).
+  const { secretKey: djangoKey } = config.django;
+  const tokens =
+    djangoKey === undefined
+      ? ownTokens
+      : withOldDjangoTokens(ownTokens, {
+          secretKey: djangoKey,
+          jwt: config.jwt,
+          store,
+          issuer: sessions,
+          clock,
+        });
   const authenticate = createAuthenticate(tokens, config.jwt.authHeaderTypes);
   const oneTimeTokens = createOneTimeTokens({ store, key: oneTimeTokenKey, clock });
   return {
@@ -123,6 +138,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     guards: createGuards(authenticate, {
       clock,
       reauthenticationWindow: config.sessions.reauthenticationWindow,
+      permissionsOf: (userId) => store.effectivePermissions(userId),
     }),
     rateLimit: createRateLimiter(store, clock, {
       enabled: config.rateLimits,

@@ -12,6 +12,7 @@ import { noticesFeature } from './notices/plugin.js';
 import { oidcFeature } from './oidc/plugin.js';
 import { passkeysFeature } from './passkeys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
+import { rolesFeature } from './roles/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
 
 /**
@@ -26,6 +27,7 @@ export const FEATURES: readonly Feature[] = [
   sessionsFeature,
   accountFeature,
   adminFeature,
+  rolesFeature,
   emailFeature,
   emailChangeFeature,
   noticesFeature,

@@ -1,10 +1,12 @@
 import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { kyselyOneTimeTokens } from '../core/one-time-tokens/kysely-store.js';
+import { kyselyDjango } from '../features/django/kysely-store.js';
 import { kyselyEmail } from '../features/email/kysely-store.js';
 import { kyselyEmailChange } from '../features/email-change/kysely-store.js';
 import { kyselyMfa } from '../features/mfa/kysely-store.js';
 import { kyselyPasskeys } from '../features/passkeys/kysely-store.js';
 import { kyselyIdentities } from '../features/oidc/kysely-store.js';
+import { kyselyRoles } from '../features/roles/kysely-store.js';
 import { kyselyAudit } from './audit/kysely-store.js';
 import { kyselyMail } from './mail/kysely-store.js';
 import { kyselyLimits } from './limits/kysely-store.js';
@@ -41,6 +43,8 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyMfa(db),
     ...kyselyPasskeys(db),
     ...kyselyIdentities(db),
+    ...kyselyRoles(db, direct),
+    ...kyselyDjango(db),
 
     async ping() {
       await sql`select 1`.execute(db);

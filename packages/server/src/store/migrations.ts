@@ -10,6 +10,8 @@ import { factorsMigration } from './factors/migration.js';
 import { mailMigration } from './mail/migration.js';
 import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
 import { identitiesMigration } from '../features/oidc/migration.js';
+import { djangoMigration } from '../features/django/migration.js';
+import { rolesMigration } from '../features/roles/migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -257,8 +259,14 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     // Second factors and passkeys: TOTP, recovery codes, WebAuthn credentials and user handles.
     '0007_factors': factorsMigration(dialect),
 
+    // Roles, permissions and groups (features/roles).
+    '0008_roles': rolesMigration(dialect),
+
     // Sign-in with OIDC/OAuth providers: identities (issuer, subject) and the answers of flows' callbacks.
     '0009_identities': identitiesMigration(dialect),
+
+    // Users moved from Django: each one's Django id, and the old deployment's refresh tokens (issue 18).
+    '0010_django': djangoMigration(dialect),
   };
 }
 

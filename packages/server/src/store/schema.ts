@@ -8,6 +8,15 @@ import type {
 } from './factors/table.js';
 import type { MailOutboxTable } from './mail/table.js';
 import type { IdentitiesTable, OidcCallbacksTable } from '../features/oidc/table.js';
+import type { DjangoGroupsTable, DjangoTokensTable, DjangoUsersTable } from '../features/django/table.js';
+import type {
+  GroupMembersTable,
+  GroupRolesTable,
+  RolePermissionsTable,
+  RolesTable,
+  UserGroupsTable,
+  UserRolesTable,
+} from '../features/roles/table.js';
 
 /**
  * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
@@ -138,4 +147,13 @@ export interface Database {
   webauthn_user_handles: WebauthnUserHandlesTable;
   identities: IdentitiesTable;
   oidc_callbacks: OidcCallbacksTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_groups: UserGroupsTable;
+  group_roles: GroupRolesTable;
+  group_members: GroupMembersTable;
+  user_roles: UserRolesTable;
+  django_users: DjangoUsersTable;
+  django_tokens: DjangoTokensTable;
+  django_groups: DjangoGroupsTable;
 }

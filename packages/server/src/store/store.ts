@@ -1,9 +1,11 @@
 import type { OneTimeTokenStore } from '../core/one-time-tokens/store.js';
+import type { DjangoStore } from '../features/django/store.js';
 import type { EmailStore } from '../features/email/store.js';
 import type { EmailChangeStore } from '../features/email-change/store.js';
 import type { MfaStore } from '../features/mfa/store.js';
 import type { PasskeyStore } from '../features/passkeys/store.js';
 import type { IdentityStore } from '../features/oidc/store.js';
+import type { RoleStore } from '../features/roles/store.js';
 import type { AuditStore } from './audit/store.js';
 import type { LimitStore } from './limits/store.js';
 import type { MailStore } from './mail/store.js';
@@ -33,7 +35,9 @@ export interface Store
     EmailChangeStore,
     MfaStore,
     PasskeyStore,
-    IdentityStore {
+    IdentityStore,
+    RoleStore,
+    DjangoStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;
   migrate(): Promise<string[]>;

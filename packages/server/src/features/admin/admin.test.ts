@@ -320,9 +320,19 @@ describe('GET /api/users/<public_id>/', () => {
     const response = await adminGet(`/api/users/${alice.publicId}/`);
     expect(response.statusCode).toBe(200);
     const body = response.json();
-    expect(Object.keys(body)).toEqual([...ACCOUNT_KEYS, 'sessions', 'identities']);
+    expect(Object.keys(body)).toEqual([
+      ...ACCOUNT_KEYS,
+      'sessions',
+      'roles',
+      'groups',
+      'permissions',
+      'identities',
+    ]);
     expect(body.identities).toEqual([]);
     expect(body).toMatchObject({
+      roles: [],
+      groups: [],
+      permissions: [],
       id: alice.publicId,
       public_id: alice.publicId,
       username: 'alice',
