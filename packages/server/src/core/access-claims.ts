@@ -22,17 +22,25 @@ export interface AccessClaimsDeps {
 /**
  * What an access token says of its user's authorization, read when it is signed (login, refresh): the
  * effective role names and, when configured, permissions (a superuser's: `*`). A change of roles reaches
- * the services behind Gatehouse at the next refresh, at most one access lifetime later.
+ * the services behind Gatehouse at the next refresh, at most one access lifetime later. Read by user id,
+ * before anything is written: a refresh reads them before its rotation commits, so a failure here
+ * leaves the presented refresh token unspent.
  */
+export type AccessClaimsReader = (userId: number) => Promise<(user: User) => AccessClaims>;
+
 export function createAccessClaims({
   store,
   permissions,
   budget = AUTHZ_CLAIMS_BUDGET,
-}: AccessClaimsDeps): (user: User) => Promise<AccessClaims> {
-  return async (user) => {
-    const authz = await store.tokenAuthz(user.id, permissions && !user.isSuperuser);
-    const held = user.isSuperuser ? [ALL_PERMISSIONS] : authz.permissions;
-    return fitClaims(authz.roles, permissions ? held : undefined, budget);
+}: AccessClaimsDeps): AccessClaimsReader {
+  return async (userId) => {
+    const authz = await store.tokenAuthz(userId, permissions);
+    return (user) =>
+      fitClaims(
+        authz.roles,
+        permissions ? (user.isSuperuser ? [ALL_PERMISSIONS] : authz.permissions) : undefined,
+        budget,
+      );
   };
 }
 

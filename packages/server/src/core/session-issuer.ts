@@ -3,7 +3,7 @@ import { LEGACY_TYP, type JwtCodec } from '../auth/jwt.js';
 import type { JwtConfig } from '../config.js';
 import type { User } from '../store/users/store.js';
 import type { SessionStore } from '../store/sessions/store.js';
-import type { AccessClaims } from './access-claims.js';
+import type { AccessClaims, AccessClaimsReader } from './access-claims.js';
 
 /**
  * How a user proved who they are: RFC 8176's registered `amr` values. Gatehouse's features use `pwd`
@@ -78,7 +78,7 @@ export interface SessionIssuer {
   /** Starts a session (a refresh token recorded by its jti) and signs its first token pair. */
   issue(user: User, options: IssueOptions): Promise<IssuedSession>;
   /** What the user's access tokens say of their roles (access-claims.ts), read now. */
-  accessClaims(user: User): Promise<AccessClaims>;
+  accessClaims: AccessClaimsReader;
   /** An access token of an existing session (a refresh), with the claims `accessClaims` read. */
   signAccess(user: User, facts: SessionFacts, now: Date, claims: AccessClaims): string;
   /** A refresh token already recorded by the store under `jti`, issued at `issuedAt`. */
@@ -93,7 +93,7 @@ export interface SessionIssuerDeps {
   /** Live sessions per user (GATEHOUSE_MAX_SESSIONS_PER_USER); undefined: no limit. */
   maxSessionsPerUser?: number;
   /** The authorization claims of access tokens (access-claims.ts); none without it. */
-  accessClaims?: (user: User) => Promise<AccessClaims>;
+  accessClaims?: AccessClaimsReader;
 }
 
 const NO_CLAIMS: AccessClaims = {};
@@ -111,7 +111,7 @@ export function createSessionIssuer({
   store,
   clock,
   maxSessionsPerUser,
-  accessClaims = async () => NO_CLAIMS,
+  accessClaims = async () => () => NO_CLAIMS,
 }: SessionIssuerDeps): SessionIssuer {
   /**
    * Claims in simplejwt's order (token_type, exp, iat, jti, user_id), then Gatehouse's: `username`, the
@@ -153,7 +153,7 @@ export function createSessionIssuer({
       const now = clock();
       const jti = newJti();
       const facts: SessionFacts = { sessionId: randomUUID(), methods, authTime: seconds(now) };
-      const claims = await accessClaims(user);
+      const claims = (await accessClaims(user.id))(user);
       await store.startSession(
         {
           id: facts.sessionId,

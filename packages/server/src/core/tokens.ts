@@ -167,6 +167,8 @@ export function createTokenService({
       const decoded = decode(verified instanceof Promise ? await verified : verified, 'refresh');
       if (!decoded.ok) return decoded;
       if (decoded.userId === undefined) return { ok: false, reason: 'invalid' };
+      // Read before the rotation commits: should it fail, the presented token is still good for a retry.
+      const claimsOf = await issuer.accessClaims(decoded.userId);
       const child = jwt.rotateRefreshTokens
         ? { jti: newJti(), userId: decoded.userId, issuedAt: now, expiresAt: expiry(now) }
         : undefined;
@@ -208,7 +210,7 @@ export function createTokenService({
       // carrying it is signed by this server and was just found valid in the store.
       const facts: SessionFacts = { sessionId, methods: decoded.methods, authTime: decoded.authTime };
       // The roles as they are now: a change reaches the services behind Gatehouse at this refresh.
-      const access = issuer.signAccess(user, facts, now, await issuer.accessClaims(user));
+      const access = issuer.signAccess(user, facts, now, claimsOf(user));
       if (child === undefined) return { ok: true, access };
       // Within the grace period the successor already issued is signed again: the same token.
       const successor = replay ?? child;

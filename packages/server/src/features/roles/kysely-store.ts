@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import { insertAudit } from '../../store/audit/kysely-store.js';
 import { precompile, type DirectConnection } from '../../store/precompiled.js';
 import type { Database } from '../../store/schema.js';
@@ -108,11 +108,24 @@ async function insertPermissions(db: Kysely<Database>, roleId: number, permissio
   await db
     .insertInto('role_permissions')
     .values(sorted(permissions).map((permission) => ({ role_id: roleId, permission })))
+    // Two replacements of one set at once (PostgreSQL, read committed): the later one's rows win, no error.
+    .onConflict((oc) => oc.columns(['role_id', 'permission']).doNothing())
     .execute();
 }
 
 /** `direct`: the connection under `db`, for the query every refresh runs (direct-connections.ts). */
 export function kyselyRoles(db: Kysely<Database>, direct?: DirectConnection): RoleStore {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  /**
+   * PostgreSQL: two replacements of one user's roles (or groups) at once take turns on the user's row,
+   * so the later one's delete sees the earlier one's rows, and the result is one of the two sets, never
+   * their union. (Changes of a role or a group take turns on that row, which they update first.) SQLite
+   * has one writer.
+   */
+  const lockUser = async (trx: Kysely<Database>, userId: number) => {
+    if (postgres)
+      await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
+  };
   /** The ids of a user's roles, direct and through groups: the indexes by user of both tables. */
   const effectiveRoleIds = (userId: number) =>
     db
@@ -376,6 +389,7 @@ export function kyselyRoles(db: Kysely<Database>, direct?: DirectConnection): Ro
             await trx
               .insertInto('group_roles')
               .values([...roles.values()].map((role_id) => ({ group_id: found.id, role_id })))
+              .onConflict((oc) => oc.columns(['group_id', 'role_id']).doNothing())
               .execute();
           }
         }
@@ -440,6 +454,7 @@ export function kyselyRoles(db: Kysely<Database>, direct?: DirectConnection): Ro
 
     async setUserRoles(userId, names, audit) {
       return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
         const roles = await idsByName(trx, 'roles', names);
         const unknown = missing(names, roles);
         if (unknown.length > 0) return { ok: false, code: 'unknown_role', names: unknown } as const;
@@ -458,6 +473,7 @@ export function kyselyRoles(db: Kysely<Database>, direct?: DirectConnection): Ro
           await trx
             .insertInto('user_roles')
             .values([...roles.values()].map((role_id) => ({ user_id: userId, role_id })))
+            .onConflict((oc) => oc.columns(['user_id', 'role_id']).doNothing())
             .execute();
         }
         await insertAudit(trx, audit(change));
@@ -467,6 +483,7 @@ export function kyselyRoles(db: Kysely<Database>, direct?: DirectConnection): Ro
 
     async setUserGroups(userId, names, audit) {
       return db.transaction().execute(async (trx) => {
+        await lockUser(trx, userId);
         const groups = await idsByName(trx, 'user_groups', names);
         const unknown = missing(names, groups);
         if (unknown.length > 0) return { ok: false, code: 'unknown_group', names: unknown } as const;

@@ -262,6 +262,33 @@ function describeRoleStore(name: string, open: OpenTestStore, skip = false) {
       expect(await count('user_roles')).toBe(0);
     });
 
+    test('concurrent replacements of one set end with one of them, never an error', async () => {
+      await role('a', ['x:a']);
+      await role('b', ['x:b']);
+      await store.createGroup({ name: 'g', description: '', roles: [] }, T0, entry('group.create'));
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) =>
+          store.setUserRoles(alice.id, i % 2 ? ['a'] : ['b'], withChange('user.roles')),
+        ),
+        ...Array.from({ length: 4 }, (_, i) =>
+          store.updateRole(
+            'a',
+            { permissions: i % 2 ? ['x:a'] : ['x:a', 'x:c'] },
+            T0,
+            withChange('role.update'),
+          ),
+        ),
+        ...Array.from({ length: 4 }, (_, i) =>
+          store.updateGroup('g', { roles: i % 2 ? ['a'] : ['b'] }, T0, withChange('group.update')),
+        ),
+      ]);
+      expect(results.every((result) => result.ok)).toBe(true);
+      // One of the sets asked for, never a mix of two.
+      expect([['a'], ['b']]).toContainEqual((await store.userAuthz(alice.id)).roles);
+      expect([['x:a'], ['x:c']]).toContainEqual((await store.findRole('a'))?.permissions);
+      expect([['a'], ['b']]).toContainEqual((await store.findGroup('g'))?.roles);
+    });
+
     test("an importer's own transaction: roles, a group with them and its members, all or nothing", async () => {
       const rows = contract.storeRows;
       await rows.transaction(async (trx) => {
