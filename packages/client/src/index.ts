@@ -13,6 +13,7 @@ export {
 export type { Mode } from './http.js';
 export type { MailFlows } from './mail-flows.js';
 export type { Passkey, WebAuthn } from './passkeys.js';
+export { createRolesClient, type MyPermissions, type RolesAdmin, type RolesClient } from './roles.js';
 export type { EmailNotice, Notice, SessionsEnded } from './responses.js';
 export type {
   EnrolledSignIn,
