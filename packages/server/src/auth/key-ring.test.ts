@@ -267,6 +267,7 @@ describe('the secret generated before keys had their own table', () => {
       '0005_email',
       '0006_session_browser',
       '0007_factors',
+      '0008_roles',
     ]);
     expect(await db.selectFrom('secrets').selectAll().execute()).toEqual([]);
     const [moved] = await store.listSigningKeys();

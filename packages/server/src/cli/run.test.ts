@@ -149,7 +149,7 @@ describe('migrate', () => {
     expect(await cli(['migrate'])).toEqual({
       code: 0,
       stdout:
-        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\nApplied 0005_email\nApplied 0006_session_browser\nApplied 0007_factors\n',
+        'Applied 0001_initial\nApplied 0002_signing_keys\nApplied 0003_session_methods\nApplied 0004_one_time_tokens\nApplied 0005_email\nApplied 0006_session_browser\nApplied 0007_factors\nApplied 0008_roles\n',
       stderr: '',
     });
     expect(fs.existsSync(dbPath)).toBe(true);
@@ -792,7 +792,7 @@ describe.skipIf(postgres === undefined)('every command on PostgreSQL', () => {
 
     const migrated = await cli(['migrate'], { env });
     expect(migrated).toMatchObject({ code: 0, stderr: '' });
-    expect(migrated.stdout).toMatch(/^Applied 0001_initial\n[\s\S]*Applied 0007_factors\n$/);
+    expect(migrated.stdout).toMatch(/^Applied 0001_initial\n[\s\S]*Applied 0008_roles\n$/);
     expect(await cli(['migrate'], { env })).toEqual({
       code: 0,
       stdout: 'No migrations to apply.\n',

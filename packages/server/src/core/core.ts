@@ -123,6 +123,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     guards: createGuards(authenticate, {
       clock,
       reauthenticationWindow: config.sessions.reauthenticationWindow,
+      permissionsOf: (userId) => store.effectivePermissions(userId),
     }),
     rateLimit: createRateLimiter(store, clock, {
       enabled: config.rateLimits,

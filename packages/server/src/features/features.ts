@@ -11,6 +11,7 @@ import { mfaFeature } from './mfa/plugin.js';
 import { noticesFeature } from './notices/plugin.js';
 import { passkeysFeature } from './passkeys/plugin.js';
 import { passwordFeature } from './password/plugin.js';
+import { rolesFeature } from './roles/plugin.js';
 import { sessionsFeature } from './sessions/plugin.js';
 
 /**
@@ -25,6 +26,7 @@ export const FEATURES: readonly Feature[] = [
   sessionsFeature,
   accountFeature,
   adminFeature,
+  rolesFeature,
   emailFeature,
   emailChangeFeature,
   noticesFeature,

@@ -4,6 +4,7 @@ import { kyselyEmail } from '../features/email/kysely-store.js';
 import { kyselyEmailChange } from '../features/email-change/kysely-store.js';
 import { kyselyMfa } from '../features/mfa/kysely-store.js';
 import { kyselyPasskeys } from '../features/passkeys/kysely-store.js';
+import { kyselyRoles } from '../features/roles/kysely-store.js';
 import { kyselyAudit } from './audit/kysely-store.js';
 import { kyselyMail } from './mail/kysely-store.js';
 import { kyselyLimits } from './limits/kysely-store.js';
@@ -39,6 +40,7 @@ export function createKyselyStore(db: Kysely<Database>, direct?: DirectConnectio
     ...kyselyEmailChange(db),
     ...kyselyMfa(db),
     ...kyselyPasskeys(db),
+    ...kyselyRoles(db, direct),
 
     async ping() {
       await sql`select 1`.execute(db);

@@ -9,6 +9,7 @@ import {
 import { factorsMigration } from './factors/migration.js';
 import { mailMigration } from './mail/migration.js';
 import { oneTimeTokensMigration } from '../core/one-time-tokens/migration.js';
+import { rolesMigration } from '../features/roles/migration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -255,6 +256,9 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
 
     // Second factors and passkeys: TOTP, recovery codes, WebAuthn credentials and user handles.
     '0007_factors': factorsMigration(dialect),
+
+    // Roles, permissions and groups (features/roles).
+    '0008_roles': rolesMigration(dialect),
   };
 }
 

@@ -7,6 +7,14 @@ import type {
   WebauthnUserHandlesTable,
 } from './factors/table.js';
 import type { MailOutboxTable } from './mail/table.js';
+import type {
+  GroupMembersTable,
+  GroupRolesTable,
+  RolePermissionsTable,
+  RolesTable,
+  UserGroupsTable,
+  UserRolesTable,
+} from '../features/roles/table.js';
 
 /**
  * Column types as the database returns them. Timestamps are ISO-8601 UTC strings and booleans 0/1
@@ -135,4 +143,10 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_user_handles: WebauthnUserHandlesTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_groups: UserGroupsTable;
+  group_roles: GroupRolesTable;
+  group_members: GroupMembersTable;
+  user_roles: UserRolesTable;
 }

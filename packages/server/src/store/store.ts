@@ -3,6 +3,7 @@ import type { EmailStore } from '../features/email/store.js';
 import type { EmailChangeStore } from '../features/email-change/store.js';
 import type { MfaStore } from '../features/mfa/store.js';
 import type { PasskeyStore } from '../features/passkeys/store.js';
+import type { RoleStore } from '../features/roles/store.js';
 import type { AuditStore } from './audit/store.js';
 import type { LimitStore } from './limits/store.js';
 import type { MailStore } from './mail/store.js';
@@ -31,7 +32,8 @@ export interface Store
     EmailStore,
     EmailChangeStore,
     MfaStore,
-    PasskeyStore {
+    PasskeyStore,
+    RoleStore {
   /** One cheap round trip to the database, for readiness checks; rejects when it cannot be reached. */
   ping(): Promise<void>;
   migrate(): Promise<string[]>;

@@ -26,6 +26,7 @@ export const MIGRATIONS = [
   '0005_email',
   '0006_session_browser',
   '0007_factors',
+  '0008_roles',
 ];
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -29,6 +29,8 @@ export interface StoreRows {
   setEmail(usernameKey: string, email: string | null): Promise<void>;
   /** The mail queue, oldest first: each message as a sender would claim it, and its status. */
   outbox(): Promise<(QueuedMail & { status: string })[]>;
+  /** `work` in one transaction of the store's database, as a caller of a slice's executor functions does (an importer). */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
 export function storeRows(db: Kysely<Database>): StoreRows {
@@ -64,6 +66,7 @@ export function storeRows(db: Kysely<Database>): StoreRows {
       });
     },
     insertAudit: (entry) => insertAudit(db, entry),
+    transaction: (work) => db.transaction().execute(work),
     all: async (query) => (await sql.raw<Record<string, unknown>>(query).execute(db)).rows,
     async setEmail(usernameKey, email) {
       await db

@@ -320,8 +320,11 @@ describe('GET /api/users/<public_id>/', () => {
     const response = await adminGet(`/api/users/${alice.publicId}/`);
     expect(response.statusCode).toBe(200);
     const body = response.json();
-    expect(Object.keys(body)).toEqual([...ACCOUNT_KEYS, 'sessions']);
+    expect(Object.keys(body)).toEqual([...ACCOUNT_KEYS, 'sessions', 'roles', 'groups', 'permissions']);
     expect(body).toMatchObject({
+      roles: [],
+      groups: [],
+      permissions: [],
       id: alice.publicId,
       public_id: alice.publicId,
       username: 'alice',

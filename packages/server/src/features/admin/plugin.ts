@@ -8,9 +8,11 @@ import {
   SessionResponse,
   UserListQuery,
 } from '@gatehouse/contract';
+import { GATEHOUSE_PERMISSIONS as P } from '@gatehouse/contract';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Feature } from '../../core/core.js';
-import { HttpError, notFound } from '../../http/errors.js';
+import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import {
   presentAccount,
@@ -19,27 +21,47 @@ import {
   presentSession,
 } from '../../http/presenters.js';
 import { pageOf, paginated } from '../../http/request-context.js';
-import { createAdminService } from './service.js';
+import { superuserOnly } from '../roles/errors.js';
+import { createAdminService, type AdminFailure, type Administrator } from './service.js';
 
 const tags = ['administration'];
 const self = () =>
   new HttpError(400, 'invalid', { detail: 'You cannot deactivate, demote or delete your own account.' });
+const refusal = ({ code }: AdminFailure) => {
+  switch (code) {
+    case 'self':
+      return self();
+    case 'forbidden':
+      return forbidden();
+    case 'escalation':
+      return superuserOnly();
+    case 'not_found':
+      return notFound();
+  }
+};
 
 /** Any string: an unknown id is a 404 from the lookup, as before these routes had a schema. */
 const UserParams = Type.Object({ publicId: Type.String() });
 const UserSessionParams = Type.Object({ publicId: Type.String(), sessionId: Type.String() });
 
-/** The superuser administration API. Every change is in the audit log. */
+/**
+ * The administration API, each route open to the holders of its permission (a superuser holds every
+ * one; issue 17's roles give them to others). Every change is in the audit log.
+ */
 export const adminFeature: Feature = async (app, { store, clock, guards }) => {
   const admin = createAdminService({ store, clock });
+  const administrator = (request: FastifyRequest): Administrator => ({
+    ...guards.caller(request),
+    authz: guards.authorization(request),
+  });
 
   app.get(
     '/api/users/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersRead),
       schema: {
         tags,
-        summary: 'List and search users (superusers)',
+        summary: 'List and search users (users:read)',
         querystring: UserListQuery,
         response: { 200: Paginated(AccountResponse) },
       },
@@ -62,10 +84,10 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
   app.get(
     '/api/users/:publicId/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersRead),
       schema: {
         tags,
-        summary: 'One user with their open sessions (superusers)',
+        summary: 'One user with their open sessions, roles, groups and permissions (users:read)',
         params: UserParams,
         response: { 200: AdminUserResponse },
       },
@@ -73,16 +95,19 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
     async (request) => {
       const found = await admin.getUser(request.params.publicId);
       if (!found) throw notFound();
-      return presentAdminUser(found.user, found.sessions);
+      const { roles, groups, permissions } = found.permissions;
+      return { ...presentAdminUser(found.user, found.sessions), roles, groups, permissions };
     },
   );
   app.patch(
     '/api/users/:publicId/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersDeactivate, P.usersUpdate),
       schema: {
         tags,
-        summary: 'Activate, deactivate, grant or revoke staff and superuser',
+        summary:
+          'Activate or deactivate (users:deactivate or users:update), grant or revoke staff (users:update) ' +
+          'and superuser (superusers)',
         params: UserParams,
         body: AdminUserUpdateRequest,
         response: { 200: AccountResponse },
@@ -90,21 +115,24 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
     },
     async (request) => {
       const { is_active, is_staff, is_superuser } = request.body;
-      const result = await admin.updateUser(guards.caller(request), request.params.publicId, {
+      const result = await admin.updateUser(administrator(request), request.params.publicId, {
         ...(is_active !== undefined && { isActive: is_active }),
         ...(is_staff !== undefined && { isStaff: is_staff }),
         ...(is_superuser !== undefined && { isSuperuser: is_superuser }),
       });
-      if (!result.ok) throw result.code === 'self' ? self() : notFound();
+      if (!result.ok) throw refusal(result);
       return presentAccount(result.user);
     },
   );
   app.delete(
     '/api/users/:publicId/',
-    { preValidation: guards.superuser, schema: { tags, summary: 'Delete a user', params: UserParams } },
+    {
+      preValidation: guards.permission(P.usersDelete),
+      schema: { tags, summary: 'Delete a user (users:delete)', params: UserParams },
+    },
     async (request, reply) => {
-      const result = await admin.deleteUser(guards.caller(request), request.params.publicId);
-      if (!result.ok) throw result.code === 'self' ? self() : notFound();
+      const result = await admin.deleteUser(administrator(request), request.params.publicId);
+      if (!result.ok) throw refusal(result);
       return reply.code(204).send();
     },
   );
@@ -113,10 +141,10 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
   app.get(
     '/api/users/:publicId/sessions/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersRead),
       schema: {
         tags,
-        summary: "A user's open sessions, most recently used first, a page at a time (superusers)",
+        summary: "A user's open sessions, most recently used first, a page at a time (users:read)",
         params: UserParams,
         querystring: PageQuery,
         response: { 200: Paginated(SessionResponse) },
@@ -139,13 +167,13 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
   app.delete(
     '/api/users/:publicId/sessions/:sessionId/',
     {
-      preValidation: guards.superuser,
-      schema: { tags, summary: "End one of a user's sessions", params: UserSessionParams },
+      preValidation: guards.permission(P.sessionsRevoke),
+      schema: { tags, summary: "End one of a user's sessions (sessions:revoke)", params: UserSessionParams },
     },
     async (request, reply) => {
       const { publicId, sessionId } = request.params;
-      const result = await admin.revokeSession(guards.caller(request), publicId, sessionId);
-      if (!result.ok) throw notFound();
+      const result = await admin.revokeSession(administrator(request), publicId, sessionId);
+      if (!result.ok) throw refusal(result);
       return reply.code(204).send();
     },
   );
@@ -154,10 +182,10 @@ export const adminFeature: Feature = async (app, { store, clock, guards }) => {
   app.get(
     '/api/audit-log/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.auditRead),
       schema: {
         tags,
-        summary: 'The audit log, newest first (superusers)',
+        summary: 'The audit log, newest first (audit:read)',
         querystring: PageQuery,
         response: { 200: Paginated(AuditEntryResponse) },
       },

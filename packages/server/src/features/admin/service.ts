@@ -1,31 +1,51 @@
+import { GATEHOUSE_PERMISSIONS } from '@gatehouse/contract';
+import { holds, type Authorization } from '../../core/authorization.js';
 import type { Caller } from '../../core/caller.js';
 import type { AuditEntry, AuditStore, NewAuditEntry } from '../../store/audit/store.js';
 import type { Page } from '../../store/page.js';
 import type { Session, SessionStore } from '../../store/sessions/store.js';
 import type { User, UserQuery, UserStore } from '../../store/users/store.js';
+import { permissionsView, type PermissionsView } from '../roles/service.js';
+import type { RoleStore } from '../roles/store.js';
 
 export type RoleChanges = Partial<Pick<User, 'isActive' | 'isStaff' | 'isSuperuser'>>;
-export type AdminFailure = { ok: false; code: 'not_found' | 'self' };
+/**
+ * `forbidden`: a change the caller's permissions do not cover (is_staff without users:update);
+ * `escalation`: a change to a superuser's account, or making one, by someone who is not a superuser.
+ */
+export type AdminFailure = { ok: false; code: 'not_found' | 'self' | 'forbidden' | 'escalation' };
+
+/** An administrator: who calls, and the permissions the route's guard read for them. */
+export interface Administrator extends Caller {
+  authz: Authorization;
+}
 
 export interface AdminService {
   listUsers(query: UserQuery): Promise<Page<User>>;
-  getUser(publicId: string): Promise<{ user: User; sessions: Session[] } | undefined>;
+  getUser(
+    publicId: string,
+  ): Promise<{ user: User; sessions: Session[]; permissions: PermissionsView } | undefined>;
   /** One page of a user's open sessions; undefined: no such user. */
   userSessions(publicId: string, offset: number, limit: number): Promise<Page<Session> | undefined>;
   /** Deactivation ends every session of the account at once. */
   updateUser(
-    admin: Caller,
+    admin: Administrator,
     publicId: string,
     changes: RoleChanges,
   ): Promise<{ ok: true; user: User } | AdminFailure>;
-  deleteUser(admin: Caller, publicId: string): Promise<{ ok: true } | AdminFailure>;
-  revokeSession(admin: Caller, publicId: string, sessionId: string): Promise<{ ok: true } | AdminFailure>;
+  deleteUser(admin: Administrator, publicId: string): Promise<{ ok: true } | AdminFailure>;
+  revokeSession(
+    admin: Administrator,
+    publicId: string,
+    sessionId: string,
+  ): Promise<{ ok: true } | AdminFailure>;
   auditLog(offset: number, limit: number): Promise<Page<AuditEntry>>;
 }
 
 export type AdminStore = Pick<UserStore, 'queryUsers' | 'findUserByPublicId' | 'updateUser' | 'deleteUser'> &
   Pick<SessionStore, 'listSessions' | 'pageSessions' | 'revokeSession'> &
-  AuditStore;
+  AuditStore &
+  Pick<RoleStore, 'userAuthz' | 'knownPermissions'>;
 
 const FLAGS = [
   ['isActive', 'activate', 'deactivate'],
@@ -33,8 +53,12 @@ const FLAGS = [
   ['isSuperuser', 'grant_superuser', 'revoke_superuser'],
 ] as const;
 
+/** Only a superuser touches a superuser's account. */
+const aboveCaller = (admin: Administrator, target: User) => target.isSuperuser && !admin.authz.superuser;
+
 /**
- * What a superuser does to other accounts. Every change is written to the audit log (who, what, when,
+ * What an administrator does to other accounts, as far as their permissions go (the routes' guards
+ * check the route's permission; what depends on the change or its target is checked here). Every change is written to the audit log (who, what, when,
  * from where) in the transaction that makes it. A superuser cannot deactivate, demote or delete
  * themselves, so nobody locks the last administrator out by mistake.
  */
@@ -62,7 +86,12 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
 
     async getUser(publicId) {
       const user = await find(publicId);
-      return user && { user, sessions: await store.listSessions(user.id, clock()) };
+      if (!user) return undefined;
+      const [sessions, permissions] = await Promise.all([
+        store.listSessions(user.id, clock()),
+        permissionsView(store, user),
+      ]);
+      return { user, sessions, permissions };
     },
 
     async userSessions(publicId, offset, limit) {
@@ -73,6 +102,13 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
     async updateUser(admin, publicId, changes) {
       const target = await find(publicId);
       if (!target) return { ok: false, code: 'not_found' };
+      // Activating and deactivating is users:deactivate's (or users:update's); the rest is not.
+      if (changes.isStaff !== undefined && !holds(admin.authz, GATEHOUSE_PERMISSIONS.usersUpdate)) {
+        return { ok: false, code: 'forbidden' };
+      }
+      if (changes.isSuperuser !== undefined && !admin.authz.superuser)
+        return { ok: false, code: 'escalation' };
+      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
       const demotesSelf = changes.isActive === false || changes.isSuperuser === false;
       if (target.id === admin.user.id && demotesSelf) return { ok: false, code: 'self' };
       const now = clock();
@@ -95,6 +131,7 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
       const target = await find(publicId);
       if (!target) return { ok: false, code: 'not_found' };
       if (target.id === admin.user.id) return { ok: false, code: 'self' };
+      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
       const audit = entry(admin, 'user.delete', target, clock(), { email: target.email });
       if (!(await store.deleteUser(target.id, audit))) return { ok: false, code: 'not_found' };
       return { ok: true };
@@ -103,6 +140,7 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
     async revokeSession(admin, publicId, sessionId) {
       const target = await find(publicId);
       if (!target) return { ok: false, code: 'not_found' };
+      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
       const now = clock();
       const audit = entry(admin, 'session.revoke', target, now, { session: sessionId });
       if (!(await store.revokeSession(sessionId, target.id, 'revoked_by_admin', now, audit))) {

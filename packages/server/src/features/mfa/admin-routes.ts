@@ -1,23 +1,27 @@
-import { AdminMfaResponse } from '@gatehouse/contract';
+import { AdminMfaResponse, GATEHOUSE_PERMISSIONS as P } from '@gatehouse/contract';
 import { Type } from 'typebox';
 import type { Core, Feature } from '../../core/core.js';
 import { notFound } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
+import { superuserOnly } from '../roles/errors.js';
 import type { MfaService } from './service.js';
 
 const tags = ['administration'];
 /** Any string: an unknown id is a 404 from the lookup, as in the other administration routes. */
 const UserParams = Type.Object({ publicId: Type.String() });
 
-/** A user's factors as the administrators (superusers, as every administration route) see and reset them. */
-export function adminRoutes(app: Parameters<Feature>[0], { guards }: Core, mfa: MfaService): void {
+/**
+ * A user's factors as the administrators see them (users:read) and reset them (users:update; a
+ * superuser's only by a superuser).
+ */
+export function adminRoutes(app: Parameters<Feature>[0], { guards, store }: Core, mfa: MfaService): void {
   app.get(
     '/api/users/:publicId/mfa/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersRead),
       schema: {
         tags,
-        summary: "A user's second factors and passkeys (superusers)",
+        summary: "A user's second factors and passkeys (users:read)",
         params: UserParams,
         response: { 200: AdminMfaResponse },
       },
@@ -40,15 +44,18 @@ export function adminRoutes(app: Parameters<Feature>[0], { guards }: Core, mfa: 
   app.delete(
     '/api/users/:publicId/mfa/',
     {
-      preValidation: guards.superuser,
+      preValidation: guards.permission(P.usersUpdate),
       schema: {
         tags,
         summary:
-          'Remove every second factor and passkey of a user who lost them (superusers; audited, the user is told)',
+          'Remove every second factor and passkey of a user who lost them (users:update; audited, the user is told)',
         params: UserParams,
       },
     },
     async (request, reply) => {
+      // Resetting a superuser's factors would open their account to whoever resets its password next.
+      const target = await store.findUserByPublicId(request.params.publicId);
+      if (target?.isSuperuser && !guards.authorization(request).superuser) throw superuserOnly();
       if (!(await mfa.adminReset(guards.caller(request), request.params.publicId))) throw notFound();
       return reply.code(204).send();
     },
