@@ -176,7 +176,7 @@ function AccessCard({ user, resource }: SectionProps) {
             {viewer.isSuperuser && (
               <Checkbox
                 label="Superuser"
-                hint="Full administration: users, sessions and the audit log."
+                hint="Every permission, and making other superusers."
                 checked={shown.is_superuser}
                 disabled={update.pending || (self && user.is_superuser)}
                 onChange={(event) => {
