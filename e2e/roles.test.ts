@@ -107,6 +107,14 @@ describeInBrowser('roles and permissions in the web app', () => {
     await card.getByText('reports:read').waitFor();
     await screenshot(page, 'web-admin-user-roles');
 
+    // Both changes are in the audit log, in words.
+    await page
+      .getByRole('navigation', { name: 'Administration' })
+      .getByRole('link', { name: 'Audit log' })
+      .click();
+    await page.getByText('Role created').first().waitFor();
+    await page.getByText('Roles of a user changed').first().waitFor();
+
     const admin = await api('admin', 'adminpass123');
     const user2 = await admin('GET', `/api/users/${await publicIdOf(admin, 'user2')}/`);
     expect(user2).toMatchObject({ roles: ['auditor'], permissions: ['audit:read', 'reports:read'] });
