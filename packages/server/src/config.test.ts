@@ -63,6 +63,7 @@ describe('defaults', () => {
         userIdClaim: 'user_id',
         tokenTypeClaim: 'token_type',
         jtiClaim: 'jti',
+        tokenPermissions: false,
       },
       passwordHash: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       mail: {
@@ -367,6 +368,14 @@ describe('booleans', () => {
       false,
       false,
       false,
+    ]);
+  });
+
+  test('GATEHOUSE_TOKEN_PERMISSIONS: off by default, on when set', () => {
+    expect(parseConfig({}).jwt.tokenPermissions).toBe(false);
+    expect(parseConfig({ GATEHOUSE_TOKEN_PERMISSIONS: 'true' }).jwt.tokenPermissions).toBe(true);
+    expect(problemsOf({ GATEHOUSE_TOKEN_PERMISSIONS: 'all' })).toEqual([
+      'GATEHOUSE_TOKEN_PERMISSIONS="all": expected true or false',
     ]);
   });
 

@@ -36,6 +36,11 @@ export interface JwtConfig {
   readonly userIdClaim: string;
   readonly tokenTypeClaim: string;
   readonly jtiClaim: string;
+  /**
+   * Access tokens carry the user's effective permissions (`permissions`) beside their roles
+   * (GATEHOUSE_TOKEN_PERMISSIONS); off, only `roles`.
+   */
+  readonly tokenPermissions: boolean;
 }
 
 export interface SessionConfig {
@@ -281,6 +286,7 @@ export function parseConfig(env: Env): Config {
     userIdClaim: claim('USER_ID_CLAIM', 'user_id'),
     tokenTypeClaim: claim('TOKEN_TYPE_CLAIM', 'token_type'),
     jtiClaim: claim('JTI_CLAIM', 'jti'),
+    tokenPermissions: jwtSetting('TOKEN_PERMISSIONS', false, boolean),
   };
   if (jwt.authHeaderTypes.length === 0) problem(`${PREFIX}AUTH_HEADER_TYPES`, 'must name at least one type');
 

@@ -13,6 +13,7 @@ import { createReadinessCheck, type ReadinessCheck } from '../http/readiness.js'
 import type { Store } from '../store/store.js';
 import { createUsersService, type UsersService } from '../users/users-service.js';
 import { createOneTimeTokens, type OneTimeTokens } from './one-time-tokens/one-time-tokens.js';
+import { createAccessClaims } from './access-claims.js';
 import { ALL_TYPS, createSessionIssuer, type SessionIssuer } from './session-issuer.js';
 import { createSignInPipeline, type SignInPipeline } from './sign-in.js';
 import { createTokenService, type TokenService } from './tokens.js';
@@ -73,6 +74,7 @@ export function createCore({ config, store, hasher, keys, clock, oneTimeTokenKey
     store,
     clock,
     maxSessionsPerUser: config.sessions.maxPerUser,
+    accessClaims: createAccessClaims({ store, permissions: config.jwt.tokenPermissions }),
   });
   const mail = createMailer({
     store,

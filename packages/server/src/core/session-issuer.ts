@@ -3,6 +3,7 @@ import { LEGACY_TYP, type JwtCodec } from '../auth/jwt.js';
 import type { JwtConfig } from '../config.js';
 import type { User } from '../store/users/store.js';
 import type { SessionStore } from '../store/sessions/store.js';
+import type { AccessClaims } from './access-claims.js';
 
 /**
  * How a user proved who they are: RFC 8176's registered `amr` values. Gatehouse's features use `pwd`
@@ -76,8 +77,10 @@ export interface IssueOptions {
 export interface SessionIssuer {
   /** Starts a session (a refresh token recorded by its jti) and signs its first token pair. */
   issue(user: User, options: IssueOptions): Promise<IssuedSession>;
-  /** An access token of an existing session (a refresh). */
-  signAccess(user: User, facts: SessionFacts, now: Date): string;
+  /** What the user's access tokens say of their roles (access-claims.ts), read now. */
+  accessClaims(user: User): Promise<AccessClaims>;
+  /** An access token of an existing session (a refresh), with the claims `accessClaims` read. */
+  signAccess(user: User, facts: SessionFacts, now: Date, claims: AccessClaims): string;
   /** A refresh token already recorded by the store under `jti`, issued at `issuedAt`. */
   signRefresh(user: User, facts: SessionFacts, issuedAt: Date, jti: string): string;
 }
@@ -89,7 +92,11 @@ export interface SessionIssuerDeps {
   clock: () => Date;
   /** Live sessions per user (GATEHOUSE_MAX_SESSIONS_PER_USER); undefined: no limit. */
   maxSessionsPerUser?: number;
+  /** The authorization claims of access tokens (access-claims.ts); none without it. */
+  accessClaims?: (user: User) => Promise<AccessClaims>;
 }
+
+const NO_CLAIMS: AccessClaims = {};
 
 const NO_CLIENT: ClientInfo = { userAgent: '', ip: '' };
 
@@ -104,12 +111,21 @@ export function createSessionIssuer({
   store,
   clock,
   maxSessionsPerUser,
+  accessClaims = async () => NO_CLAIMS,
 }: SessionIssuerDeps): SessionIssuer {
   /**
    * Claims in simplejwt's order (token_type, exp, iat, jti, user_id), then Gatehouse's: `username`, the
-   * session, how and when its user authenticated; `aud`/`iss` last, where simplejwt's encoder puts them.
+   * session, how and when its user authenticated, an access token's `roles` (and `permissions`);
+   * `aud`/`iss` last, where simplejwt's encoder puts them.
    */
-  const sign = (type: 'access' | 'refresh', user: User, facts: SessionFacts, now: Date, jti: string) => {
+  const sign = (
+    type: 'access' | 'refresh',
+    user: User,
+    facts: SessionFacts,
+    now: Date,
+    jti: string,
+    claims: AccessClaims = NO_CLAIMS,
+  ) => {
     const iat = seconds(now);
     const lifetime = type === 'access' ? jwt.accessTokenLifetime : jwt.refreshTokenLifetime;
     return codec.sign(
@@ -123,6 +139,7 @@ export function createSessionIssuer({
         [SESSION_CLAIM]: facts.sessionId,
         [AMR_CLAIM]: facts.methods,
         ...(facts.authTime !== undefined && { [AUTH_TIME_CLAIM]: facts.authTime }),
+        ...claims,
         ...(jwt.audience !== undefined && { aud: jwt.audience }),
         ...(jwt.issuer !== undefined && { iss: jwt.issuer }),
       },
@@ -136,6 +153,7 @@ export function createSessionIssuer({
       const now = clock();
       const jti = newJti();
       const facts: SessionFacts = { sessionId: randomUUID(), methods, authTime: seconds(now) };
+      const claims = await accessClaims(user);
       await store.startSession(
         {
           id: facts.sessionId,
@@ -154,11 +172,12 @@ export function createSessionIssuer({
         user,
         tokens: {
           refresh: sign('refresh', user, facts, now, jti),
-          access: sign('access', user, facts, now, newJti()),
+          access: sign('access', user, facts, now, newJti(), claims),
         },
       };
     },
-    signAccess: (user, facts, now) => sign('access', user, facts, now, newJti()),
+    accessClaims,
+    signAccess: (user, facts, now, claims) => sign('access', user, facts, now, newJti(), claims),
     signRefresh: (user, facts, issuedAt, jti) => sign('refresh', user, facts, issuedAt, jti),
   };
 }

@@ -207,7 +207,8 @@ export function createTokenService({
       // How and when the user signed in stays what the session's first tokens said: the refresh token
       // carrying it is signed by this server and was just found valid in the store.
       const facts: SessionFacts = { sessionId, methods: decoded.methods, authTime: decoded.authTime };
-      const access = issuer.signAccess(user, facts, now);
+      // The roles as they are now: a change reaches the services behind Gatehouse at this refresh.
+      const access = issuer.signAccess(user, facts, now, await issuer.accessClaims(user));
       if (child === undefined) return { ok: true, access };
       // Within the grace period the successor already issued is signed again: the same token.
       const successor = replay ?? child;

@@ -93,7 +93,7 @@ let pair: { refresh: string; access: string };
 
 // Its length keeps both tokens' payloads off a multiple of 3 bytes, so their base64url has spare bits
 // for the non-canonical re-encodings below (asserted by the control test).
-const USERNAME = 'target12';
+const USERNAME = 'target1';
 
 async function setUp(env: Record<string, string> = {}) {
   ctx = await createTestContext(env);

@@ -40,6 +40,7 @@ describe('POST /api/token/', () => {
       'sid',
       'amr',
       'auth_time',
+      'roles',
     ]);
     // Both tokens name the same session.
     expect(access.sid).toMatch(/^[0-9a-f-]{36}$/);
