@@ -856,3 +856,119 @@ describe.skipIf(postgres === undefined)('every command on PostgreSQL', () => {
     expect(doctor.stdout).not.toMatch(/ECONNREFUSED|cannot be reached/);
   });
 });
+
+describe('roles and groups', () => {
+  const audit = async () =>
+    (await store().listAudit(0, 50)).items
+      .map((entry) => [entry.actor, entry.action, entry.target])
+      .reverse();
+
+  test('create, list, grant, revoke and delete roles; every change audited as the cli', async () => {
+    await cli(['users', 'create', '--username', 'alice', '--email', 'alice@example.com'], {
+      env: { GATEHOUSE_USER_PASSWORD: 'a-long-password' },
+    });
+    expect(
+      await cli([
+        'roles',
+        'create',
+        'Help desk',
+        '--description',
+        'Support',
+        '--permission',
+        'users:read',
+        '--permission',
+        'users:deactivate',
+      ]),
+    ).toEqual({
+      code: 0,
+      stdout: 'Role "Help desk" created with users:deactivate, users:read.\n',
+      stderr: '',
+    });
+    expect(await cli(['roles', 'create', 'editor'])).toMatchObject({ code: 0 });
+    expect((await cli(['roles', 'create', 'editor'])).stderr).toBe('A role with this name already exists.\n');
+    expect(await cli(['roles', 'grant', 'ALICE@example.com', 'Help desk'])).toEqual({
+      code: 0,
+      stdout: 'Role "Help desk" granted to alice.\n',
+      stderr: '',
+    });
+    expect((await cli(['roles', 'list'])).stdout).toBe(
+      'Help desk\tusers:deactivate,users:read\t1\tSupport\neditor\t-\t0\t-\n',
+    );
+    const alice = await findUser('alice');
+    expect(await store().tokenAuthz(alice?.id ?? 0, true)).toEqual({
+      roles: ['Help desk'],
+      permissions: ['users:deactivate', 'users:read'],
+    });
+    expect((await cli(['roles', 'revoke', 'alice', 'Help desk'])).stdout).toBe(
+      'Role "Help desk" revoked from alice.\n',
+    );
+    expect(await cli(['roles', 'delete', 'editor'])).toMatchObject({
+      code: 0,
+      stdout: 'Role "editor" deleted.\n',
+    });
+    expect(await cli(['roles', 'delete', 'editor'])).toMatchObject({
+      code: 1,
+      stderr: 'No such role: editor.\n',
+    });
+    expect(await audit()).toEqual([
+      ['cli', 'role.create', 'Help desk'],
+      ['cli', 'role.create', 'editor'],
+      ['cli', 'user.roles', 'alice'],
+      ['cli', 'user.roles', 'alice'],
+      ['cli', 'role.delete', 'editor'],
+    ]);
+  });
+
+  test('groups: create with roles, add and remove members, list, delete', async () => {
+    await cli(['users', 'create', '--username', 'bob'], {
+      env: { GATEHOUSE_USER_PASSWORD: 'a-long-password' },
+    });
+    await cli(['roles', 'create', 'editor', '--permission', 'posts:publish']);
+    expect((await cli(['groups', 'create', 'Content editors', '--role', 'editor'])).stdout).toBe(
+      'Group "Content editors" created with editor.\n',
+    );
+    expect(await cli(['groups', 'add', 'bob', 'Content editors'])).toMatchObject({
+      code: 0,
+      stdout: 'bob added to group "Content editors".\n',
+    });
+    expect((await cli(['groups', 'list'])).stdout).toBe('Content editors\teditor\t1\t-\n');
+    const bob = await findUser('bob');
+    expect((await store().tokenAuthz(bob?.id ?? 0, true)).permissions).toEqual(['posts:publish']);
+    expect((await cli(['groups', 'remove', 'bob', 'Content editors'])).stdout).toBe(
+      'bob removed from group "Content editors".\n',
+    );
+    expect((await store().tokenAuthz(bob?.id ?? 0, true)).roles).toEqual([]);
+    expect((await cli(['groups', 'delete', 'Content editors'])).code).toBe(0);
+    expect((await cli(['groups', 'list'])).stdout).toBe('');
+    expect((await audit()).map(([, action]) => action)).toEqual([
+      'role.create',
+      'group.create',
+      'user.groups',
+      'user.groups',
+      'group.delete',
+    ]);
+  });
+
+  test('unknown users, roles and groups exit 1; bad names and missing arguments are usage errors', async () => {
+    await cli(['roles', 'create', 'editor']);
+    expect(await cli(['roles', 'grant', 'nobody', 'editor'])).toMatchObject({
+      code: 1,
+      stderr: 'No such user: nobody.\n',
+    });
+    expect(await cli(['groups', 'create', 'g', '--role', 'ghost'])).toMatchObject({
+      code: 1,
+      stderr: 'No such role: ghost.\n',
+    });
+    expect((await cli(['groups', 'delete', 'ghost'])).stderr).toBe('No such group: ghost.\n');
+    const badPermission = await cli(['roles', 'create', 'x', '--permission', 'Users:Read']);
+    expect(badPermission.code).toBe(2);
+    expect(badPermission.stderr).toMatch(
+      /^gatehouse: not a permission \(resource:action, lower case\): Users:Read\n/,
+    );
+    expect((await cli(['roles', 'create', 'a/b'])).code).toBe(2);
+    const missing = await cli(['roles', 'grant', 'alice']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^gatehouse: roles grant needs <user> <role>\n/);
+    expect((await cli(['roles', 'list'])).stdout).toBe('editor\t-\t0\t-\n');
+  });
+});

@@ -18,6 +18,7 @@ import {
 } from './commands.js';
 import { createSuperuser } from './createsuperuser.js';
 import { doctor } from './doctor.js';
+import { rolesCommands } from './roles.js';
 import { mailStatus, mailTest } from './mail.js';
 import { CommandError, UsageError, writeLine, type CliIo } from './io.js';
 
@@ -37,6 +38,14 @@ Commands:
   keys rotate                 Add a signing key; it signs after 2 minutes, older keys verify until retired.
   keys retire <kid>           Retire a key: tokens signed with it are refused (never the one signing).
   keys seal                   Encrypt the keys kept in the clear with GATEHOUSE_KEY_ENCRYPTION_KEY.
+  roles create <name>         Create a role: [--description D] [--permission resource:action ...]
+  roles list                  One line per role: name, permissions, users holding it directly, description.
+  roles delete <name>         Delete a role (its assignments go with it).
+  roles grant <user> <role>   Give a user (username or email) a role; roles revoke <user> <role> takes it.
+  groups create <name>        Create a group: [--description D] [--role R ...]
+  groups list                 One line per group: name, roles, members, description.
+  groups delete <name>        Delete a group (its memberships go with it).
+  groups add <user> <group>   Add a user to a group; groups remove <user> <group> takes them out.
   mail test <address>         Send a test message now; says where it went or why not (exit 1).
   mail status                 The mail queue: messages per status, the oldest waiting, the last errors.
   demo                        Create the demo users (user1/password1, user2/password2, admin/adminpass123).
@@ -57,6 +66,16 @@ const COMMANDS = [
   'keys seal',
   'mail test',
   'mail status',
+  'roles create',
+  'roles list',
+  'roles delete',
+  'roles grant',
+  'roles revoke',
+  'groups create',
+  'groups list',
+  'groups delete',
+  'groups add',
+  'groups remove',
   'demo',
   'doctor',
 ];
@@ -72,7 +91,24 @@ const OPTIONS = {
   noinput: { type: 'boolean' },
   'no-input': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  description: { type: 'string' },
+  permission: { type: 'string', multiple: true },
+  role: { type: 'string', multiple: true },
 } as const;
+
+/** How many words follow each roles/groups command: its arguments. */
+const ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
+  'roles create': ['name'],
+  'roles list': [],
+  'roles delete': ['name'],
+  'roles grant': ['user', 'role'],
+  'roles revoke': ['user', 'role'],
+  'groups create': ['name'],
+  'groups list': [],
+  'groups delete': ['name'],
+  'groups add': ['user', 'group'],
+  'groups remove': ['user', 'group'],
+};
 
 /**
  * A kid is base64url and may start with `-` (`keys retire -Qx3…`): the word after `keys retire` is
@@ -106,7 +142,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const head = positionals.slice(0, 2).join(' ');
     const retiring = head === 'keys retire';
     const mailing = head === 'mail test';
-    const command = retiring || mailing ? head : positionals.join(' ');
+    const expected = ARGUMENTS[head];
+    const command = retiring || mailing || expected ? head : positionals.join(' ');
+    const args = expected ? positionals.slice(2) : [];
+    if (expected && args.length !== expected.length) {
+      throw new UsageError(
+        `${head} needs ${expected.length === 0 ? 'no arguments' : expected.map((name) => `<${name}>`).join(' ')}`,
+      );
+    }
     const kid = retiring ? positionals.slice(2) : [];
     const address = mailing ? positionals.slice(2) : [];
     if (values.help || command === '' || command === 'help') {
@@ -130,6 +173,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const { passwordMinLength } = config;
       const users = createUsersService({ store, hasher, clock, updateLastLogin: false, passwordMinLength });
       const ctx: CommandContext = { io, store, users, clock, passwordMinLength, jwt: config.jwt };
+      const roles = rolesCommands({ io, store, clock });
+      const [first = '', second = ''] = args;
       const commands: Record<string, () => Promise<void>> = {
         migrate: () => migrate(ctx),
         createsuperuser: () =>
@@ -163,6 +208,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         'keys seal': () => sealKeys(ctx),
         'mail test': () => mailTest({ io, store, mail: config.mail, clock }, address[0] as string),
         'mail status': () => mailStatus({ io, store, mail: config.mail, clock }),
+        'roles create': () =>
+          roles.createRole(first, {
+            ...(values.description !== undefined && { description: values.description }),
+            permissions: values.permission ?? [],
+          }),
+        'roles list': () => roles.listRoles(),
+        'roles delete': () => roles.deleteRole(first),
+        'roles grant': () => roles.grantRole(first, second, true),
+        'roles revoke': () => roles.grantRole(first, second, false),
+        'groups create': () =>
+          roles.createGroup(first, {
+            ...(values.description !== undefined && { description: values.description }),
+            roles: values.role ?? [],
+          }),
+        'groups list': () => roles.listGroups(),
+        'groups delete': () => roles.deleteGroup(first),
+        'groups add': () => roles.joinGroup(first, second, true),
+        'groups remove': () => roles.joinGroup(first, second, false),
       };
       await commands[command]?.();
       return 0;
