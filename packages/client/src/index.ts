@@ -15,6 +15,7 @@ export type { MailFlows } from './mail-flows.js';
 export type { Identity, OidcProvider, OidcSignIn } from './oidc.js';
 export type { OidcStartOptions } from './oidc-start.js';
 export type { Passkey, WebAuthn } from './passkeys.js';
+export { createRolesClient, type MyPermissions, type RolesAdmin, type RolesClient } from './roles.js';
 export type { EmailNotice, Notice, SessionsEnded } from './responses.js';
 export type {
   EnrolledSignIn,

@@ -7,7 +7,15 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { REFRESH_COOLDOWN } from '../../server/src/auth/key-ring.js';
 import { ACTIVATION_DELAY, newSigningKey } from '../../server/src/auth/signing-keys.js';
 import { createTestContext, decodeHeader, type TestContext } from '../../server/src/testing/test-app.js';
-import { createVerifier, readBearer, type Algorithm, type VerifierOptions } from './index.js';
+import {
+  createVerifier,
+  hasPermission,
+  hasRole,
+  readBearer,
+  requirePermission,
+  type Algorithm,
+  type VerifierOptions,
+} from './index.js';
 
 let ctx: TestContext;
 afterEach(() => ctx.close());
@@ -50,6 +58,7 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (algorithm) => {
         sid: expect.any(String),
         amr: ['pwd'],
         auth_time: expect.any(Number),
+        roles: [],
       },
     });
     expect(await verifier().verify(refresh)).toMatchObject({ ok: false, code: 'wrong_type' });
@@ -138,4 +147,67 @@ test('Gatehouse down: jwks_unavailable, not a 401 reason', async () => {
   const { access } = await ctx.login('alice');
   const service = verifier({ jwksUrl: `http://127.0.0.1:1/.well-known/jwks.json`, timeout: 2000 });
   expect(await service.verify(access)).toMatchObject({ ok: false, code: 'jwks_unavailable' });
+});
+
+describe('roles and permissions in Gatehouse’s tokens', () => {
+  /** As a superuser over Gatehouse's API: a role holding `permissions`, given to alice. */
+  async function grant(aliceId: string, permissions: string[]) {
+    await ctx.createUser({ username: 'root', isSuperuser: true });
+    const { access } = await ctx.login('root');
+    const headers = { authorization: `Bearer ${access}` };
+    const role = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/roles/',
+      headers,
+      payload: { name: 'support', permissions },
+    });
+    expect(role.statusCode).toBe(201);
+    const assigned = await ctx.app.inject({
+      method: 'PUT',
+      url: `/api/users/${aliceId}/roles/`,
+      headers,
+      payload: { roles: ['support'] },
+    });
+    expect(assigned.statusCode).toBe(200);
+  }
+
+  test('GATEHOUSE_TOKEN_PERMISSIONS=true: the service decides from the token alone; `*` for a superuser', async () => {
+    const { user, verifier } = await gatehouse({
+      GATEHOUSE_ALGORITHM: 'EdDSA',
+      GATEHOUSE_TOKEN_PERMISSIONS: 'true',
+    });
+    await grant(user.publicId, ['users:read', 'posts:publish']);
+    const service = verifier();
+
+    const alice = await service.verify((await ctx.login('alice')).access);
+    if (!alice.ok) return expect.unreachable(alice.code);
+    expect(hasRole(alice.claims, 'support')).toBe(true);
+    expect(hasPermission(alice.claims, 'posts:publish')).toBe(true);
+    expect(requirePermission(alice.claims, ['posts:publish', 'users:read'])).toEqual({ ok: true });
+    expect(requirePermission(alice.claims, 'users:delete')).toEqual({ ok: false, code: 'permission_denied' });
+
+    const root = await service.verify((await ctx.login('root')).access);
+    if (!root.ok) return expect.unreachable(root.code);
+    expect(requirePermission(root.claims, ['users:delete', 'orders:refund'])).toEqual({ ok: true });
+  });
+
+  test('roles only (the default): permissions_unknown, and Gatehouse answers with the same token', async () => {
+    const { port, user, verifier } = await gatehouse({ GATEHOUSE_ALGORITHM: 'EdDSA' });
+    await grant(user.publicId, ['posts:publish']);
+    const { access } = await ctx.login('alice');
+    const result = await verifier().verify(readBearer(`Bearer ${access}`));
+    if (!result.ok) return expect.unreachable(result.code);
+    expect(hasRole(result.claims, 'support')).toBe(true);
+    expect(requirePermission(result.claims, 'posts:publish')).toEqual({
+      ok: false,
+      code: 'permissions_unknown',
+    });
+
+    // What the README tells a service to do then.
+    const response = await fetch(`http://127.0.0.1:${port}/api/users/me/permissions/`, {
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ is_superuser: false, permissions: ['posts:publish'] });
+  });
 });

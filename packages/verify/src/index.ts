@@ -11,3 +11,5 @@ export type {
 } from './types.js';
 export { isMultiFactor, isRecentlyAuthenticated, requireAssurance } from './assurance.js';
 export type { AssuranceFailureCode, AssuranceOptions, AssuranceResult } from './assurance.js';
+export { hasPermission, hasRole, requirePermission } from './permissions.js';
+export type { PermissionFailureCode, PermissionResult } from './permissions.js';

@@ -24,6 +24,15 @@ export interface AccessClaims {
   iat: number;
   aud?: string | string[];
   iss?: string;
+  /** The user's roles, direct and through groups (by name). */
+  roles?: string[];
+  /** With GATEHOUSE_TOKEN_PERMISSIONS=true: the effective permissions; `*` for a superuser (every one). */
+  permissions?: string[];
+  /**
+   * Present when the token would have grown too large: the claims left out or cut short (`roles`,
+   * `permissions`). The full set is at Gatehouse's GET /api/users/me/permissions/.
+   */
+  authz_omitted?: string[];
   [claim: string]: unknown;
 }
 

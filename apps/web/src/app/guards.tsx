@@ -5,8 +5,8 @@ import { PageSpinner } from '../components/ui/spinner';
 import { readLoginState, returnPath, type LoginState } from './login-state';
 
 const restoring = <PageSpinner label="Restoring your session…" />;
-// Loaded on demand, as the pages are (routes.tsx): only a signed-in user who is not a superuser sees it.
-const ForbiddenRoute = lazy(async () => ({ default: (await import('./routes/forbidden')).ForbiddenRoute }));
+// Loaded on demand, as the pages are (routes.tsx): the permission check serves the admin area only.
+const AdminAccess = lazy(async () => ({ default: (await import('./admin-access')).AdminAccess }));
 
 /** Signed-out visitors go to /login, which brings them back here afterwards (unless they logged out). */
 function RedirectToLogin() {
@@ -29,20 +29,16 @@ export function RequireSignedIn() {
   );
 }
 
-/** Administration: superusers only; anyone else signed in is told so, not shown the admin UI. */
-export function RequireSuperuser() {
+/**
+ * Administration: for users holding a permission that opens one of its pages (a superuser holds them
+ * all); anyone else signed in is told so, not shown the admin UI.
+ */
+export function RequireAdmin() {
   return (
-    <RequireAuth
-      fallback={<RedirectToLogin />}
-      loading={restoring}
-      allow={(user) => user.is_superuser}
-      forbidden={
-        <Suspense fallback={restoring}>
-          <ForbiddenRoute />
-        </Suspense>
-      }
-    >
-      <Outlet />
+    <RequireAuth fallback={<RedirectToLogin />} loading={restoring}>
+      <Suspense fallback={restoring}>
+        <AdminAccess />
+      </Suspense>
     </RequireAuth>
   );
 }

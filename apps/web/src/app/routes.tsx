@@ -1,6 +1,6 @@
 import type { RouteObject } from 'react-router';
 import { PageSpinner } from '../components/ui/spinner';
-import { GuestOnly, RequireSignedIn, RequireSuperuser } from './guards';
+import { GuestOnly, RequireSignedIn, RequireAdmin } from './guards';
 import { RootLayout } from './root-layout';
 import { LoginRoute } from './routes/login';
 import { RouteError } from './routes/route-error';
@@ -81,7 +81,7 @@ export const routes: RouteObject[] = [
       },
       {
         path: 'admin',
-        element: <RequireSuperuser />,
+        element: <RequireAdmin />,
         children: [
           {
             lazy: async () => ({ Component: (await import('./routes/admin/admin-layout')).AdminLayout }),
@@ -93,6 +93,14 @@ export const routes: RouteObject[] = [
               {
                 path: 'users/:id',
                 lazy: async () => ({ Component: (await import('./routes/admin/user')).AdminUserRoute }),
+              },
+              {
+                path: 'roles',
+                lazy: async () => ({ Component: (await import('./routes/admin/roles')).AdminRolesRoute }),
+              },
+              {
+                path: 'groups',
+                lazy: async () => ({ Component: (await import('./routes/admin/groups')).AdminGroupsRoute }),
               },
               {
                 path: 'audit',

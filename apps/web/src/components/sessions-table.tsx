@@ -7,7 +7,8 @@ import './sessions-table.css';
 
 export interface SessionsTableProps {
   sessions: readonly SessionResponse[];
-  onRevoke: (session: SessionResponse) => void;
+  /** Without it, no "Revoke" (a viewer who may not end the sessions). */
+  onRevoke?: ((session: SessionResponse) => void) | undefined;
   /** The session being revoked: its button spins, the others wait. */
   revoking?: string | undefined;
   caption?: string;
@@ -49,15 +50,17 @@ export function SessionsTable({
         session.current ? (
           <Badge tone="primary">This device</Badge>
         ) : (
-          <Button
-            variant="secondary"
-            size="sm"
-            loading={revoking === session.id}
-            disabled={revoking !== undefined}
-            onClick={() => onRevoke(session)}
-          >
-            Revoke
-          </Button>
+          onRevoke && (
+            <Button
+              variant="secondary"
+              size="sm"
+              loading={revoking === session.id}
+              disabled={revoking !== undefined}
+              onClick={() => onRevoke(session)}
+            >
+              Revoke
+            </Button>
+          )
         ),
     },
   ];

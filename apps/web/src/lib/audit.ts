@@ -11,6 +11,15 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'user.grant_superuser': 'Superuser status granted',
   'user.revoke_superuser': 'Superuser status removed',
   'user.delete': 'User deleted',
+  'user.roles': 'Roles of a user changed',
+  'user.groups': 'Groups of a user changed',
+  'role.create': 'Role created',
+  'role.update': 'Role changed',
+  'role.delete': 'Role deleted',
+  'group.create': 'Group created',
+  'group.update': 'Group changed',
+  'group.delete': 'Group deleted',
+  'group.members': 'Members of a group changed',
 };
 
 /** A sentence for an audit log action code; unknown codes are shown as they are. */

@@ -13,6 +13,7 @@ import {
 } from '@gatehouse/client';
 import {
   Messages,
+  type AccountResponse,
   type AdminUserResponse,
   type AuditEntryResponse,
   type BrowserRefreshRequest,
@@ -20,7 +21,18 @@ import {
   type EmptyResponse,
   type ErrorBody,
   type FieldErrors,
+  type GroupCreateRequest,
+  type GroupDetailResponse,
+  type GroupMembersRequest,
+  type GroupResponse,
+  type GroupUpdateRequest,
   type IdentityListResponse,
+  type PermissionsResponse,
+  type RoleCreateRequest,
+  type RoleResponse,
+  type RoleUpdateRequest,
+  type UserGroupsRequest,
+  type UserRolesRequest,
   type LogoutRequest,
   type OidcExchangeRequest,
   type OidcProviderListResponse,
@@ -104,6 +116,24 @@ export interface Routes {
   'POST /api/auth/email/change/confirm/': { body: { token: string }; reply: EmailNotice };
   'POST /api/auth/email/change/revert/': { body: { token: string }; reply: EmailNotice };
   'POST /api/auth/sessions/end-all/': { body: { token: string }; reply: SessionsEnded };
+  // Roles, groups and permissions (issue 17); the role `support` and the group `team` in the paths.
+  'GET /api/users/me/permissions/': { body: undefined; reply: PermissionsResponse };
+  'GET /api/users/': {
+    body: undefined;
+    reply: { count: number; next: string | null; previous: string | null; results: AccountResponse[] };
+  };
+  'PATCH /api/users/u2/': { body: { is_active?: boolean }; reply: AccountResponse };
+  'GET /api/roles/': { body: undefined; reply: RoleResponse[] };
+  'POST /api/roles/': { body: RoleCreateRequest; reply: RoleResponse };
+  'PATCH /api/roles/support/': { body: RoleUpdateRequest; reply: RoleResponse };
+  'DELETE /api/roles/support/': { body: undefined; reply: EmptyResponse };
+  'GET /api/groups/': { body: undefined; reply: GroupResponse[] };
+  'POST /api/groups/': { body: GroupCreateRequest; reply: GroupResponse };
+  'GET /api/groups/team/': { body: undefined; reply: GroupDetailResponse };
+  'PATCH /api/groups/team/': { body: GroupUpdateRequest; reply: GroupResponse };
+  'PUT /api/groups/team/members/': { body: GroupMembersRequest; reply: GroupDetailResponse };
+  'PUT /api/users/u2/roles/': { body: UserRolesRequest; reply: PermissionsResponse };
+  'PUT /api/users/u2/groups/': { body: UserGroupsRequest; reply: PermissionsResponse };
 }
 export type Route = keyof Routes;
 

@@ -2,7 +2,7 @@ import { ButtonLink } from '../../components/ui/button';
 import { useDocumentTitle } from '../../lib/use-document-title';
 import './pages.css';
 
-/** Shown to a signed-in user on a page their role does not open (administration, for non-superusers). */
+/** Shown to a signed-in user on a page their permissions do not open (administration, or a part of it). */
 export function ForbiddenRoute() {
   useDocumentTitle('No access');
   return (
@@ -11,7 +11,7 @@ export function ForbiddenRoute() {
       <h1 id="forbidden-title" className="state-page__title">
         You do not have access to this page.
       </h1>
-      <p>Administration is for superusers. Ask one to grant you access if you need it.</p>
+      <p>Your roles do not include it. Ask an administrator to grant you access if you need it.</p>
       <ButtonLink to="/">Back to the start page</ButtonLink>
     </section>
   );

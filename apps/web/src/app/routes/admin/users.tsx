@@ -1,8 +1,9 @@
 import { useCallback } from 'react';
-import { useLocation, useSearchParams } from 'react-router';
+import { Navigate, useLocation, useSearchParams } from 'react-router';
 import { Alert } from '../../../components/ui/alert';
 import { PageHeader } from '../../../components/ui/page-header';
 import { UserList, type UserQuery } from '../../../features/admin/components/user-list';
+import { USERS_READ, useViewer } from '../../../lib/permissions';
 import { useDocumentTitle } from '../../../lib/use-document-title';
 
 function pageParam(value: string | null): number {
@@ -10,7 +11,15 @@ function pageParam(value: string | null): number {
   return Number.isInteger(page) && page > 0 ? page : 1;
 }
 
+/** The admin area's first page: the users, or for a viewer who may not read them, the first page they may open. */
 export function AdminUsersRoute() {
+  const { can, adminPages } = useViewer();
+  const first = adminPages[0];
+  if (!can(USERS_READ) && first) return <Navigate to={first.to} replace />;
+  return <Users />;
+}
+
+function Users() {
   useDocumentTitle('Users');
   const location = useLocation();
   const [params, setParams] = useSearchParams();

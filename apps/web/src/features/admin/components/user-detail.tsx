@@ -11,12 +11,20 @@ import { PageHeader } from '../../../components/ui/page-header';
 import { PageSpinner } from '../../../components/ui/spinner';
 import { errorMessage } from '../../../lib/form-errors';
 import { formatDateTime, fullName } from '../../../lib/format';
+import {
+  SESSIONS_REVOKE,
+  USERS_DEACTIVATE,
+  USERS_DELETE,
+  USERS_UPDATE,
+  useViewer,
+} from '../../../lib/permissions';
 import { useAction } from '../../../lib/use-action';
 import { useResource, type Resource } from '../../../lib/use-resource';
 import { deleteUser, getUser, revokeUserSession, updateUser } from '../api/users';
 import { UserBadges } from './user-badges';
 import { UserFactorsCard } from './user-factors-card';
 import { UserIdentitiesCard } from './user-identities-card';
+import { UserRolesCard } from './user-roles-card';
 import './admin.css';
 
 export interface UserDetailProps {
@@ -26,9 +34,13 @@ export interface UserDetailProps {
   onDeleted: (username: string) => void;
 }
 
-/** One account for a superuser: its details, activation and roles, its sessions, and deletion. */
+/**
+ * One account for an administrator: its details, activation and flags, its sessions, factors, roles and
+ * deletion; each action only for a viewer whose permissions allow it.
+ */
 export function UserDetail({ publicId, backLink, onDeleted }: UserDetailProps) {
   const { fetch } = useAuth();
+  const viewer = useViewer();
   const resource = useResource(`user-${publicId}`, (signal) => getUser(fetch, publicId, signal));
   const { state } = resource;
 
@@ -68,8 +80,9 @@ export function UserDetail({ publicId, backLink, onDeleted }: UserDetailProps) {
         <AccessCard resource={resource} user={user} />
         <UserSessionsCard resource={resource} user={user} />
         <UserFactorsCard user={user} />
+        <UserRolesCard user={user} onChanged={resource.reload} />
         <UserIdentitiesCard user={user} />
-        <DeleteUserCard user={user} onDeleted={onDeleted} />
+        {viewer.can(USERS_DELETE) && <DeleteUserCard user={user} onDeleted={onDeleted} />}
       </div>
     </>
   );
@@ -89,7 +102,10 @@ const SELF_HINT =
 
 function AccessCard({ user, resource }: SectionProps) {
   const { fetch } = useAuth();
+  const viewer = useViewer();
   const self = useIsSelf(user);
+  const mayActivate = viewer.can(USERS_DEACTIVATE) || viewer.can(USERS_UPDATE);
+  const mayFlagStaff = viewer.can(USERS_UPDATE);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const update = useAction(async (changes: AdminUserUpdateRequest) => {
     const updated = await updateUser(fetch, user.id, changes);
@@ -123,7 +139,7 @@ function AccessCard({ user, resource }: SectionProps) {
           <p>
             This account is <strong>{user.is_active ? 'active' : 'inactive'}</strong>.
           </p>
-          {user.is_active ? (
+          {!mayActivate ? null : user.is_active ? (
             <Button
               variant="danger"
               disabled={self || update.pending}
@@ -143,32 +159,39 @@ function AccessCard({ user, resource }: SectionProps) {
             </Button>
           )}
         </div>
-        <fieldset className="admin-fieldset">
-          <legend>Roles</legend>
-          <Checkbox
-            label="Staff"
-            hint="Marks a member of staff, for the apps that rely on Gatehouse."
-            checked={shown.is_staff}
-            disabled={update.pending}
-            onChange={(event) => {
-              const value = event.target.checked;
-              void change({ is_staff: value }, value ? 'Staff status granted.' : 'Staff status removed.');
-            }}
-          />
-          <Checkbox
-            label="Superuser"
-            hint="Full administration: users, sessions and the audit log."
-            checked={shown.is_superuser}
-            disabled={update.pending || (self && user.is_superuser)}
-            onChange={(event) => {
-              const value = event.target.checked;
-              void change(
-                { is_superuser: value },
-                value ? 'Superuser status granted.' : 'Superuser status removed.',
-              );
-            }}
-          />
-        </fieldset>
+        {(mayFlagStaff || viewer.isSuperuser) && (
+          <fieldset className="admin-fieldset">
+            <legend>Flags</legend>
+            {mayFlagStaff && (
+              <Checkbox
+                label="Staff"
+                hint="Marks a member of staff, for the apps that rely on Gatehouse."
+                checked={shown.is_staff}
+                disabled={update.pending}
+                onChange={(event) => {
+                  const value = event.target.checked;
+                  void change({ is_staff: value }, value ? 'Staff status granted.' : 'Staff status removed.');
+                }}
+              />
+            )}
+            {/* Only superusers make superusers. */}
+            {viewer.isSuperuser && (
+              <Checkbox
+                label="Superuser"
+                hint="Every permission, and making other superusers."
+                checked={shown.is_superuser}
+                disabled={update.pending || (self && user.is_superuser)}
+                onChange={(event) => {
+                  const value = event.target.checked;
+                  void change(
+                    { is_superuser: value },
+                    value ? 'Superuser status granted.' : 'Superuser status removed.',
+                  );
+                }}
+              />
+            )}
+          </fieldset>
+        )}
       </div>
     </Card>
   );
@@ -176,6 +199,7 @@ function AccessCard({ user, resource }: SectionProps) {
 
 function UserSessionsCard({ user, resource }: SectionProps) {
   const { fetch } = useAuth();
+  const mayRevoke = useViewer().can(SESSIONS_REVOKE);
   const [revoking, setRevoking] = useState<string | undefined>(undefined);
   const revoke = useAction(async (session: SessionResponse) => {
     setRevoking(session.id);
@@ -197,7 +221,7 @@ function UserSessionsCard({ user, resource }: SectionProps) {
           caption={`Open sessions of ${user.username}`}
           sessions={user.sessions}
           revoking={revoking}
-          onRevoke={(session) => void revoke.run(session)}
+          onRevoke={mayRevoke ? (session) => void revoke.run(session) : undefined}
         />
       </div>
     </Card>

@@ -7,6 +7,7 @@ import { Card } from '../../../components/ui/card';
 import { DetailsList } from '../../../components/ui/details-list';
 import { Spinner } from '../../../components/ui/spinner';
 import { errorMessage } from '../../../lib/form-errors';
+import { USERS_UPDATE, useViewer } from '../../../lib/permissions';
 import { formatDateTime } from '../../../lib/format';
 import { useAction } from '../../../lib/use-action';
 import { useResource } from '../../../lib/use-resource';
@@ -16,6 +17,7 @@ import './admin.css';
 /** A user's second factors, and the reset for a user who lost them (with a confirmation). */
 export function UserFactorsCard({ user }: { user: AdminUserResponse }) {
   const { fetch } = useAuth();
+  const mayReset = useViewer().can(USERS_UPDATE);
   const factors = useResource(`mfa-${user.public_id}`, (signal) =>
     getUserFactors(fetch, user.public_id, signal),
   );
@@ -73,7 +75,7 @@ export function UserFactorsCard({ user }: { user: AdminUserResponse }) {
             ]}
           />
         )}
-        {confirming ? (
+        {!mayReset ? null : confirming ? (
           <div className="admin-confirm" role="group" aria-label="Confirm the reset">
             <p>
               Remove the authenticator app, the recovery codes and every passkey of{' '}
