@@ -21,7 +21,6 @@ import {
   presentSession,
 } from '../../http/presenters.js';
 import { pageOf, paginated } from '../../http/request-context.js';
-import { createAdminService } from './service.js';
 import { presentIdentity } from '../oidc/presenter.js';
 import { superuserOnly } from '../roles/errors.js';
 import { createAdminService, type AdminFailure, type Administrator } from './service.js';
