@@ -271,12 +271,7 @@ function describeRoleStore(name: string, open: OpenTestStore, skip = false) {
           store.setUserRoles(alice.id, i % 2 ? ['a'] : ['b'], withChange('user.roles')),
         ),
         ...Array.from({ length: 4 }, (_, i) =>
-          store.updateRole(
-            'a',
-            { permissions: i % 2 ? ['x:a'] : ['x:a', 'x:c'] },
-            T0,
-            withChange('role.update'),
-          ),
+          store.updateRole('a', { permissions: i % 2 ? ['x:a'] : ['x:c'] }, T0, withChange('role.update')),
         ),
         ...Array.from({ length: 4 }, (_, i) =>
           store.updateGroup('g', { roles: i % 2 ? ['a'] : ['b'] }, T0, withChange('group.update')),
