@@ -15,6 +15,8 @@ import { screenshot } from './support/screenshots.js';
 
 const PROVIDER = 'Corp SSO';
 const ACCOUNT_EXISTS = 'An account with this email address already exists. Log in to it first';
+const IN_USE = 'This account at the provider is already linked to another account here.';
+const NO_SESSION = 'Your session had ended, so nothing was linked.';
 
 describeInBrowser('signing in with an OpenID provider in the web app', () => {
   let provider: TestOidcProvider;
@@ -37,6 +39,12 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
           // The address of a local account that has not verified it: never linked on it.
           { login: 'lin', email: 'lin@example.com', email_verified: true, preferred_username: 'lin' },
           { login: 'user1-at-corp', email: 'user1@corp.example', email_verified: true },
+          {
+            login: 'olivia',
+            email: 'olivia@corp.example',
+            email_verified: true,
+            preferred_username: 'olivia',
+          },
         ],
       }).then((started) => (provider = started)),
       launchBrowser().then((started) => (browser = started)),
@@ -174,5 +182,42 @@ describeInBrowser('signing in with an OpenID provider in the web app', () => {
     await item.getByRole('button', { name: 'Yes, unlink' }).click();
     await card.getByText('No linked accounts yet.').waitFor();
     await card.getByRole('button', { name: `Link ${PROVIDER}` }).waitFor();
+  }, 60_000);
+
+  test('a link refused (the identity is another account’s): back on the Security page, which says why', async () => {
+    // olivia's identity makes her account.
+    const first = await localPage();
+    await first.goto(`${base}/login`);
+    await first.getByRole('link', { name: `Continue with ${PROVIDER}` }).click();
+    await signInAtProvider(first, 'olivia');
+    await first.getByText('olivia@corp.example').first().waitFor();
+
+    const page = await localPage();
+    await logIn(page, 'user2', 'password2');
+    await page.getByText('Hello user2!').waitFor();
+    await page.goto(`${base}/account/security`);
+    const card = page.getByRole('region', { name: 'Linked accounts' });
+    await card.getByRole('button', { name: `Link ${PROVIDER}` }).click();
+    await signInAtProvider(page, 'olivia');
+
+    await page.waitForURL(`${base}/account/security`);
+    await card.getByRole('alert').getByText(IN_USE).waitFor();
+    expect(new URL(page.url()).hash).toBe('');
+    await card.getByText('No linked accounts yet.').waitFor();
+    await screenshot(page, 'web-oidc-link-refused');
+  }, 60_000);
+
+  test('a link started without a session: the page, never JSON; after logging in, the reason', async () => {
+    const page = await localPage();
+    const started = await page.goto(`${base}/api/auth/oidc/corp/start?intent=link`);
+    expect(started?.headers()['content-type'] ?? '').not.toMatch(/json/);
+    await page.waitForURL(`${base}/login`);
+    await page.getByLabel('Username or email').fill('user2');
+    await page.getByLabel('Password', { exact: true }).fill('password2');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${base}/account/security`);
+    const card = page.getByRole('region', { name: 'Linked accounts' });
+    await card.getByRole('alert').getByText(NO_SESSION).waitFor();
+    expect(new URL(page.url()).hash).toBe('');
   }, 60_000);
 });

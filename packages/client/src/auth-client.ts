@@ -52,7 +52,9 @@ export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorM
    * Where to send the browser (a navigation, not a fetch) to sign in with a provider of
    * `oidcProviders()`, or with `intent: 'link'` to add it to the signed-in account. It comes back to
    * `next`: signed in (cookie mode: `start()` finds the session), with `#code=…` for `exchangeOidcCode`,
-   * or with `#oidc_error=<code>`.
+   * or with `#oidc_error=<code>`. A link is refused the same way, without leaving for the provider, when
+   * the browser has no session (`not_authenticated`) or its sign-in is too old
+   * (`reauthentication_required`): `next` (default `/account/security`) explains.
    */
   oidcStartUrl(name: string, options?: OidcStartOptions): string;
   /** Signs out here and in every tab at once, then ends the session on the server. */
@@ -322,7 +324,6 @@ void allMailFlowsListed;
 const OIDC_METHODS = [
   'oidcProviders',
   'exchangeOidcCode',
-  'oidcLinkUrl',
   'identities',
   'unlinkIdentity',
 ] as const satisfies readonly (keyof OidcSignIn)[];

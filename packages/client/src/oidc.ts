@@ -2,7 +2,6 @@ import type { IdentityResponse, OidcProvider } from '@gatehouse/contract';
 import type { Account } from './auth-state.js';
 import { errorFromResponse, unexpectedResponse } from './errors.js';
 import { readJson, type Http } from './http.js';
-import { oidcStartPath } from './oidc-start.js';
 
 export type { OidcProvider };
 /** A provider's identity linked to the signed-in user's account. */
@@ -17,12 +16,6 @@ export interface OidcSignIn {
    * `login` does, a `SecondFactorRequired` included. A used or expired code: `oidc_code_invalid`.
    */
   exchangeOidcCode(code: string): Promise<Account>;
-  /**
-   * Browser mode: the URL that links a provider to the signed-in account (`oidcStartUrl` with
-   * `intent: 'link'`), once the server has said linking may start. Refused before the browser leaves:
-   * `reauthentication_required` (the sign-in is not recent enough), `not_authenticated`.
-   */
-  oidcLinkUrl(name: string, options?: { next?: string }): Promise<string>;
   /** The providers' identities linked to the signed-in user's account. */
   identities(): Promise<Identity[]>;
   /**
@@ -51,20 +44,6 @@ export function createOidc({ http, authenticatedFetch, now, signIn }: OidcDeps):
   return {
     oidcProviders: async () => readList(await http.call('GET', '/api/auth/oidc/providers/'), readProvider),
     exchangeOidcCode: async (code) => (await signIn('/api/auth/oidc/exchange/', { code })).user,
-    async oidcLinkUrl(name, { next } = {}) {
-      const url = http.url(oidcStartPath(name, { ...(next !== undefined && { next }), intent: 'link' }));
-      // The server checks the session and its sign-in's age before it sends the browser to the provider.
-      // Asked here first (the flow it starts is left unused), a refusal is explained by the page, instead
-      // of shown as JSON in its place; the navigation that follows starts the flow that is used.
-      const response = await http.send(url, {
-        headers: { accept: 'application/json' },
-        credentials: 'include',
-        redirect: 'manual',
-      });
-      if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) return url;
-      if (response.ok) throw unexpectedResponse(response.status, 'The server did not start the sign-in.');
-      throw await errorFromResponse(response, now());
-    },
     identities: async () => readList(await signedIn('GET', '/api/users/me/identities/'), readIdentity),
     async unlinkIdentity(id) {
       await signedIn('DELETE', `/api/users/me/identities/${encodeURIComponent(id)}/`);

@@ -29,7 +29,8 @@ export type OidcStartQuery = Static<typeof OidcStartQuery>;
  *   page posts the code to POST /api/auth/oidc/exchange/, whose answer is a login's (tokens, or
  *   401 `mfa_required` with its challenge);
  * - refused: 302 to `<PUBLIC_URL>/login#oidc_error=<OidcErrorCode>` (or `next#oidc_error=…` for
- *   another origin).
+ *   another origin, and for every link: `intent=link` comes back to `next`, default `/account/security`,
+ *   whose page explains; the start itself redirects there when linking cannot begin).
  */
 export const OIDC_CODE_FRAGMENT = 'code';
 export const OIDC_ERROR_FRAGMENT = 'oidc_error';
@@ -71,4 +72,11 @@ export type OidcErrorCode =
   /** The identity belongs to another account already. */
   | 'oidc_identity_in_use'
   /** The account is deactivated. */
-  | 'oidc_account_inactive';
+  | 'oidc_account_inactive'
+  /** A link's start (`intent=link`) found no session in this browser: sign in, then link again. */
+  | 'not_authenticated'
+  /**
+   * A link's start found a sign-in older than GATEHOUSE_REAUTHENTICATION_WINDOW: sign in again, then
+   * link.
+   */
+  | 'reauthentication_required';

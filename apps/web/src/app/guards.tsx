@@ -51,10 +51,6 @@ export function GuestOnly() {
   if (status === 'loading') return restoring;
   if (status === 'signed-in') {
     if (loginState.signOut) return <FinishSignOut />;
-    // A provider refused linking (the server sends its reason to /login): shown where linking started.
-    if (location.hash.includes('oidc_error=')) {
-      return <Navigate to={`/account/security${location.hash}`} replace />;
-    }
     return <Navigate to={returnPath(loginState)} replace />;
   }
   // Signed out now: forget the flag, so a later sign-in on this page is not undone.

@@ -72,8 +72,8 @@ describe('the login page’s providers', () => {
     await screen.findByRole('link', { name: 'Continue with Google' });
   });
 
-  it('a refusal of linking (sent to /login while signed in): shown on the Security page, where it started', async () => {
-    const { router } = renderApp('/login#oidc_error=oidc_identity_in_use', {
+  it('a refusal of linking comes back to the Security page, where it started: shown there', async () => {
+    const { router } = renderApp('/account/security#oidc_error=oidc_identity_in_use', {
       ...sessionHandlers(account()),
       ...PROVIDERS,
       'GET /api/users/me/mfa/': () => json(200, { totp: false, passkeys: 0, recovery_codes_left: 0 }),

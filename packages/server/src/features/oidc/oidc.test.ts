@@ -194,15 +194,23 @@ describe('signing up and in', () => {
     expect(created?.username).toMatch(/^sam\d{4,5}$/);
   });
 
-  test('an untrusted provider makes accounts whose address is not verified; without sign-up allowed, none', async () => {
+  test('an untrusted provider makes accounts without an address: it cannot squat one; without sign-up allowed, none', async () => {
     await open();
-    other.setUser(user('olga'));
+    other.setUser(user('olga', { email: 'alice@example.com', preferred_username: 'olga' }));
     const { response } = await signIn('olga', { name: 'other', op: other });
     expect(location(response)).toBe('/');
-    expect(await ctx.rows.userByUsernameKey('olga')).toMatchObject({
-      email: 'olga@example.com',
-      emailVerified: false,
+    const olga = await ctx.rows.userByUsernameKey('olga');
+    expect(olga).toMatchObject({ email: null, emailVerified: false });
+    // The identity keeps what the provider said, to tell identities apart.
+    expect(await identitiesOf(olga?.id ?? 0)).toMatchObject([{ email: 'alice@example.com' }]);
+    // The address's owner can still sign up with it.
+    const registered = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/users/',
+      payload: { username: 'alice', email: 'alice@example.com', password: 'a long passphrase 1' },
     });
+    expect(registered.statusCode, registered.body).toBe(201);
+    expect(await ctx.rows.userByUsernameKey('alice')).toMatchObject({ email: 'alice@example.com' });
     await ctx.close();
 
     await open({ GATEHOUSE_OIDC_OTHER_ALLOW_SIGNUP: 'false' });
@@ -210,6 +218,25 @@ describe('signing up and in', () => {
     expect(errorOf(refused.response)).toBe('oidc_signup_disabled');
     expect(await ctx.store.listUsers()).toEqual([]);
   });
+
+  test.each([
+    ['false', false],
+    ['"true" (a string)', 'true'],
+    ['absent', undefined],
+  ])(
+    'a trusted provider whose email_verified is %s: a new account without an address',
+    async (_label, emailVerified) => {
+      await open();
+      const claims = user('vera');
+      if (emailVerified === undefined) delete claims.email_verified;
+      else claims.email_verified = emailVerified;
+      corp.setUser(claims);
+      await signIn('vera');
+      const vera = await ctx.rows.userByUsernameKey('vera');
+      expect(vera).toMatchObject({ email: null, emailVerified: false });
+      expect(await identitiesOf(vera?.id ?? 0)).toMatchObject([{ email: 'vera@example.com' }]);
+    },
+  );
 
   test('a deactivated account is not signed in', async () => {
     await open();
@@ -224,7 +251,16 @@ describe('signing up and in', () => {
     await open({ GATEHOUSE_OIDC_OTHER_ISSUER: `http://127.0.0.1:${await freePort()}` });
     const response = await ctx.app.inject({ method: 'GET', url: '/api/auth/oidc/other/start' });
     expect(response.statusCode).toBe(302);
-    expect(errorOf(response)).toBe('oidc_failed');
+    expect(location(response)).toBe('/login#oidc_error=oidc_failed');
+    // A link: back to the page that started it.
+    await ctx.createUser({ username: 'alice' });
+    const { refresh } = await ctx.login('alice');
+    const link = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/auth/oidc/other/start?intent=link',
+      headers: { cookie: `gatehouse_refresh=${refresh}` },
+    });
+    expect(location(link)).toBe('/account/security#oidc_error=oidc_failed');
   });
 
   test('with mandatory email verification, an unverified new account is answered by the exchange as a login is', async () => {
@@ -526,24 +562,48 @@ describe('linking from the account, and unlinking', () => {
     // The same identity for another account: refused.
     await ctx.createUser({ username: 'bob', email: 'bob@example.com' });
     const bob = await ctx.login('bob');
+    // The refusal goes back to the page that started the link (by default the Security page), never to
+    // /login, whose guest-only page a signed-in user would be bounced from.
     const theirs = await start('?intent=link', 'corp', refreshCookie(bob.refresh));
     const refused = await arrive(await corp.authorize(theirs.url, 'a.lice'), theirs.binding);
-    expect(errorOf(refused)).toBe('oidc_identity_in_use');
+    expect(location(refused)).toBe('/account/security#oidc_error=oidc_identity_in_use');
+    const elsewhere = await start('?intent=link&next=/settings?tab=2', 'corp', refreshCookie(bob.refresh));
+    const again = await arrive(await corp.authorize(elsewhere.url, 'a.lice'), elsewhere.binding);
+    expect(location(again)).toBe('/settings?tab=2#oidc_error=oidc_identity_in_use');
+    const cancelled = await start('?intent=link', 'corp', refreshCookie(bob.refresh));
+    expect(location(await arrive(await corp.deny(cancelled.url), cancelled.binding))).toBe(
+      '/account/security#oidc_error=oidc_access_denied',
+    );
   });
 
-  test('intent=link without a session, or with an old sign-in, is refused before the provider', async () => {
+  test('intent=link without a session, or with an old sign-in: back to next (a navigation), its fragment saying why', async () => {
     await open();
     await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
     const { refresh, access } = await ctx.login('alice');
-    const link = (headers: Record<string, string>) =>
-      ctx.app.inject({ method: 'GET', url: '/api/auth/oidc/corp/start?intent=link', headers });
-    expect((await link({})).statusCode).toBe(401);
-    expect((await link(refreshCookie(access))).statusCode).toBe(401);
-    expect((await link(refreshCookie('garbage'))).statusCode).toBe(401);
+    const link = (headers: Record<string, string>, query = '') =>
+      ctx.app.inject({ method: 'GET', url: `/api/auth/oidc/corp/start?intent=link${query}`, headers });
+    const refusedWith = (response: LightMyRequestResponse) => {
+      expect(response.statusCode, response.body).toBe(302);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(cookieOf(response, 'gatehouse_oidc')).toBeUndefined();
+      return location(response);
+    };
+    const anonymous = '/account/security#oidc_error=not_authenticated';
+    expect(refusedWith(await link({}))).toBe(anonymous);
+    expect(refusedWith(await link(refreshCookie(access)))).toBe(anonymous);
+    expect(refusedWith(await link(refreshCookie('garbage')))).toBe(anonymous);
+    expect(refusedWith(await link({}, '&next=/account'))).toBe('/account#oidc_error=not_authenticated');
+    // Only where next may go: anywhere else is the Security page.
+    expect(refusedWith(await link({}, `&next=${encodeURIComponent('https://evil.example/x')}`))).toBe(
+      anonymous,
+    );
+    expect(refusedWith(await link({}, '&next=//evil.example/x'))).toBe(anonymous);
     ctx.clock.advance(ctx.config.sessions.reauthenticationWindow + 1);
-    const stale = await link(refreshCookie(refresh));
-    expect(stale.statusCode).toBe(403);
-    expect(stale.json()).toMatchObject({ code: 'reauthentication_required' });
+    expect(refusedWith(await link(refreshCookie(refresh), '&next=/account/security'))).toBe(
+      '/account/security#oidc_error=reauthentication_required',
+    );
+    // Nothing was started.
+    expect(await ctx.rows.all("select * from one_time_tokens where purpose = 'oidc_flow'")).toEqual([]);
   });
 
   test('list and unlink; the last way to sign in stays', async () => {

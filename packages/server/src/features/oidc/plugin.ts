@@ -11,13 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Core, Feature } from '../../core/core.js';
 import { SESSION_CLAIM } from '../../core/session-issuer.js';
-import {
-  HttpError,
-  notFound,
-  reauthenticationRequired,
-  signInError,
-  unauthorized,
-} from '../../http/errors.js';
+import { HttpError, notFound, signInError } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import type { RateLimitRule } from '../../http/rate-limit.js';
 import { readRefreshCookie, setRefreshCookie } from '../../http/refresh-cookie.js';
@@ -93,14 +87,16 @@ export const oidcFeature: Feature = async (app, core: Core) => {
 
   /**
    * Who starts a link: the browser's refresh cookie (a navigation carries no Authorization header), its
-   * session open and its sign-in recent.
+   * session open and its sign-in recent; else why not.
    */
-  async function linkingUser(request: FastifyRequest): Promise<number> {
+  async function linkingUser(
+    request: FastifyRequest,
+  ): Promise<number | 'not_authenticated' | 'reauthentication_required'> {
     const cookie = readRefreshCookie(request);
     const token = 'token' in cookie ? cookie.token : undefined;
-    if (token === undefined) throw unauthorized('not_authenticated', Messages.notAuthenticated);
+    if (token === undefined) return 'not_authenticated';
     const verified = await tokens.verify(token);
-    if (!verified.ok) throw unauthorized('not_authenticated', Messages.notAuthenticated);
+    if (!verified.ok) return 'not_authenticated';
     // Verified above (signature, expiry, not spent): its claims can be read.
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
       string,
@@ -114,14 +110,12 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       typeof userId !== 'number' ||
       typeof sessionId !== 'string'
     ) {
-      throw unauthorized('not_authenticated', Messages.notAuthenticated);
+      return 'not_authenticated';
     }
     const subject = await store.findAccessSubject(userId, sessionId);
-    if (!subject?.user.isActive || !subject.sessionActive) {
-      throw unauthorized('not_authenticated', Messages.notAuthenticated);
-    }
+    if (!subject?.user.isActive || !subject.sessionActive) return 'not_authenticated';
     const age = Math.floor(clock().getTime() / 1000) - (typeof authTime === 'number' ? authTime : -Infinity);
-    if (!(age <= config.sessions.reauthenticationWindow)) throw reauthenticationRequired();
+    if (!(age <= config.sessions.reauthenticationWindow)) return 'reauthentication_required';
     return subject.user.id;
   }
 
@@ -148,7 +142,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       schema: {
         tags,
         summary:
-          'Start signing in with a provider: 302 to it (PKCE S256, state, nonce), the flow bound to this browser by a cookie; intent=link adds it to the signed-in account (recent sign-in)',
+          'Start signing in with a provider: 302 to it (PKCE S256, state, nonce), the flow bound to this browser by a cookie; intent=link adds it to the signed-in account (recent sign-in; else 302 to next#oidc_error=not_authenticated or reauthentication_required)',
         params: ProviderParams,
         querystring: OidcStartQuery,
       },
@@ -159,6 +153,10 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       if (!oidc.providers().some((provider) => provider.name === name)) throw unknownProvider();
       const intent = request.query.intent ?? 'login';
       const linkUserId = intent === 'link' ? await linkingUser(request) : undefined;
+      // A navigation: the refusal goes back to the page that started it (its fragment says why), not as
+      // JSON in its place.
+      if (typeof linkUserId === 'string')
+        return redirect(reply, oidc.linkRefusal(request.query.next, linkUserId));
       const started = await oidc.start(name, {
         next: request.query.next,
         intent,
@@ -180,7 +178,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       schema: {
         tags,
         summary:
-          "The provider's redirect back: 302 to next (signed in, the refresh cookie set), to a page with a single-use #code=, or to /login#oidc_error=",
+          "The provider's redirect back: 302 to next (signed in, the refresh cookie set), to a page with a single-use #code=, or to /login#oidc_error= (a link's refusal: next#oidc_error=)",
         params: ProviderParams,
         querystring: CallbackQuery,
       },

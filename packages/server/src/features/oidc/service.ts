@@ -37,6 +37,9 @@ const REPEAT_POLL_MS = 100;
 
 export type OidcIntent = 'login' | 'link';
 
+/** Where a link flow goes back to when its `next` names nowhere allowed: the account's Security page. */
+export const LINK_DEFAULT_NEXT = '/account/security';
+
 export type StartResult =
   | { ok: true; location: string; binding: string }
   | { ok: false; code: 'oidc_unknown_provider' }
@@ -55,6 +58,11 @@ export type UnlinkResult = { ok: true } | { ok: false; code: 'not_found' | 'oidc
 export interface OidcService {
   providers(): readonly OidcProviderConfig[];
   displayNameOf(provider: string): string;
+  /**
+   * Where a link that cannot start (no session in the browser, or a sign-in too old) sends the browser:
+   * `next#oidc_error=<code>`, for the page that started it to explain.
+   */
+  linkRefusal(next: string | undefined, code: 'not_authenticated' | 'reauthentication_required'): string;
   start(
     name: string,
     request: { next: string | undefined; intent: OidcIntent; linkUserId?: number },
@@ -107,13 +115,17 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Where `next` may send the browser: a path of this origin, or a URL of a listed CORS origin. */
+/**
+ * Where `next` may send the browser: a path of this origin, or a URL of a listed CORS origin; anything
+ * else is `fallback`.
+ */
 export function resolveNext(
   next: string | undefined,
   publicUrl: string,
   corsOrigins: readonly string[],
+  fallbackPath = '/',
 ): { path: string } | { url: string } {
-  const fallback = { path: '/' };
+  const fallback = { path: fallbackPath };
   if (next === undefined || next === '') return fallback;
   // eslint-disable-next-line no-control-regex
   if (next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return fallback;
@@ -159,8 +171,16 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     deps.providers.map((config) => [config.name, createProviderClient(config)]),
   );
 
-  const errorAt = (flow: FlowData | undefined, code: OidcErrorCode) =>
-    flow?.cross ? `${flow.next}#${OIDC_ERROR_FRAGMENT}=${code}` : `/login#${OIDC_ERROR_FRAGMENT}=${code}`;
+  // A login's refusal is explained by the login page (or the other origin that asked); a link's by the page
+  // that started it: a signed-in user sent to /login would be bounced on by its guest-only guard, unread.
+  const errorAt = (flow: Pick<FlowData, 'intent' | 'next' | 'cross'> | undefined, code: OidcErrorCode) =>
+    flow?.cross || flow?.intent === 'link'
+      ? `${flow.next}#${OIDC_ERROR_FRAGMENT}=${code}`
+      : `/login#${OIDC_ERROR_FRAGMENT}=${code}`;
+  const targetOf = (next: string | undefined, intent: OidcIntent) => {
+    const target = resolveNext(next, publicUrl, corsOrigins, intent === 'link' ? LINK_DEFAULT_NEXT : '/');
+    return 'url' in target ? { next: target.url, cross: true } : { next: target.path, cross: false };
+  };
 
   const noticeMail = (user: User, provider: OidcProviderConfig, client: ClientInfo): NewMail[] =>
     notice && user.email
@@ -222,13 +242,13 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     };
   }
 
+  /** `email`: the new account's address, verified by a trusted provider (or none). */
   async function createAccount(
     provider: OidcProviderConfig,
     profile: ProviderProfile,
     email: string | null,
     client: ClientInfo,
   ): Promise<User | 'email' | 'identity'> {
-    const verified = provider.trustEmail && profile.emailVerified;
     const bases = usernameBases(profile);
     const candidates = [...bases, ...bases.flatMap((base) => [usernameVariant(base), usernameVariant(base)])];
     for (const username of candidates) {
@@ -239,7 +259,7 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
           email,
           passwordHash: null,
           name: profile.name ?? '',
-          emailVerified: email !== null && verified,
+          emailVerified: email !== null,
         },
         identityOf(provider, profile),
         {
@@ -344,7 +364,15 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     }
 
     if (!provider.allowSignup) return refuse('oidc_signup_disabled');
-    const created = await createAccount(provider, profile, email, info);
+    // The new account has the address only when the provider is trusted to have checked it and says so: an
+    // unchecked one (a provider where anyone may claim any address) would keep its owner from signing up
+    // with it. The identity still records what the provider said, to tell identities apart.
+    const created = await createAccount(
+      provider,
+      profile,
+      provider.trustEmail && profile.emailVerified ? email : null,
+      info,
+    );
     if (created === 'email') return refuse('oidc_account_exists');
     if (created === 'identity') return refuse('oidc_failed');
     if (!created.isActive) return refuse('oidc_account_inactive');
@@ -367,18 +395,13 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
   return {
     providers: () => deps.providers,
     displayNameOf: (name) => clients.get(name)?.config.displayName ?? name,
+    linkRefusal: (next, code) => errorAt({ intent: 'link', ...targetOf(next, 'link') }, code),
 
     async start(name, { next, intent, linkUserId }) {
       const client = clients.get(name);
       if (!client) return { ok: false, code: 'oidc_unknown_provider' };
-      const target = resolveNext(next, publicUrl, corsOrigins);
       const binding = randomBytes(32).toString('base64url');
-      const data: FlowData = {
-        provider: name,
-        binding: sha256(binding),
-        intent,
-        ...('url' in target ? { next: target.url, cross: true } : { next: target.path, cross: false }),
-      };
+      const data: FlowData = { provider: name, binding: sha256(binding), intent, ...targetOf(next, intent) };
       const { token: state } = await oneTimeTokens.issue({
         purpose: FLOW_PURPOSE,
         userId: linkUserId ?? null,

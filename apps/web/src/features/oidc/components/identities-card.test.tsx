@@ -74,12 +74,7 @@ const card = () => screen.findByRole('region', { name: 'Linked accounts' });
 describe('the linked accounts card', () => {
   it('lists the linked identities, and links the other providers through their sign-in', async () => {
     const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => undefined);
-    const { sent } = renderCard(
-      page([CORP], {
-        'GET /api/auth/oidc/google/start': () =>
-          new Response(null, { status: 302, headers: { location: 'https://accounts.google.com/' } }),
-      }),
-    );
+    const { sent } = renderCard(page([CORP]));
     const section = await card();
     const item = await within(section).findByRole('listitem', { name: 'Corp SSO' });
     expect(item.textContent).toContain('ada@corp.example');
@@ -89,16 +84,12 @@ describe('the linked accounts card', () => {
     fireEvent.click(await within(section).findByRole('button', { name: 'Link Google' }));
     const start = 'http://gatehouse.test/api/auth/oidc/google/start?next=%2Faccount%2Fsecurity&intent=link';
     await waitFor(() => expect(assign).toHaveBeenCalledWith(start));
-    expect(sent('GET /api/auth/oidc/google/start')).toHaveLength(1);
-  });
-
-  it('linking needs a recent sign-in: said before the browser leaves, with the way to sign in again', async () => {
-    const assign = vi.spyOn(window.location, 'assign').mockImplementation(() => undefined);
-    renderCard(page([], { 'GET /api/auth/oidc/google/start': () => json(403, REAUTH) }));
-    const section = await card();
-    fireEvent.click(await within(section).findByRole('button', { name: 'Link Google' }));
-    expect(await within(section).findByText('Sign in again, please.')).toBeTruthy();
-    expect(assign).not.toHaveBeenCalled();
+    // A plain navigation: the server itself sends a refusal back here (#oidc_error=), nothing is asked first.
+    expect(sent('GET /api/auth/oidc/google/start')).toHaveLength(0);
+    // While the browser leaves, the buttons wait.
+    expect((within(section).getByRole('button', { name: 'Link Google' }) as HTMLButtonElement).disabled).toBe(
+      true,
+    );
   });
 
   it('nothing linked: says so, and offers every provider', async () => {
@@ -168,8 +159,18 @@ describe('the linked accounts card', () => {
     expect(where()?.pathname).toBe('/account/security');
   });
 
-  it('linking needs a recent sign-in: the way to sign in again', async () => {
-    renderCard(page([]), '/account/security#oidc_error=reauthentication_required');
+  it('linking needs a recent sign-in (back with #oidc_error): the way to sign in again', async () => {
+    const { where } = renderCard(page([]), '/account/security#oidc_error=reauthentication_required');
     expect(await within(await card()).findByText('Sign in again, please.')).toBeTruthy();
+    await waitFor(() => expect(where()?.hash).toBe(''));
+  });
+
+  it('linking started without a session (back with #oidc_error, after signing in): explained', async () => {
+    const { where } = renderCard(page([]), '/account/security#oidc_error=not_authenticated');
+    const alert = await within(await card()).findByRole('alert');
+    expect(alert.textContent).toBe(
+      'Your session had ended, so nothing was linked. Now that you are signed in, link the provider again.',
+    );
+    await waitFor(() => expect(where()?.hash).toBe(''));
   });
 });

@@ -74,58 +74,37 @@ export function IdentitiesCard({ returnTo, reauthenticate }: IdentitiesCardProps
               ))}
             </ul>
           ))}
-        {linkable.length > 0 && (
-          <LinkButtons providers={linkable} returnTo={returnTo} reauthenticate={reauthenticate} />
-        )}
+        {linkable.length > 0 && <LinkButtons providers={linkable} returnTo={returnTo} />}
       </div>
     </Card>
   );
 }
 
-function LinkButtons({
-  providers,
-  returnTo,
-  reauthenticate,
-}: {
-  providers: OidcProvider[];
-  returnTo: string;
-  reauthenticate: ReactNode;
-}) {
+function LinkButtons({ providers, returnTo }: { providers: OidcProvider[]; returnTo: string }) {
   const { client } = useAuth();
-  const link = useAction((name: string) => client.oidcLinkUrl(name, { next: returnTo }));
   const [linking, setLinking] = useState<string | undefined>(undefined);
-  const code = link.error instanceof GatehouseError ? link.error.code : undefined;
 
-  const start = async (name: string) => {
+  // The browser goes to the provider and comes back here, the identity linked; or comes back at once (no
+  // session in this browser, a sign-in too old) or later (refused), with `#oidc_error=` saying why.
+  const start = (name: string) => {
     setLinking(name);
-    const outcome = await link.run(name);
-    // The browser goes to the provider and comes back here, the identity linked (or why not).
-    if (outcome.ok) window.location.assign(outcome.value);
-    else setLinking(undefined);
+    window.location.assign(client.oidcStartUrl(name, { next: returnTo, intent: 'link' }));
   };
 
   return (
-    <>
-      {link.error !== undefined &&
-        (needsReauthentication(code) ? (
-          reauthenticate
-        ) : (
-          <Alert tone="error">{errorMessage(link.error)}</Alert>
-        ))}
-      <div className="oidc-row">
-        {providers.map((provider) => (
-          <Button
-            key={provider.name}
-            variant="secondary"
-            loading={linking === provider.name}
-            disabled={linking !== undefined}
-            onClick={() => void start(provider.name)}
-          >
-            Link {provider.display_name}
-          </Button>
-        ))}
-      </div>
-    </>
+    <div className="oidc-row">
+      {providers.map((provider) => (
+        <Button
+          key={provider.name}
+          variant="secondary"
+          loading={linking === provider.name}
+          disabled={linking !== undefined}
+          onClick={() => start(provider.name)}
+        >
+          Link {provider.display_name}
+        </Button>
+      ))}
+    </div>
   );
 }
 

@@ -16,6 +16,9 @@ const MESSAGES: Record<OidcErrorCode, string> = {
   oidc_identity_in_use:
     'This account at the provider is already linked to another account here. Log in to that account instead, or unlink it there first.',
   oidc_account_inactive: 'This account is deactivated. Contact your administrator.',
+  not_authenticated:
+    'Your session had ended, so nothing was linked. Now that you are signed in, link the provider again.',
+  reauthentication_required: 'For your security, sign in again before you link a provider.',
 };
 
 const UNKNOWN = 'Signing in with the provider did not work. Please try again.';
