@@ -69,6 +69,11 @@ export type OidcErrorCode =
   | 'oidc_account_exists'
   /** New accounts through this provider are not allowed (`_ALLOW_SIGNUP=false`). */
   | 'oidc_signup_disabled'
+  /**
+   * GATEHOUSE_EMAIL_VERIFICATION=mandatory, and the provider did not give an address it is trusted to
+   * have verified: no account is made (it could never sign in).
+   */
+  | 'oidc_email_unverified'
   /** The identity belongs to another account already. */
   | 'oidc_identity_in_use'
   /** The account is deactivated. */

@@ -219,6 +219,19 @@ describe('signing up and in', () => {
     expect(await ctx.store.listUsers()).toEqual([]);
   });
 
+  test('with mandatory verification, no account without a verified address (it could never sign in); with one, it signs in', async () => {
+    await open({ GATEHOUSE_EMAIL_VERIFICATION: 'mandatory' });
+    other.setUser(user('olga', { email: 'olga@example.com', preferred_username: 'olga' }));
+    const refused = await signIn('olga', { name: 'other', op: other });
+    expect(errorOf(refused.response)).toBe('oidc_email_unverified');
+    expect(await ctx.store.listUsers()).toEqual([]);
+
+    corp.setUser(user('vera'));
+    const { response } = await signIn('vera');
+    expect(location(response)).toBe('/');
+    expect(await ctx.rows.userByUsernameKey('vera')).toMatchObject({ emailVerified: true });
+  });
+
   test.each([
     ['false', false],
     ['"true" (a string)', 'true'],
@@ -263,8 +276,27 @@ describe('signing up and in', () => {
     expect(location(link)).toBe('/account/security#oidc_error=oidc_failed');
   });
 
-  test('with mandatory email verification, an unverified new account is answered by the exchange as a login is', async () => {
+  test('with mandatory email verification, a known identity of an unverified account is answered by the exchange as a login is', async () => {
     await open({ GATEHOUSE_EMAIL_VERIFICATION: 'mandatory' });
+    // An account from before verification became mandatory, its identity linked then.
+    const uma = await ctx.createUser({ username: 'uma', email: 'uma@example.com' });
+    await ctx.store.linkIdentity(
+      uma.id,
+      { provider: 'other', issuer: other.issuer, subject: 'uma', email: null, createdAt: ctx.clock() },
+      {
+        audit: {
+          at: ctx.clock(),
+          actorId: null,
+          actor: '',
+          action: 'test',
+          targetId: null,
+          target: '',
+          detail: {},
+          ip: '',
+        },
+        now: ctx.clock(),
+      },
+    );
     other.setUser(user('uma'));
     const { response } = await signIn('uma', { name: 'other', op: other });
     expect(cookieOf(response, 'gatehouse_refresh')).toBeUndefined();

@@ -83,6 +83,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
     signIn: core.signIn,
     clock,
     ...(config.mail.notices.includes('identity_linked') && { notice: { wake: () => mail.wake() } }),
+    requireVerifiedEmail: config.mail.emailVerification === 'mandatory',
   });
 
   /**

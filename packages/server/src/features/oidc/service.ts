@@ -91,6 +91,11 @@ export interface OidcServiceDeps {
   clock: () => Date;
   /** Mail the owner an `identity_linked` notice (GATEHOUSE_SECURITY_NOTICES); `wake` once it is queued. */
   notice?: { wake: () => void };
+  /**
+   * GATEHOUSE_EMAIL_VERIFICATION=mandatory: a new account needs an address the provider verified, as a
+   * password account could never sign in without one (and one without a password cannot add one).
+   */
+  requireVerifiedEmail?: boolean;
 }
 
 export function redirectUriOf(publicUrl: string, name: string): string {
@@ -367,12 +372,9 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     // The new account has the address only when the provider is trusted to have checked it and says so: an
     // unchecked one (a provider where anyone may claim any address) would keep its owner from signing up
     // with it. The identity still records what the provider said, to tell identities apart.
-    const created = await createAccount(
-      provider,
-      profile,
-      provider.trustEmail && profile.emailVerified ? email : null,
-      info,
-    );
+    const proved = provider.trustEmail && profile.emailVerified ? email : null;
+    if (proved === null && deps.requireVerifiedEmail) return refuse('oidc_email_unverified');
+    const created = await createAccount(provider, profile, proved, info);
     if (created === 'email') return refuse('oidc_account_exists');
     if (created === 'identity') return refuse('oidc_failed');
     if (!created.isActive) return refuse('oidc_account_inactive');

@@ -13,6 +13,8 @@ const MESSAGES: Record<OidcErrorCode, string> = {
     'An account with this email address already exists. Log in to it first (with your password, or however you usually sign in), then link the provider from Account → Security.',
   oidc_signup_disabled:
     'No account is linked to this sign-in, and new accounts cannot be created with this provider. Log in another way, or ask your administrator.',
+  oidc_email_unverified:
+    'This site needs a verified email address, and the provider did not confirm one. Sign up with your email address instead, or use another provider.',
   oidc_identity_in_use:
     'This account at the provider is already linked to another account here. Log in to that account instead, or unlink it there first.',
   oidc_account_inactive: 'This account is deactivated. Contact your administrator.',
