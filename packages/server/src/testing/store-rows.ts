@@ -12,6 +12,21 @@ import type { Store } from '../store/store.js';
 import { toUser, USER_COLUMNS } from '../store/user-rows.js';
 import type { User } from '../store/users/store.js';
 
+/** An audit entry of no one about nothing, for a store call that wants one beside what a test checks. */
+export function testAuditEntry(at: Date, overrides: Partial<NewAuditEntry> = {}): NewAuditEntry {
+  return {
+    at,
+    actorId: null,
+    actor: '',
+    action: 'test',
+    targetId: null,
+    target: '',
+    detail: {},
+    ip: '',
+    ...overrides,
+  };
+}
+
 /**
  * What tests read and write beside the store's interface, straight in its tables: lookups the server
  * never makes, and rows no code path writes on their own (an audit entry without its change, a second

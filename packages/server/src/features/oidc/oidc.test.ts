@@ -1,3 +1,4 @@
+import { testAuditEntry } from '../../testing/store-rows.js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../testing/free-port.js';
@@ -284,16 +285,7 @@ describe('signing up and in', () => {
       uma.id,
       { provider: 'other', issuer: other.issuer, subject: 'uma', email: null, createdAt: ctx.clock() },
       {
-        audit: {
-          at: ctx.clock(),
-          actorId: null,
-          actor: '',
-          action: 'test',
-          targetId: null,
-          target: '',
-          detail: {},
-          ip: '',
-        },
+        audit: testAuditEntry(ctx.clock()),
         now: ctx.clock(),
       },
     );
@@ -689,16 +681,7 @@ describe('linking from the account, and unlinking', () => {
       pat?.id ?? 0,
       { provider: 'other', issuer: other.issuer, subject: 'pat', email: null, createdAt: ctx.clock() },
       {
-        audit: {
-          at: ctx.clock(),
-          actorId: null,
-          actor: '',
-          action: 'test',
-          targetId: null,
-          target: '',
-          detail: {},
-          ip: '',
-        },
+        audit: testAuditEntry(ctx.clock()),
         now: ctx.clock(),
       },
     );
@@ -715,16 +698,7 @@ describe('linking from the account, and unlinking', () => {
       alice.id,
       { provider: 'corp', issuer: corp.issuer, subject: 'a', email: null, createdAt: ctx.clock() },
       {
-        audit: {
-          at: ctx.clock(),
-          actorId: null,
-          actor: '',
-          action: 'test',
-          targetId: null,
-          target: '',
-          detail: {},
-          ip: '',
-        },
+        audit: testAuditEntry(ctx.clock()),
         now: ctx.clock(),
       },
     );

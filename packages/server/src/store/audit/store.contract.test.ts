@@ -1,3 +1,4 @@
+import { testAuditEntry } from '../../testing/store-rows.js';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { NewAuditEntry } from '../audit/store.js';
 import type { Store } from '../store.js';
@@ -25,17 +26,7 @@ function describeAuditStore(name: string, open: OpenTestStore, skip = false) {
     });
 
     describe('audit', () => {
-      const entry = (overrides: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
-        at: T0,
-        actorId: null,
-        actor: '',
-        action: 'test',
-        targetId: null,
-        target: '',
-        detail: {},
-        ip: '',
-        ...overrides,
-      });
+      const entry = (overrides: Partial<NewAuditEntry> = {}) => testAuditEntry(T0, overrides);
 
       test('an empty log', async () => {
         expect(await store.listAudit(0, 10)).toStrictEqual({ count: 0, items: [] });
