@@ -36,9 +36,8 @@ export const GATEHOUSE_PERMISSIONS = {
   auditRead: 'audit:read',
   /** Roles, groups and their assignment (never beyond the permissions the caller holds). */
   rolesManage: 'roles:manage',
-  /** Signing keys: list, rotate, retire. */
-  keysManage: 'keys:manage',
 } as const;
+// Signing keys have no HTTP route to guard: `gatehouse keys …` (whoever runs the CLI holds the database).
 export type GatehousePermission = (typeof GATEHOUSE_PERMISSIONS)[keyof typeof GATEHOUSE_PERMISSIONS];
 
 /**

@@ -14,7 +14,6 @@ const GATEHOUSE: readonly { permission: GatehousePermission; hint: string }[] = 
   { permission: 'sessions:revoke', hint: 'End other users’ sessions.' },
   { permission: 'audit:read', hint: 'Read the audit log.' },
   { permission: 'roles:manage', hint: 'Roles, groups and who holds them.' },
-  { permission: 'keys:manage', hint: 'Signing keys.' },
 ];
 const OWN = new Set<string>(GATEHOUSE.map((item) => item.permission));
 
