@@ -479,12 +479,31 @@ describe('a second arrival of the same callback', () => {
 });
 
 describe('next', () => {
+  test.each(['/.//evil.example.com', '/%2e%2e//evil.example.com'])(
+    'a link refused at its start does not send the browser to %s',
+    async (next) => {
+      await open();
+      const refused = await ctx.app.inject({
+        method: 'GET',
+        url: `/api/auth/oidc/corp/start?intent=link&next=${encodeURIComponent(next)}`,
+      });
+      expect(refused.statusCode).toBe(302);
+      expect(location(refused)).toBe('/account/security#oidc_error=not_authenticated');
+    },
+  );
+
   test.each([
     '//evil.example.com/x',
     'https://evil.example.com/x',
     '/\\evil.example.com',
     'javascript:alert(1)',
     'http://localhost:5174/',
+    // Dot-segments that the URL parser collapses into `//evil…` (another host to a browser).
+    '/.//evil.example.com',
+    '/..//evil.example.com',
+    '/a/..//evil.example.com',
+    '/%2e//evil.example.com',
+    `${PUBLIC_URL}/.//evil.example.com`,
   ])('%s is not followed: the path / instead', async (next) => {
     await open();
     corp.setUser(user('nina'));

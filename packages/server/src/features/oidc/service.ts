@@ -134,11 +134,17 @@ export function resolveNext(
   if (next === undefined || next === '') return fallback;
   // eslint-disable-next-line no-control-regex
   if (next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return fallback;
+  // The path is judged as the URL parser leaves it, not as it arrived: dot-segments collapse, so
+  // `/.//evil.com` becomes `//evil.com`, which a browser reads as another host.
+  const pathOf = (parsed: URL) => {
+    const path = `${parsed.pathname}${parsed.search}`;
+    return path.startsWith('/') && !path.startsWith('//') ? { path } : fallback;
+  };
   if (next.startsWith('/')) {
     if (next.startsWith('//')) return fallback;
     const parsed = new URL(next, publicUrl);
     if (parsed.origin !== publicUrl) return fallback;
-    return { path: `${parsed.pathname}${parsed.search}` };
+    return pathOf(parsed);
   }
   let parsed: URL;
   try {
@@ -147,7 +153,7 @@ export function resolveNext(
     return fallback;
   }
   if (parsed.username || parsed.password) return fallback;
-  if (parsed.origin === publicUrl) return { path: `${parsed.pathname}${parsed.search}` };
+  if (parsed.origin === publicUrl) return pathOf(parsed);
   if (!corsOrigins.includes(parsed.origin)) return fallback;
   return { url: `${parsed.origin}${parsed.pathname}${parsed.search}` };
 }
