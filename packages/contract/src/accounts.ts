@@ -100,8 +100,12 @@ export type AccountUpdateRequest = Static<typeof AccountUpdateRequest>;
 export const PasswordChangeRequest = Type.Object({ current_password: Password, new_password: Password });
 export type PasswordChangeRequest = Static<typeof PasswordChangeRequest>;
 
-export const PasswordConfirmRequest = Type.Object({ password: Password });
-export type PasswordConfirmRequest = Static<typeof PasswordConfirmRequest>;
+/**
+ * DELETE /api/users/me/: the password, for an account that has one; an account without (signed up
+ * through a provider, or a passkey) confirms by a recent sign-in instead.
+ */
+export const AccountDeleteRequest = Type.Object({ password: Type.Optional(Password) });
+export type AccountDeleteRequest = Static<typeof AccountDeleteRequest>;
 
 /** Token mode sends `refresh`; browser mode sends nothing (the cookie carries it). */
 export const LogoutRequest = Type.Object({

@@ -392,6 +392,35 @@ describe('/api/users/me/', () => {
     });
   });
 
+  test.each([
+    ['no password (a provider or a passkey made it)', null],
+    ["Django's unusable password", '!unusable'],
+  ])(
+    'DELETE of an account with %s: a recent sign-in confirms it, an older one is asked to sign in again',
+    async (_label, hash) => {
+      for (const key of ['alice', 'bob']) {
+        await ctx.rows.all(
+          `update users set password_hash = ${hash === null ? 'null' : `'${hash}'`} where username_key = '${key}'`,
+        );
+      }
+      // Alice signed in a moment ago: that confirms it.
+      const deleted = await call('DELETE', '/api/users/me/', { token: alice.access, payload: {} });
+      expect(deleted.statusCode, deleted.body).toBe(204);
+      expect(await ctx.rows.userByUsernameKey('alice')).toBeUndefined();
+
+      // Bob's sign-in is older than the window: no password to ask, so a new sign-in.
+      ctx.clock.advance(ctx.config.sessions.reauthenticationWindow + 1);
+      const stale = await call('DELETE', '/api/users/me/', {
+        token: (await call('POST', '/api/auth/refresh/', { payload: { refresh: bob.refresh } })).json()
+          .access,
+        payload: {},
+      });
+      expect(stale.statusCode).toBe(403);
+      expect(stale.json()).toMatchObject({ code: 'reauthentication_required' });
+      expect(await ctx.rows.userByUsernameKey('bob')).toBeDefined();
+    },
+  );
+
   test('PATCH without a token: 401, nothing changed', async () => {
     const response = await call('PATCH', '/api/users/me/', { payload: { first_name: 'X' } });
     expect(response.statusCode).toBe(401);

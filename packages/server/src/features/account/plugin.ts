@@ -1,13 +1,13 @@
 import {
+  AccountDeleteRequest,
   AccountResponse,
   AccountUpdateRequest,
   AuditEntryResponse,
   PageQuery,
   Paginated,
-  PasswordConfirmRequest,
 } from '@gatehouse/contract';
 import type { Feature } from '../../core/core.js';
-import { invalidProblems } from '../../http/errors.js';
+import { invalidProblems, reauthenticationRequired } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
 import { presentAccount, presentAuditEntry } from '../../http/presenters.js';
 import { RATE_LIMITS } from '../../http/rate-limit.js';
@@ -18,7 +18,13 @@ const tags = ['accounts'];
 
 /** The caller's own account: read it, edit the names, delete it, and its security events. */
 export const accountFeature: Feature = async (app, { users, store, clock, guards, rateLimit, config }) => {
-  const accounts = createAccountService({ users, store, clock, showActors: config.eventsShowActor });
+  const accounts = createAccountService({
+    users,
+    store,
+    clock,
+    reauthenticationWindow: config.sessions.reauthenticationWindow,
+    showActors: config.eventsShowActor,
+  });
 
   app.get(
     '/api/users/me/',
@@ -56,14 +62,15 @@ export const accountFeature: Feature = async (app, { users, store, clock, guards
       preValidation: guards.signedIn,
       schema: {
         tags,
-        summary: "Delete the caller's account (needs the password)",
-        body: PasswordConfirmRequest,
+        summary: "Delete the caller's account (needs the password; without one, a recent sign-in)",
+        body: AccountDeleteRequest,
       },
       onRequest: rateLimit(RATE_LIMITS.password),
     },
     async (request, reply) => {
       const result = await accounts.deleteAccount(guards.caller(request), request.body.password);
-      if (!result.ok) throw invalidProblems(result.problems);
+      if (!result.ok)
+        throw 'reauthenticate' in result ? reauthenticationRequired() : invalidProblems(result.problems);
       return reply.code(204).send();
     },
   );

@@ -5,14 +5,24 @@ import type { User, UserChanges, UserStore } from '../../store/users/store.js';
 import { refused } from '../../users/problems.js';
 import type { CheckResult, UsersService } from '../../users/users-service.js';
 import { auditBy } from '../../core/audit.js';
+import { isRecentlyAuthenticated } from '../../core/recent-auth.js';
+
+/** Django's mark of an unusable password (`set_unusable_password`), kept as imported: no password. */
+const UNUSABLE_PASSWORD_PREFIX = '!';
 
 export interface AccountService {
   updateProfile(
     user: User,
     changes: Pick<UserChanges, 'firstName' | 'lastName' | 'profileEmail'>,
   ): Promise<User>;
-  /** Needs the password. */
-  deleteAccount(caller: Caller, password: string): Promise<CheckResult>;
+  /**
+   * Needs the password; an account without a usable one (a provider's, a passkey's, Django's `!`),
+   * a recent sign-in instead.
+   */
+  deleteAccount(
+    caller: Caller,
+    password: string | undefined,
+  ): Promise<CheckResult | { ok: false; reauthenticate: true }>;
   /**
    * What happened to the caller's account: reuse detection, password changes, administrators' actions
    * (by name unless `showActors` is false, never with their address).
@@ -25,11 +35,14 @@ export function createAccountService({
   users,
   store,
   clock,
+  reauthenticationWindow,
   showActors = true,
 }: {
   users: UsersService;
-  store: Pick<UserStore, 'updateUser' | 'deleteUser'> & AuditStore;
+  store: Pick<UserStore, 'updateUser' | 'deleteUser' | 'findPasswordHash'> & AuditStore;
   clock: () => Date;
+  /** GATEHOUSE_REAUTHENTICATION_WINDOW, seconds: how recent a sign-in confirms a deletion without a password. */
+  reauthenticationWindow: number;
   /** GATEHOUSE_EVENTS_SHOW_ACTOR: name whoever else acted on the account. */
   showActors?: boolean;
 }): AccountService {
@@ -39,8 +52,14 @@ export function createAccountService({
     },
 
     async deleteAccount(caller, password) {
-      if (!(await users.checkPassword(caller.user, password))) {
-        return refused('password', { code: 'password_incorrect' });
+      const hash = await store.findPasswordHash(caller.user.id);
+      if (typeof hash === 'string' && !hash.startsWith(UNUSABLE_PASSWORD_PREFIX)) {
+        if (password === undefined) return refused('password', { code: 'required' });
+        if (!(await users.checkPassword(caller.user, password))) {
+          return refused('password', { code: 'password_incorrect' });
+        }
+      } else if (!isRecentlyAuthenticated(caller, clock(), reauthenticationWindow)) {
+        return { ok: false, reauthenticate: true };
       }
       await store.deleteUser(caller.user.id, auditBy(caller, 'account.delete', clock()));
       return { ok: true };

@@ -10,8 +10,13 @@ import { simplejwtViews } from './simplejwt.js';
  * profile), never anyone else's.
  */
 export const tutorialA: Feature = async (app, core) => {
-  const { guards, users, store, clock } = core;
-  const accounts = createAccountService({ users, store, clock });
+  const { guards, users, store, clock, config } = core;
+  const accounts = createAccountService({
+    users,
+    store,
+    clock,
+    reauthenticationWindow: config.sessions.reauthenticationWindow,
+  });
   await app.register(simplejwtViews, {
     core,
     views: {
