@@ -20,7 +20,15 @@ export function userLock(db: Kysely<Database>): (trx: Kysely<Database>, userId: 
   };
 }
 
-/** Ends every open session of a user but `except`, on `trx` (the caller's transaction); how many. */
+/**
+ * Ends every open session of a user but `except`, on `trx` (the caller's transaction); how many.
+ *
+ * Every path that ends all of a user's sessions comes here (password change and reset, log out
+ * everywhere, an admin's deactivation or revocation, an email change undone, the end-all link), so this is
+ * also where an imported user's cutoff for the old Django deployment's tokens is set: those have no
+ * session here to end, and would otherwise outlive all of it (features/django/old-tokens.ts). Set even
+ * when no session was open, and with `except` too (that is a Gatehouse session, never an old token).
+ */
 export async function endSessions(
   trx: Kysely<Database>,
   userId: number,
@@ -35,5 +43,10 @@ export async function endSessions(
     .where('revoked_at', 'is', null);
   if (except !== undefined) query = query.where('id', '!=', except);
   const { numUpdatedRows } = await query.executeTakeFirst();
+  await trx
+    .updateTable('django_users')
+    .set({ sessions_ended_at: stamp })
+    .where('user_id', '=', userId)
+    .execute();
   return Number(numUpdatedRows);
 }

@@ -22,20 +22,24 @@ import {
 } from '../../http/presenters.js';
 import { pageOf, paginated } from '../../http/request-context.js';
 import { presentIdentity } from '../oidc/presenter.js';
-import { superuserOnly } from '../roles/errors.js';
+import { outranked, ownFlags, superuserOnly } from '../roles/errors.js';
 import { createAdminService, type AdminFailure, type Administrator } from './service.js';
 
 const tags = ['administration'];
 const self = () =>
   new HttpError(400, 'invalid', { detail: 'You cannot deactivate, demote or delete your own account.' });
-const refusal = ({ code }: AdminFailure) => {
-  switch (code) {
+const refusal = (failure: AdminFailure) => {
+  switch (failure.code) {
     case 'self':
       return self();
     case 'forbidden':
       return forbidden();
     case 'escalation':
       return superuserOnly();
+    case 'outranked':
+      return outranked(failure.permissions);
+    case 'own_flags':
+      return ownFlags();
     case 'not_found':
       return notFound();
   }

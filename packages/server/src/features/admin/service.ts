@@ -5,15 +5,20 @@ import type { AuditEntry, AuditStore, NewAuditEntry } from '../../store/audit/st
 import type { Page } from '../../store/page.js';
 import type { Session, SessionStore } from '../../store/sessions/store.js';
 import type { User, UserQuery, UserStore } from '../../store/users/store.js';
+import { outranks } from '../roles/outranks.js';
 import { permissionsView, type PermissionsView } from '../roles/service.js';
 import type { RoleStore } from '../roles/store.js';
 
 export type RoleChanges = Partial<Pick<User, 'isActive' | 'isStaff' | 'isSuperuser'>>;
 /**
  * `forbidden`: a change the caller's permissions do not cover (is_staff without users:update);
- * `escalation`: a change to a superuser's account, or making one, by someone who is not a superuser.
+ * `escalation`: making a superuser by someone who is not one; `outranked`: an account holding
+ * permissions the caller does not (`permissions`; none: a superuser's); `own_flags`: someone who is not
+ * a superuser changing their own staff status.
  */
-export type AdminFailure = { ok: false; code: 'not_found' | 'self' | 'forbidden' | 'escalation' };
+export type AdminFailure =
+  | { ok: false; code: 'not_found' | 'self' | 'forbidden' | 'escalation' | 'own_flags' }
+  | { ok: false; code: 'outranked'; permissions: string[] };
 
 /** An administrator: who calls, and the permissions the route's guard read for them. */
 export interface Administrator extends Caller {
@@ -45,7 +50,7 @@ export interface AdminService {
 export type AdminStore = Pick<UserStore, 'queryUsers' | 'findUserByPublicId' | 'updateUser' | 'deleteUser'> &
   Pick<SessionStore, 'listSessions' | 'pageSessions' | 'revokeSession'> &
   AuditStore &
-  Pick<RoleStore, 'userAuthz' | 'knownPermissions'>;
+  Pick<RoleStore, 'userAuthz' | 'knownPermissions' | 'effectivePermissions'>;
 
 const FLAGS = [
   ['isActive', 'activate', 'deactivate'],
@@ -53,14 +58,13 @@ const FLAGS = [
   ['isSuperuser', 'grant_superuser', 'revoke_superuser'],
 ] as const;
 
-/** Only a superuser touches a superuser's account. */
-const aboveCaller = (admin: Administrator, target: User) => target.isSuperuser && !admin.authz.superuser;
-
 /**
  * What an administrator does to other accounts, as far as their permissions go (the routes' guards
  * check the route's permission; what depends on the change or its target is checked here). Every change is written to the audit log (who, what, when,
  * from where) in the transaction that makes it. A superuser cannot deactivate, demote or delete
- * themselves, so nobody locks the last administrator out by mistake.
+ * themselves, so nobody locks the last administrator out by mistake. Nobody but a superuser acts on an
+ * account holding a permission they do not hold (a superuser's holds them all), nor changes their own
+ * staff status.
  */
 export function createAdminService({ store, clock }: { store: AdminStore; clock: () => Date }): AdminService {
   const entry = (
@@ -80,6 +84,10 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
     ip: admin.client.ip,
   });
   const find = (publicId: string) => store.findUserByPublicId(publicId);
+  const outOfReach = async (admin: Administrator, target: User): Promise<AdminFailure | undefined> => {
+    const permissions = await outranks(store, admin.authz, target);
+    return permissions && { ok: false, code: 'outranked', permissions };
+  };
 
   return {
     listUsers: (query) => store.queryUsers(query),
@@ -108,9 +116,14 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
       }
       if (changes.isSuperuser !== undefined && !admin.authz.superuser)
         return { ok: false, code: 'escalation' };
-      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
       const demotesSelf = changes.isActive === false || changes.isSuperuser === false;
-      if (target.id === admin.user.id && demotesSelf) return { ok: false, code: 'self' };
+      if (target.id === admin.user.id) {
+        if (demotesSelf) return { ok: false, code: 'self' };
+        const ownStaff = changes.isStaff !== undefined && changes.isStaff !== target.isStaff;
+        if (ownStaff && !admin.authz.superuser) return { ok: false, code: 'own_flags' };
+      }
+      const refused = await outOfReach(admin, target);
+      if (refused) return refused;
       const now = clock();
       const deactivates = changes.isActive === false && target.isActive;
       const updated = await store.updateUser(target.id, changes, now, {
@@ -131,7 +144,8 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
       const target = await find(publicId);
       if (!target) return { ok: false, code: 'not_found' };
       if (target.id === admin.user.id) return { ok: false, code: 'self' };
-      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
+      const refused = await outOfReach(admin, target);
+      if (refused) return refused;
       const audit = entry(admin, 'user.delete', target, clock(), { email: target.email });
       if (!(await store.deleteUser(target.id, audit))) return { ok: false, code: 'not_found' };
       return { ok: true };
@@ -140,7 +154,8 @@ export function createAdminService({ store, clock }: { store: AdminStore; clock:
     async revokeSession(admin, publicId, sessionId) {
       const target = await find(publicId);
       if (!target) return { ok: false, code: 'not_found' };
-      if (aboveCaller(admin, target)) return { ok: false, code: 'escalation' };
+      const refused = await outOfReach(admin, target);
+      if (refused) return refused;
       const now = clock();
       const audit = entry(admin, 'session.revoke', target, now, { session: sessionId });
       if (!(await store.revokeSession(sessionId, target.id, 'revoked_by_admin', now, audit))) {

@@ -143,10 +143,12 @@ export function kyselyDjango(db: Kysely<Database>): DjangoStore {
       const row = await db
         .selectFrom('django_users')
         .innerJoin('users', 'users.id', 'django_users.user_id')
-        .select(USER_COLUMNS)
+        .select([...USER_COLUMNS, 'django_users.sessions_ended_at'])
         .where('django_users.django_id', '=', djangoId)
         .executeTakeFirst();
-      return row && toUser(row);
+      if (!row) return undefined;
+      const ended = row.sessions_ended_at;
+      return { user: toUser(row), sessionsEndedAt: ended === null ? null : new Date(ended) };
     },
 
     async isDjangoTokenBlacklisted(jti) {

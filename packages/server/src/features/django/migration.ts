@@ -10,6 +10,8 @@ export function djangoMigration(_dialect: Dialect): Migration {
         .addColumn('user_id', 'integer', (col) => col.primaryKey().references('users.id').onDelete('cascade'))
         .addColumn('django_id', 'integer', (col) => col.notNull().unique())
         .addColumn('imported_at', 'text', (col) => col.notNull())
+        // When all of the user's sessions last ended here (store/session-ends.ts): the old tokens' cutoff.
+        .addColumn('sessions_ended_at', 'text')
         .execute();
       await db.schema
         .createTable('django_tokens')

@@ -1,4 +1,6 @@
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createJwtCodec } from '../../auth/jwt.js';
 import { useDjango, type DjangoFixture } from '../../testing/django.js';
 import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
 import { importFromDjango } from './importer.js';
@@ -128,6 +130,83 @@ describe.runIf(django)("the old Django deployment's tokens (GATEHOUSE_DJANGO_SEC
     await start();
     expect((await me(tokens('sleeper').access)).statusCode).toBe(401);
     expect((await refresh(tokens('sleeper').refresh)).statusCode).toBe(401);
+  });
+
+  /** A pair as the old site would have minted it now, for the Django user `username` (HS256, its key). */
+  const mint = (username: string) => {
+    const codec = createJwtCodec({ algorithm: 'HS256', key: a.secretKey, leeway: 0 });
+    const now = Math.floor(ctx.clock().getTime() / 1000);
+    const djangoId = a.users.find((u) => u.username === username)?.id;
+    const claims = (type: string, lifetime: number) => ({
+      token_type: type,
+      jti: randomUUID().replaceAll('-', ''),
+      user_id: djangoId,
+      iat: now,
+      exp: now + lifetime,
+    });
+    return {
+      access: codec.sign(claims('access', a.accessLifetime), now),
+      refresh: codec.sign(claims('refresh', a.refreshLifetime), now),
+    };
+  };
+  const verify = (token: string) =>
+    ctx.app.inject({ method: 'POST', url: '/api/token/verify/', payload: { token } });
+
+  test('after logging out everywhere, the old tokens are refused; an untouched user keeps theirs', async () => {
+    await start();
+    const other = mint('user_md5');
+    ctx.clock.advance(1);
+    const everywhere = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout-all/',
+      headers: { authorization: `Bearer ${tokens('user1').access}` },
+    });
+    expect(everywhere.statusCode, everywhere.body).toBe(200);
+    expect((await me(tokens('user1').access)).statusCode).toBe(401);
+    const refused = await refresh(tokens('user1').refresh);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'token_not_valid', detail: 'Token is blacklisted' });
+    expect((await verify(tokens('user1').refresh)).statusCode).toBe(400);
+    // Another imported user's old tokens are not touched by it.
+    expect((await me(other.access)).statusCode).toBe(200);
+    expect((await verify(other.refresh)).statusCode).toBe(200);
+    expect((await refresh(other.refresh)).statusCode).toBe(200);
+  });
+
+  test('after a password change, the old refresh and access tokens are refused', async () => {
+    await start();
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { username: 'user1', password: 'password1' },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    const { access } = login.json<{ access: string }>();
+    ctx.clock.advance(1);
+    const change = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/users/me/password/',
+      headers: { authorization: `Bearer ${access}` },
+      payload: { current_password: 'password1', new_password: 'a-new-Passw0rd-for-sam' },
+    });
+    expect(change.statusCode, change.body).toBe(204);
+    expect((await refresh(tokens('user1').refresh)).statusCode).toBe(401);
+    expect((await me(tokens('user1').access)).statusCode).toBe(401);
+    // The session the change was made in goes on.
+    expect((await me(access)).statusCode).toBe(200);
+  });
+
+  test('an old token issued after the sessions ended is accepted (the cutoff is per token, not per user)', async () => {
+    await start();
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout-all/',
+      headers: { authorization: `Bearer ${tokens('user1').access}` },
+    });
+    ctx.clock.advance(1);
+    const later = mint('user1');
+    expect((await me(later.access)).statusCode).toBe(200);
+    expect((await refresh(later.refresh)).statusCode).toBe(200);
   });
 
   test('logging out with an old refresh token blacklists it', async () => {

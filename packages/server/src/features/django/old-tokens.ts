@@ -21,6 +21,8 @@ interface OldToken {
   djangoUserId: number;
   type: 'access' | 'refresh';
   expiresAt: Date;
+  /** simplejwt's `iat` (whole seconds); undefined: the token does not say (simplejwt before 5.0). */
+  issuedAt: number | undefined;
 }
 
 /**
@@ -49,13 +51,32 @@ export function withOldDjangoTokens(tokens: TokenService, deps: OldTokenDeps): T
     if (type !== 'access' && type !== 'refresh') return undefined;
     if (expected !== undefined && type !== expected) return undefined;
     if (typeof jti !== 'string' || jti === '' || !Number.isSafeInteger(userId)) return undefined;
-    return { jti, djangoUserId: userId as number, type, expiresAt: new Date((claims.exp as number) * 1000) };
+    const iat = claims.iat;
+    return {
+      jti,
+      djangoUserId: userId as number,
+      type,
+      expiresAt: new Date((claims.exp as number) * 1000),
+      issuedAt: typeof iat === 'number' ? iat : undefined,
+    };
   };
 
+  /**
+   * Whether all of the user's sessions ended here since the token was issued (a password change or reset,
+   * log out everywhere, an admin's deactivation or revocation…): then it is refused as a Gatehouse token
+   * of a session ended would be. `iat` is whole seconds, so one from the cutoff's own second is refused
+   * too, and so is one that does not say when it was issued, once there is a cutoff at all.
+   */
+  const endedSince = (old: OldToken, sessionsEndedAt: Date | null): boolean =>
+    sessionsEndedAt !== null &&
+    (old.issuedAt === undefined || old.issuedAt <= Math.floor(sessionsEndedAt.getTime() / 1000));
+
   const userOf = async (old: OldToken) => {
-    const user = await store.findDjangoUser(old.djangoUserId);
-    if (!user) return { ok: false, reason: 'user_not_found' } satisfies Rejected;
+    const found = await store.findDjangoUser(old.djangoUserId);
+    if (!found) return { ok: false, reason: 'user_not_found' } satisfies Rejected;
+    const { user, sessionsEndedAt } = found;
     if (!user.isActive) return { ok: false, reason: 'user_inactive' } satisfies Rejected;
+    if (endedSince(old, sessionsEndedAt)) return { ok: false, reason: 'blacklisted' } satisfies Rejected;
     return { ok: true as const, user };
   };
 
@@ -107,6 +128,8 @@ export function withOldDjangoTokens(tokens: TokenService, deps: OldTokenDeps): T
       if (!old) return result;
       if (old.type === 'refresh' && (await store.isDjangoTokenBlacklisted(old.jti)))
         return { ok: false, reason: 'blacklisted' };
+      const found = await store.findDjangoUser(old.djangoUserId);
+      if (found && endedSince(old, found.sessionsEndedAt)) return { ok: false, reason: 'blacklisted' };
       return { ok: true };
     },
   };

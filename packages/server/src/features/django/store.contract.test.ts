@@ -61,7 +61,7 @@ function describeDjangoStore(name: string, open: OpenTestStore, skip = false) {
 
     test('an import creates accounts with their Django ids, found again by them; the audit entry with it', async () => {
       await store.applyDjangoImport(changes({ create: [imported(7, 'Ann', { isStaff: true })] }), at(0));
-      const ann = (await store.findDjangoUser(7)) as User;
+      const ann = (await store.findDjangoUser(7))?.user as User;
       expect(ann).toMatchObject({
         username: 'Ann',
         email: 'ann@example.com',
@@ -77,14 +77,26 @@ function describeDjangoStore(name: string, open: OpenTestStore, skip = false) {
 
     test('an update without a hash keeps the stored one; a deactivation ends the sessions', async () => {
       await store.applyDjangoImport(changes({ create: [imported(7, 'Ann')] }), at(0));
-      const ann = (await store.findDjangoUser(7)) as User;
+      const ann = (await store.findDjangoUser(7))?.user as User;
       await store.updatePasswordHash(ann.id, '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', at(1));
       await contract.issue('j1', ann.id, 'session-1');
       const { passwordHash: _ignored, ...rest } = imported(7, 'Ann', { isActive: false, firstName: 'Ann' });
       await store.applyDjangoImport(changes({ update: [{ ...rest, userId: ann.id }] }), at(2));
       expect(await store.findPasswordHash(ann.id)).toMatch(/^\$argon2id\$/);
-      expect(await store.findDjangoUser(7)).toMatchObject({ isActive: false, firstName: 'Ann' });
+      expect((await store.findDjangoUser(7))?.user).toMatchObject({ isActive: false, firstName: 'Ann' });
       expect(await store.isSessionActive('session-1')).toBe(false);
+    });
+
+    test("ending all of a user's sessions sets the old tokens' cutoff, with no session open too", async () => {
+      await store.applyDjangoImport(changes({ create: [imported(7, 'Ann')] }), at(0));
+      const ann = (await store.findDjangoUser(7))?.user as User;
+      expect((await store.findDjangoUser(7))?.sessionsEndedAt).toBeNull();
+      await store.revokeUserSessions(ann.id, 'logout_everywhere', at(5));
+      expect((await store.findDjangoUser(7))?.sessionsEndedAt).toEqual(at(5));
+      await contract.issue('j1', ann.id, 'session-1');
+      await store.revokeUserSessions(ann.id, 'logout_everywhere', at(9), 'session-1');
+      expect((await store.findDjangoUser(7))?.sessionsEndedAt).toEqual(at(9));
+      expect(await store.isSessionActive('session-1')).toBe(true);
     });
 
     test('a failure in the middle writes nothing', async () => {

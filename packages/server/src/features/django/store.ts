@@ -85,8 +85,11 @@ export interface DjangoStore {
    * Django ids recorded, the tokens merged (a blacklisted one is never un-blacklisted), the audit entry.
    */
   applyDjangoImport(changes: DjangoImportChanges, now: Date): Promise<void>;
-  /** The account the Django user `djangoId` became. */
-  findDjangoUser(djangoId: number): Promise<User | undefined>;
+  /**
+   * The account the Django user `djangoId` became, and when all of its sessions last ended here (null:
+   * never): the old deployment's tokens issued before that are refused.
+   */
+  findDjangoUser(djangoId: number): Promise<{ user: User; sessionsEndedAt: Date | null } | undefined>;
   /** Whether the old deployment's refresh token `jti` is blacklisted (there, or spent here). */
   isDjangoTokenBlacklisted(jti: string): Promise<boolean>;
   /**

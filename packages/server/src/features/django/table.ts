@@ -5,6 +5,11 @@ export interface DjangoUsersTable {
   django_id: number;
   /** When the last import wrote it (ISO-8601). */
   imported_at: string;
+  /**
+   * When all of the user's sessions last ended here (password change or reset, log out everywhere, an
+   * admin's deactivation or revocation…; ISO-8601): the old deployment's tokens issued before are refused.
+   */
+  sessions_ended_at: string | null;
 }
 
 /**

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { Core, Feature } from '../../core/core.js';
 import { notFound } from '../../http/errors.js';
 import { allowOnly } from '../../http/method-not-allowed.js';
-import { superuserOnly } from '../roles/errors.js';
+import { outranked } from '../roles/errors.js';
+import { outranks } from '../roles/outranks.js';
 import type { MfaService } from './service.js';
 
 const tags = ['administration'];
@@ -12,7 +13,7 @@ const UserParams = Type.Object({ publicId: Type.String() });
 
 /**
  * A user's factors as the administrators see them (users:read) and reset them (users:update; a
- * superuser's only by a superuser).
+ * superuser's only by a superuser, and anyone's only by a caller holding every permission they hold).
  */
 export function adminRoutes(app: Parameters<Feature>[0], { guards, store }: Core, mfa: MfaService): void {
   app.get(
@@ -53,9 +54,10 @@ export function adminRoutes(app: Parameters<Feature>[0], { guards, store }: Core
       },
     },
     async (request, reply) => {
-      // Resetting a superuser's factors would open their account to whoever resets its password next.
+      // Resetting a more privileged account's factors would open it to whoever resets its password next.
       const target = await store.findUserByPublicId(request.params.publicId);
-      if (target?.isSuperuser && !guards.authorization(request).superuser) throw superuserOnly();
+      const missing = target && (await outranks(store, guards.authorization(request), target));
+      if (missing) throw outranked(missing);
       if (!(await mfa.adminReset(guards.caller(request), request.params.publicId))) throw notFound();
       return reply.code(204).send();
     },

@@ -14,6 +14,23 @@ export const superuserOnly = () =>
   );
 
 /**
+ * An account out of the caller's reach (features/roles/outranks.ts): `permissions` those it holds and
+ * the caller does not; none: it is a superuser's.
+ */
+export const outranked = (permissions: readonly string[]) =>
+  permissions.length === 0
+    ? superuserOnly()
+    : refusal(
+        403,
+        'permission_escalation',
+        `You cannot act on an account holding permissions you do not hold: ${permissions.join(', ')}.`,
+      );
+
+/** A caller who is not a superuser changing their own staff status. */
+export const ownFlags = () =>
+  refusal(403, 'permission_escalation', 'Only a superuser changes their own staff status.');
+
+/**
  * The feature's refusals, each with its code: unknown names and duplicates are the request's fault
  * (400, as DRF answers a unique field taken); escalation is a 403 beside permission_denied.
  */

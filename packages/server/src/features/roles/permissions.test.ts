@@ -2,6 +2,7 @@ import { GATEHOUSE_PERMISSIONS } from '@gatehouse/contract';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { User } from '../../store/users/store.js';
 import { assignRoles, grant, makeRole } from '../../testing/roles.js';
+import { testAuditEntry } from '../../testing/store-rows.js';
 import { createTestContext, decodePayload, type TestContext } from '../../testing/test-app.js';
 
 const ALL = Object.values(GATEHOUSE_PERMISSIONS);
@@ -137,5 +138,82 @@ describe('every administration route checks its permission, not is_superuser', (
       const response = await ctx.app.inject({ method, url });
       expect(response.statusCode, url).toBe(401);
     }
+  });
+});
+
+/** What an administrator does to another account: the route, and the permission that opens it. */
+const ACTS_ON_ACCOUNTS: [string, Method, string, unknown, string, number][] = [
+  ['deactivate', 'PATCH', '/api/users/{target}/', { is_active: false }, P.usersDeactivate, 200],
+  ['make staff', 'PATCH', '/api/users/{target}/', { is_staff: true }, P.usersUpdate, 200],
+  ['delete', 'DELETE', '/api/users/{target}/', undefined, P.usersDelete, 204],
+  ['end a session', 'DELETE', '/api/users/{target}/sessions/{session}/', undefined, P.sessionsRevoke, 204],
+  ['reset the factors', 'DELETE', '/api/users/{target}/mfa/', undefined, P.usersUpdate, 204],
+];
+
+describe('an account holding a permission the administrator lacks is out of their reach', () => {
+  test.each(ACTS_ON_ACCOUNTS)('%s', async (_name, method, template, payload, permission, status) => {
+    const actor = await ctx.createUser({ username: 'actor' });
+    await grant(ctx.store, actor, [permission, P.usersRead]);
+    const token = await signedIn(actor);
+    const attempt = async (target: User) => {
+      const session = String(decodePayload(await signedIn(target)).sid);
+      const url = template.replaceAll('{target}', target.publicId).replaceAll('{session}', session);
+      return call(method, url, token, payload);
+    };
+
+    // More: a permission the actor lacks, directly or through a group; or a superuser.
+    const boss = await ctx.createUser({ username: 'boss' });
+    await grant(ctx.store, boss, [permission, P.rolesManage]);
+    const viaGroup = await ctx.createUser({ username: 'via-group' });
+    await makeRole(ctx.store, 'auditor', [P.auditRead]);
+    const now = new Date();
+    await ctx.store.updateGroup('desk', { roles: ['auditor'] }, now, () => testAuditEntry(now));
+    await ctx.store.setGroupMembers('desk', [viaGroup.publicId], now, () => testAuditEntry(now));
+    const root = await ctx.createUser({ username: 'root', isSuperuser: true });
+    for (const [target, lacking] of [
+      [boss, P.rolesManage],
+      [viaGroup, P.auditRead],
+      [root, undefined],
+    ] as const) {
+      const refused = await attempt(target);
+      expect(refused.statusCode, `${target.username}: ${refused.body}`).toBe(403);
+      expect(refused.json()).toMatchObject({ code: 'permission_escalation' });
+      if (lacking !== undefined) expect(refused.json<{ detail: string }>().detail).toContain(lacking);
+      expect((await ctx.store.findUserById(target.id))?.isActive).toBe(true);
+      expect((await ctx.store.findUserById(target.id))?.isStaff).toBe(false);
+    }
+
+    // Equal (the same permissions) or less (a subset, or none): allowed.
+    const peer = await ctx.createUser({ username: 'peer' });
+    await grant(ctx.store, peer, [permission, P.usersRead]);
+    const junior = await ctx.createUser({ username: 'junior' });
+    await grant(ctx.store, junior, [P.usersRead]);
+    for (const target of [peer, junior, alice]) {
+      const allowed = await attempt(target);
+      expect(allowed.statusCode, `${target.username}: ${allowed.body}`).toBe(status);
+    }
+  });
+
+  test('a superuser acts on anyone; nobody but a superuser changes their own staff status', async () => {
+    const boss = await ctx.createUser({ username: 'boss' });
+    await grant(ctx.store, boss, ALL);
+    const root = await ctx.createUser({ username: 'root', isSuperuser: true });
+    const patch = (user: User, token: string, payload: unknown) =>
+      call('PATCH', `/api/users/${user.publicId}/`, token, payload);
+    expect((await patch(boss, await signedIn(root), { is_staff: true })).statusCode).toBe(200);
+
+    const manager = await ctx.createUser({ username: 'manager' });
+    await grant(ctx.store, manager, [P.usersUpdate, P.usersDeactivate]);
+    const token = await signedIn(manager);
+    const promoted = await patch(manager, token, { is_staff: true });
+    expect(promoted.statusCode, promoted.body).toBe(403);
+    expect(promoted.json()).toMatchObject({ code: 'permission_escalation' });
+    expect((await ctx.store.findUserById(manager.id))?.isStaff).toBe(false);
+    expect((await patch(manager, token, { is_active: false })).statusCode).toBe(400);
+    // Unchanged values are no change.
+    expect((await patch(manager, token, { is_staff: false, is_active: true })).statusCode).toBe(200);
+    // A staff superuser may step down from staff.
+    const staffRoot = await ctx.createUser({ username: 'staff-root', isSuperuser: true, isStaff: true });
+    expect((await patch(staffRoot, await signedIn(staffRoot), { is_staff: false })).statusCode).toBe(200);
   });
 });
