@@ -4,7 +4,7 @@ import { createAuthenticatedFetch } from './authenticated-fetch.js';
 import { errorFromResponse, GatehouseError } from './errors.js';
 import { createHttp, readJson, type Mode } from './http.js';
 import type { MailFlows } from './mail-flows.js';
-import type { OidcSignIn } from './oidc.js';
+import type { FlowStorage, OidcSignIn } from './oidc.js';
 import { oidcStartPath, type OidcStartOptions } from './oidc-start.js';
 import type { WebAuthn } from './passkeys.js';
 import { createRefresher } from './refresher.js';
@@ -34,6 +34,8 @@ export interface AuthClientOptions {
   tabs?: TabSync | null;
   /** The WebAuthn ceremonies; default @simplewebauthn/browser, loaded on the first passkey use. */
   webAuthn?: WebAuthn;
+  /** Where `oidcCrossOriginStartUrl` keeps its PKCE verifier; default sessionStorage (memory in Node). */
+  flowStorage?: FlowStorage;
 }
 
 export interface AuthClient extends MailFlows, SecondFactorSignIn, SecondFactorManagement, OidcSignIn {
@@ -227,6 +229,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
       authenticatedFetch: (path, init) => authenticated.fetch(path, init, true),
       now,
       signIn: startSessionWith,
+      ...(options.flowStorage && { flowStorage: options.flowStorage }),
     }),
   );
 
@@ -323,6 +326,7 @@ void allMailFlowsListed;
 
 const OIDC_METHODS = [
   'oidcProviders',
+  'oidcCrossOriginStartUrl',
   'exchangeOidcCode',
   'identities',
   'unlinkIdentity',

@@ -12,7 +12,7 @@ export {
 } from './errors.js';
 export type { Mode } from './http.js';
 export type { MailFlows } from './mail-flows.js';
-export type { Identity, OidcProvider, OidcSignIn } from './oidc.js';
+export type { FlowStorage, Identity, OidcProvider, OidcSignIn } from './oidc.js';
 export type { OidcStartOptions } from './oidc-start.js';
 export type { Passkey, WebAuthn } from './passkeys.js';
 export { createRolesClient, type MyPermissions, type RolesAdmin, type RolesClient } from './roles.js';

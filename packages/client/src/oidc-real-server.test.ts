@@ -7,7 +7,7 @@ import { GatehouseError, SecondFactorRequired } from './errors.js';
 
 // The client's provider sign-in against the real Gatehouse and a real OpenID provider (oidc-provider on
 // loopback): an app on another origin (a listed CORS origin) gets the single-use code in its fragment and
-// exchanges it; the shapes the client reads are the server's own.
+// exchanges it with its PKCE verifier; the shapes the client reads are the server's own.
 
 const PUBLIC_URL = 'http://127.0.0.1:8000';
 const SPA = 'http://localhost:5173';
@@ -69,10 +69,12 @@ describe('a provider’s sign-in for an app on another origin, against the real 
     const auth = client();
     expect(await auth.oidcProviders()).toEqual([{ name: 'corp', display_name: 'Corp SSO' }]);
 
-    const landing = await signInAtProvider(auth.oidcStartUrl('corp', { next: `${SPA}/done` }), 'grace');
+    const startUrl = await auth.oidcCrossOriginStartUrl('corp', { next: `${SPA}/done` });
+    expect(new URL(startUrl).searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const landing = await signInAtProvider(startUrl, 'grace');
     expect(`${landing.origin}${landing.pathname}`).toBe(`${SPA}/done`);
     expect(landing.search).toBe('');
-    const user = await auth.exchangeOidcCode(codeOf(landing));
+    const user = await auth.exchangeOidcCode(codeOf(landing), { landing: landing.href });
     // A provider not trusted for email: the account has no address; its identity shows the provider's.
     expect(user).toMatchObject({ username: 'grace', email: null });
     expect(auth.getState()).toMatchObject({ status: 'signed-in', user: { username: 'grace' } });
@@ -102,29 +104,65 @@ describe('a provider’s sign-in for an app on another origin, against the real 
 
     // The code was single-use.
     const again = await client()
-      .exchangeOidcCode(codeOf(landing))
+      .exchangeOidcCode(codeOf(landing), { landing: landing.href })
       .catch((error: unknown) => error);
     expect(again).toMatchObject({ status: 400, code: 'oidc_code_invalid' });
   });
 
   test('a second factor still applies: the exchange throws a SecondFactorRequired, the code completes it', async () => {
     const first = client();
-    await first.exchangeOidcCode(
-      codeOf(await signInAtProvider(first.oidcStartUrl('corp', { next: SPA }), 'grace')),
+    const firstLanding = await signInAtProvider(
+      await first.oidcCrossOriginStartUrl('corp', { next: SPA }),
+      'grace',
     );
+    await first.exchangeOidcCode(codeOf(firstLanding), { landing: firstLanding.href });
     const { secret } = await first.startTotp();
     await first.confirmTotp(totpCode(ctx, secret));
     // The code that turned the app on is spent: the next one is of a later step.
     ctx.clock.advance(30);
 
     const auth = client();
-    const landing = await signInAtProvider(auth.oidcStartUrl('corp', { next: SPA }), 'grace');
-    const challenge = await auth.exchangeOidcCode(codeOf(landing)).catch((error: unknown) => error);
+    const landing = await signInAtProvider(
+      await auth.oidcCrossOriginStartUrl('corp', { next: SPA }),
+      'grace',
+    );
+    const challenge = await auth
+      .exchangeOidcCode(codeOf(landing), { landing: landing.href })
+      .catch((error: unknown) => error);
     expect(challenge).toBeInstanceOf(SecondFactorRequired);
     expect(challenge).toMatchObject({ code: 'mfa_required', methods: expect.arrayContaining(['otp']) });
     expect(auth.getState()).toEqual({ status: 'loading' });
     const { mfaToken } = challenge as SecondFactorRequired;
     const user = await auth.completeSecondFactor({ mfaToken, code: totpCode(ctx, secret) });
     expect(user.username).toBe('grace');
+  });
+
+  test("login CSRF: an attacker's code, planted in the victim's app, does not sign the victim in", async () => {
+    // The attacker starts a sign-in for the app's page in their own client and keeps the code.
+    const attacker = client();
+    const planted = await signInAtProvider(
+      await attacker.oidcCrossOriginStartUrl('corp', { next: `${SPA}/page` }),
+      'grace',
+    );
+    // The victim's app (which started a sign-in of its own for that page, or none) finds the code there.
+    const victim = client();
+    await victim.oidcCrossOriginStartUrl('corp', { next: `${SPA}/page` });
+    const refused = await victim
+      .exchangeOidcCode(codeOf(planted), { landing: planted.href })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'oidc_code_invalid' });
+    expect(victim.getState()).not.toMatchObject({ status: 'signed-in' });
+    const bystander = await client()
+      .exchangeOidcCode(codeOf(planted), { landing: planted.href })
+      .catch((error: unknown) => error);
+    expect(bystander).toMatchObject({ status: 400, code: 'oidc_code_invalid' });
+  });
+
+  test('a start for another origin without a challenge (the plain start URL) is not begun', async () => {
+    const started = await fetch(client().oidcStartUrl('corp', { next: `${SPA}/done` }), {
+      redirect: 'manual',
+    });
+    expect(started.status).toBe(302);
+    expect(started.headers.get('location')).toBe(`${SPA}/done#oidc_error=oidc_failed`);
   });
 });

@@ -65,6 +65,39 @@ describe('signing in with a provider', () => {
     expect(await failure(client().oidcProviders())).toMatchObject({ code: 'unexpected_response' });
   });
 
+  test('a start for another origin keeps an S256 verifier for the landing page; its exchange sends it, once', async () => {
+    const { client, server } = setup();
+    const user = await client().login(credentials);
+    const items = new Map<string, string>();
+    const flowStorage = {
+      getItem: (key: string) => items.get(key) ?? null,
+      setItem: (key: string, value: string) => void items.set(key, value),
+      removeItem: (key: string) => void items.delete(key),
+    };
+    const auth = client({ flowStorage });
+    const url = new URL(await auth.oidcCrossOriginStartUrl('corp', { next: 'https://app.example/done?x=1' }));
+    expect(`${url.origin}${url.pathname}`).toBe('http://gatehouse.test/api/auth/oidc/corp/start');
+    expect(url.searchParams.get('next')).toBe('https://app.example/done?x=1');
+    const challenge = url.searchParams.get('code_challenge');
+    const [[key, verifier] = []] = [...items];
+    expect(key).toBe('gatehouse.oidc_verifier:https://app.example/done?x=1');
+    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+    expect(challenge).toBe(Buffer.from(digest).toString('base64url'));
+
+    server.respondOnce('/api/auth/oidc/exchange/', json(200, { access: 'ey.a.b', user }));
+    await auth.exchangeOidcCode('c0de', { landing: 'https://app.example/done?x=1#code=c0de' });
+    const call = server.calls.findLast((c) => c.path === '/api/auth/oidc/exchange/');
+    expect(call?.body).toEqual({ code: 'c0de', code_verifier: verifier });
+    expect(items.size).toBe(0);
+    // Another page's code (or a second try) has no verifier to send.
+    server.respondOnce('/api/auth/oidc/exchange/', json(200, { access: 'ey.a.b', user }));
+    await auth.exchangeOidcCode('c0de', { landing: 'https://app.example/done?x=1' });
+    expect(server.calls.findLast((c) => c.path === '/api/auth/oidc/exchange/')?.body).toEqual({
+      code: 'c0de',
+    });
+  });
+
   test('the code exchange signs in as a login does', async () => {
     const { client, server } = setup();
     const user = await client().login(credentials);

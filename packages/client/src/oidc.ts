@@ -2,6 +2,7 @@ import type { IdentityResponse, OidcProvider } from '@gatehouse/contract';
 import type { Account } from './auth-state.js';
 import { errorFromResponse, unexpectedResponse } from './errors.js';
 import { readJson, type Http } from './http.js';
+import { oidcStartPath } from './oidc-start.js';
 
 export type { OidcProvider };
 /** A provider's identity linked to the signed-in user's account. */
@@ -12,10 +13,20 @@ export interface OidcSignIn {
   /** The providers Gatehouse offers, for a button each. */
   oidcProviders(): Promise<OidcProvider[]>;
   /**
-   * Takes the single-use code a provider's sign-in left in the page's fragment (`#code=…`): signs in as
-   * `login` does, a `SecondFactorRequired` included. A used or expired code: `oidc_code_invalid`.
+   * Where to send the browser to sign in with a provider from an app on another origin (a listed CORS
+   * origin): `next` is the absolute URL of the app's page the code comes back to (`next#code=…`). It
+   * keeps a PKCE verifier for that page (`flowStorage`, by default sessionStorage: this tab's) and puts
+   * its S256 challenge in the URL; `exchangeOidcCode` on that page then sends the verifier, so a code
+   * from someone else's sign-in, planted in the page, is refused (`oidc_code_invalid`).
    */
-  exchangeOidcCode(code: string): Promise<Account>;
+  oidcCrossOriginStartUrl(name: string, options: { next: string }): Promise<string>;
+  /**
+   * Takes the single-use code a provider's sign-in left in the page's fragment (`#code=…`): signs in as
+   * `login` does, a `SecondFactorRequired` included. A used or expired code, or one without the verifier
+   * kept by `oidcCrossOriginStartUrl` for this page: `oidc_code_invalid`. `landing`: the page the code
+   * came to (default: this page, `location`; required where there is none).
+   */
+  exchangeOidcCode(code: string, options?: { landing?: string }): Promise<Account>;
   /** The providers' identities linked to the signed-in user's account. */
   identities(): Promise<Identity[]>;
   /**
@@ -25,15 +36,43 @@ export interface OidcSignIn {
   unlinkIdentity(id: string): Promise<void>;
 }
 
+/** Where a cross-origin sign-in's PKCE verifier waits for its code (the Web Storage API's shape). */
+export interface FlowStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+const VERIFIER_KEY = 'gatehouse.oidc_verifier:';
+/** One verifier per landing page (the `next` the code comes back to, as the server keeps it). */
+const verifierKey = (page: string) => {
+  const url = new URL(page, typeof location === 'undefined' ? undefined : location.href);
+  return `${VERIFIER_KEY}${url.origin}${url.pathname}${url.search}`;
+};
+
+/** This tab's sessionStorage, or memory where there is none (Node). */
+function defaultFlowStorage(): FlowStorage {
+  if (typeof sessionStorage !== 'undefined') return sessionStorage;
+  const items = new Map<string, string>();
+  return {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, value),
+    removeItem: (key) => void items.delete(key),
+  };
+}
+
 export interface OidcDeps {
   http: Http;
+  /** Default: `defaultFlowStorage()`. */
+  flowStorage?: FlowStorage;
   authenticatedFetch(path: string, init: RequestInit): Promise<Response>;
   now(): number;
   /** Posts to a login route and starts the session it answers with. */
   signIn(path: string, body: object): Promise<{ user: Account }>;
 }
 
-export function createOidc({ http, authenticatedFetch, now, signIn }: OidcDeps): OidcSignIn {
+export function createOidc({ http, authenticatedFetch, now, signIn, flowStorage }: OidcDeps): OidcSignIn {
+  const storage = flowStorage ?? defaultFlowStorage();
   async function signedIn(method: string, path: string): Promise<unknown> {
     const headers = http.modeHeaders(new Headers({ accept: 'application/json' }));
     const response = await authenticatedFetch(path, { method, headers });
@@ -43,7 +82,22 @@ export function createOidc({ http, authenticatedFetch, now, signIn }: OidcDeps):
 
   return {
     oidcProviders: async () => readList(await http.call('GET', '/api/auth/oidc/providers/'), readProvider),
-    exchangeOidcCode: async (code) => (await signIn('/api/auth/oidc/exchange/', { code })).user,
+    async oidcCrossOriginStartUrl(name, { next }) {
+      const key = verifierKey(next);
+      const { newPkcePair } = await import('./oidc-pkce.js');
+      const { verifier, challenge } = await newPkcePair();
+      storage.setItem(key, verifier);
+      return http.url(oidcStartPath(name, { next, codeChallenge: challenge }));
+    },
+    async exchangeOidcCode(code, { landing } = {}) {
+      const page = landing ?? (typeof location === 'undefined' ? undefined : location.href);
+      const key = page === undefined ? undefined : verifierKey(page);
+      const verifier = key === undefined ? null : storage.getItem(key);
+      // Used once, whatever the answer: the server spends the code either way.
+      if (key !== undefined) storage.removeItem(key);
+      const body = { code, ...(verifier !== null && { code_verifier: verifier }) };
+      return (await signIn('/api/auth/oidc/exchange/', body)).user;
+    },
     identities: async () => readList(await signedIn('GET', '/api/users/me/identities/'), readIdentity),
     async unlinkIdentity(id) {
       await signedIn('DELETE', `/api/users/me/identities/${encodeURIComponent(id)}/`);

@@ -2,6 +2,11 @@ import { Type, type Static } from 'typebox';
 
 const DateTime = Type.String({ format: 'date-time' });
 
+/** S256 of a PKCE verifier: 32 bytes of SHA-256, base64url without padding. */
+export const OIDC_CODE_CHALLENGE_PATTERN = '^[A-Za-z0-9_-]{43}$';
+/** A PKCE verifier (RFC 7636 §4.1): 43–128 unreserved characters. */
+export const OIDC_CODE_VERIFIER_PATTERN = '^[A-Za-z0-9._~-]{43,128}$';
+
 /** A provider's configured name: `GATEHOUSE_OIDC_PROVIDERS=google,github,corp`, in URLs. */
 export const OIDC_PROVIDER_NAME_PATTERN = '^[a-z][a-z0-9_]{0,31}$';
 
@@ -19,6 +24,12 @@ export type OidcProviderListResponse = Static<typeof OidcProviderListResponse>;
 export const OidcStartQuery = Type.Object({
   next: Type.Optional(Type.String({ maxLength: 2048 })),
   intent: Type.Optional(Type.Union([Type.Literal('login'), Type.Literal('link')])),
+  /**
+   * PKCE for the single-use code (RFC 7636 S256: base64url SHA-256 of the app's verifier). Required when
+   * `next` is another origin's: its exchange must then show the verifier, so a code stolen from another
+   * browser's flow (login CSRF) cannot be exchanged by the victim's app.
+   */
+  code_challenge: Type.Optional(Type.String({ pattern: OIDC_CODE_CHALLENGE_PATTERN })),
 });
 export type OidcStartQuery = Static<typeof OidcStartQuery>;
 
@@ -37,8 +48,14 @@ export const OIDC_ERROR_FRAGMENT = 'oidc_error';
 /** The web app's page that exchanges a code (a second factor, or a session in this origin's app). */
 export const OIDC_LANDING_PATH = '/login/oidc';
 
-/** POST /api/auth/oidc/exchange/: the single-use code of a callback (60 seconds). */
-export const OidcExchangeRequest = Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) });
+/**
+ * POST /api/auth/oidc/exchange/: the single-use code of a callback (60 seconds); `code_verifier` the PKCE
+ * verifier whose challenge started the flow (required for a code handed to another origin).
+ */
+export const OidcExchangeRequest = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 128 }),
+  code_verifier: Type.Optional(Type.String({ pattern: OIDC_CODE_VERIFIER_PATTERN })),
+});
 export type OidcExchangeRequest = Static<typeof OidcExchangeRequest>;
 
 /** A linked identity: the provider's (issuer, subject), never matched by email. */
@@ -78,6 +95,11 @@ export type OidcErrorCode =
   | 'oidc_identity_in_use'
   /** The account is deactivated. */
   | 'oidc_account_inactive'
+  /**
+   * A link's start (`intent=link`) came from another origin's page (`Sec-Fetch-Site: same-site` or
+   * `cross-site`): a link is started from this site's own pages only.
+   */
+  | 'link_not_same_origin'
   /** A link's start (`intent=link`) found no session in this browser: sign in, then link again. */
   | 'not_authenticated'
   /**

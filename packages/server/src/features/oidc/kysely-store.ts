@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import { insertAudit } from '../../store/audit/kysely-store.js';
 import { insertMail } from '../../store/mail/kysely-store.js';
 import type { Database } from '../../store/schema.js';
@@ -23,7 +23,25 @@ function identityConflict(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('identities.');
 }
 
+/**
+ * A password that can sign in: Django's unusable ones (`!…`, set_unusable_password, kept as they are by
+ * the import; and the empty string) never match, so they are no way to sign in.
+ */
+const usablePassword = (hash: string | null | undefined) =>
+  hash !== null && hash !== undefined && hash !== '' && !hash.startsWith('!');
+
 export function kyselyIdentities(db: Kysely<Database>): IdentityStore {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  /**
+   * PostgreSQL: two unlinks of one user's identities (or an unlink and a password change) take turns on
+   * the user's row, so the later one counts what the earlier one left: two concurrent unlinks of the last
+   * two identities cannot both pass. FOR NO KEY UPDATE conflicts with itself and with an UPDATE of the
+   * row, not with the FOR KEY SHARE of a session's or token's foreign key. SQLite has one writer.
+   */
+  const lockUser = async (trx: Kysely<Database>, userId: number) => {
+    if (postgres)
+      await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
+  };
   const identities = (executor: Kysely<Database> = db) => executor.selectFrom('identities').selectAll();
   const row = (userId: number, identity: NewIdentity) => ({
     id: randomUUID(),
@@ -148,6 +166,8 @@ export function kyselyIdentities(db: Kysely<Database>): IdentityStore {
 
     async unlinkIdentity(userId, id, effects) {
       return db.transaction().execute(async (trx) => {
+        // The user's row first, before any of the rows counted below (one lock order, user first).
+        await lockUser(trx, userId);
         const found = await identities(trx)
           .where('id', '=', id)
           .where('user_id', '=', userId)
@@ -170,7 +190,7 @@ export function kyselyIdentities(db: Kysely<Database>): IdentityStore {
           .where('user_id', '=', userId)
           .where('id', '!=', id)
           .executeTakeFirst();
-        if ((password?.password_hash ?? null) === null && !passkey && !other) {
+        if (!usablePassword(password?.password_hash) && !passkey && !other) {
           return { ok: false, reason: 'last_method' } as const;
         }
         const deleted = await trx

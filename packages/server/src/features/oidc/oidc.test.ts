@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { testAuditEntry } from '../../testing/store-rows.js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -94,6 +95,21 @@ async function signIn(login: string, { name = 'corp', query = '', op = corp } = 
   const response = await arrive(back, started.binding);
   return { response, back, binding: started.binding };
 }
+
+/** An app's PKCE pair for a sign-in on its origin (S256). */
+const pkce = (verifier = 'v'.repeat(43)) => ({
+  verifier,
+  challenge: createHash('sha256').update(verifier).digest('base64url'),
+});
+/** The start query of a sign-in for another origin's `next`, with the app's challenge. */
+const crossQuery = (next: string, challenge = pkce().challenge) =>
+  `?next=${encodeURIComponent(next)}&code_challenge=${challenge}`;
+const exchangeCode = (code: string | undefined, verifier?: string) =>
+  ctx.app.inject({
+    method: 'POST',
+    url: '/api/auth/oidc/exchange/',
+    payload: { code, ...(verifier !== undefined && { code_verifier: verifier }) },
+  });
 
 const location = (response: LightMyRequestResponse) => String(response.headers.location);
 const errorOf = (response: LightMyRequestResponse) =>
@@ -511,19 +527,17 @@ describe('next', () => {
     expect(location(response)).toBe('/');
   });
 
-  test('a listed CORS origin gets a single-use code, exchanged once for tokens (token mode)', async () => {
+  test('a listed CORS origin gets a single-use code, exchanged once for tokens with its verifier (token mode)', async () => {
     await open();
     corp.setUser(user('carl'));
-    const { response, back, binding } = await signIn('carl', {
-      query: `?next=${encodeURIComponent(`${SPA}/done`)}`,
-    });
+    const { verifier, challenge } = pkce();
+    const { response, back, binding } = await signIn('carl', { query: crossQuery(`${SPA}/done`, challenge) });
     expect(cookieOf(response, 'gatehouse_refresh')).toBeUndefined();
     const match = /^http:\/\/localhost:5173\/done#code=([A-Za-z0-9_-]{43})$/.exec(location(response));
     expect(match).not.toBeNull();
     const code = match?.[1] ?? '';
     expect(JSON.stringify(await ctx.rows.all('select * from one_time_tokens'))).not.toContain(code);
-    const exchange = () =>
-      ctx.app.inject({ method: 'POST', url: '/api/auth/oidc/exchange/', payload: { code } });
+    const exchange = () => exchangeCode(code, verifier);
     const exchanged = await exchange();
     expect(exchanged.statusCode, exchanged.body).toBe(200);
     expect(Object.keys(exchanged.json())).toEqual(['refresh', 'access', 'user']);
@@ -539,15 +553,45 @@ describe('next', () => {
   test('a code expires after a minute', async () => {
     await open();
     corp.setUser(user('carl'));
-    const { response } = await signIn('carl', { query: `?next=${encodeURIComponent(SPA)}` });
+    const { response } = await signIn('carl', { query: crossQuery(SPA) });
     const code = location(response).split('#code=')[1] ?? '';
     ctx.clock.advance(EXCHANGE_TTL + 1);
-    const exchanged = await ctx.app.inject({
-      method: 'POST',
-      url: '/api/auth/oidc/exchange/',
-      payload: { code },
+    expect((await exchangeCode(code, pkce().verifier)).statusCode).toBe(400);
+  });
+
+  test('a sign-in for another origin without a code_challenge is not started: back to next, saying oidc_failed', async () => {
+    await open();
+    const response = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/auth/oidc/corp/start?next=${encodeURIComponent(`${SPA}/done`)}`,
     });
-    expect(exchanged.statusCode).toBe(400);
+    expect(response.statusCode).toBe(302);
+    expect(location(response)).toBe(`${SPA}/done#oidc_error=oidc_failed`);
+    expect(cookieOf(response, 'gatehouse_oidc')).toBeUndefined();
+    expect(await ctx.rows.all("select * from one_time_tokens where purpose = 'oidc_flow'")).toEqual([]);
+  });
+
+  test("login CSRF: the attacker's code, planted in the victim's app, is refused without the attacker's verifier, and spent", async () => {
+    await open();
+    corp.setUser(user('mallory'));
+    // The attacker starts a flow for the app's page, signs in as themselves, and keeps the code.
+    const attacker = pkce('a'.repeat(64));
+    const { response } = await signIn('mallory', { query: crossQuery(`${SPA}/page`, attacker.challenge) });
+    const code = /#code=(.+)$/.exec(location(response))?.[1] ?? '';
+    // The victim's app, sent to /page#code=…, exchanges it with its own verifier (or none, or a guess).
+    const victim = pkce('b'.repeat(64));
+    for (const verifier of [victim.verifier, undefined, attacker.challenge]) {
+      const refused = await exchangeCode(code, verifier);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'oidc_code_invalid' });
+    }
+    // Spent by the first try: the right verifier comes too late.
+    const late = pkce('c'.repeat(43));
+    const second = await signIn('mallory', { query: crossQuery(`${SPA}/page`, late.challenge) });
+    const secondCode = /#code=(.+)$/.exec(location(second.response))?.[1] ?? '';
+    expect((await exchangeCode(secondCode, victim.verifier)).statusCode).toBe(400);
+    expect((await exchangeCode(secondCode, late.verifier)).statusCode).toBe(400);
+    expect(await ctx.rows.all('select * from sessions')).toEqual([]);
   });
 });
 
@@ -649,15 +693,43 @@ describe('linking from the account, and unlinking', () => {
     expect(await ctx.rows.all("select * from one_time_tokens where purpose = 'oidc_flow'")).toEqual([]);
   });
 
+  test('intent=link from another origin’s page (Sec-Fetch-Site same-site or cross-site) is refused; same-origin, none or no header start it', async () => {
+    await open();
+    await ctx.createUser({ username: 'alice', email: 'alice@example.com' });
+    const { refresh } = await ctx.login('alice');
+    const link = (site?: string) =>
+      ctx.app.inject({
+        method: 'GET',
+        url: '/api/auth/oidc/corp/start?intent=link&next=/account',
+        headers: { ...refreshCookie(refresh), ...(site !== undefined && { 'sec-fetch-site': site }) },
+      });
+    for (const site of ['same-site', 'cross-site']) {
+      const refused = await link(site);
+      expect(refused.statusCode).toBe(302);
+      expect(location(refused)).toBe('/account#oidc_error=link_not_same_origin');
+      expect(cookieOf(refused, 'gatehouse_oidc')).toBeUndefined();
+    }
+    expect(await ctx.rows.all("select * from one_time_tokens where purpose = 'oidc_flow'")).toEqual([]);
+    for (const site of ['same-origin', 'none', undefined]) {
+      const started = await link(site);
+      expect(new URL(location(started)).origin).toBe(corp.issuer);
+    }
+    // A sign-in (not a link) may come from anywhere: the other origin's app starts it.
+    const login = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/auth/oidc/corp/start${crossQuery(SPA)}`,
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(new URL(location(login)).origin).toBe(corp.issuer);
+  });
+
   test('list and unlink; the last way to sign in stays', async () => {
     await open();
     corp.setUser(user('pat'));
     other.setUser(user('pat'));
-    const { response } = await signIn('pat', { query: `?next=${encodeURIComponent(SPA)}` });
+    const { response } = await signIn('pat', { query: crossQuery(SPA) });
     const code = location(response).split('#code=')[1];
-    const { access } = (
-      await ctx.app.inject({ method: 'POST', url: '/api/auth/oidc/exchange/', payload: { code } })
-    ).json<{ access: string }>();
+    const { access } = (await exchangeCode(code, pkce().verifier)).json<{ access: string }>();
     const listed = await ctx.app.inject({
       method: 'GET',
       url: '/api/users/me/identities/',
@@ -744,6 +816,12 @@ describe('bad input: 4xx JSON, never a 500', () => {
     ['an unknown provider', 'GET', '/api/auth/oidc/nope/start', 404],
     ['a 3000-character next', 'GET', `/api/auth/oidc/corp/start?next=/${'a'.repeat(3000)}`, 400],
     ['an unknown intent', 'GET', '/api/auth/oidc/corp/start?intent=steal', 400],
+    [
+      'a code_challenge out of shape',
+      'GET',
+      `/api/auth/oidc/corp/start?code_challenge=${'c'.repeat(42)}`,
+      400,
+    ],
     ["an unknown provider's callback", 'GET', '/api/auth/oidc/nope/callback?state=x', 404],
     ['a 600-character state', 'GET', `/api/auth/oidc/corp/callback?state=${'s'.repeat(600)}`, 400],
     ['POST to start', 'POST', '/api/auth/oidc/corp/start', 405],
@@ -770,19 +848,26 @@ describe('bad input: 4xx JSON, never a 500', () => {
     expect(response.statusCode).toBe(400);
   });
 
-  test.each([{}, { code: '' }, { code: 123 }, { code: 'x'.repeat(129) }, { code: 'short' }, 'not json'])(
-    'exchange %j → 400',
-    async (payload) => {
-      await open();
-      const response = await ctx.app.inject({
-        method: 'POST',
-        url: '/api/auth/oidc/exchange/',
-        payload: payload as object,
-        headers: { 'content-type': 'application/json' },
-      });
-      expect(response.statusCode, response.body).toBe(400);
-    },
-  );
+  test.each([
+    {},
+    { code: '' },
+    { code: 123 },
+    { code: 'x'.repeat(129) },
+    { code: 'short' },
+    { code: 'x'.repeat(43), code_verifier: 'v'.repeat(42) },
+    { code: 'x'.repeat(43), code_verifier: 'v'.repeat(129) },
+    { code: 'x'.repeat(43), code_verifier: `${'v'.repeat(42)}+` },
+    'not json',
+  ])('exchange %j → 400', async (payload) => {
+    await open();
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/oidc/exchange/',
+      payload: payload as object,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.statusCode, response.body).toBe(400);
+  });
 
   test('a callback with an unknown, malformed or missing state is sent to the login page', async () => {
     await open();

@@ -143,7 +143,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       schema: {
         tags,
         summary:
-          'Start signing in with a provider: 302 to it (PKCE S256, state, nonce), the flow bound to this browser by a cookie; intent=link adds it to the signed-in account (recent sign-in; else 302 to next#oidc_error=not_authenticated or reauthentication_required)',
+          'Start signing in with a provider: 302 to it (PKCE S256, state, nonce), the flow bound to this browser by a cookie; a next of another origin needs code_challenge (else 302 to next#oidc_error=oidc_failed); intent=link adds it to the signed-in account (this origin’s pages only, recent sign-in; else 302 to next#oidc_error=link_not_same_origin, not_authenticated or reauthentication_required)',
         params: ProviderParams,
         querystring: OidcStartQuery,
       },
@@ -153,6 +153,13 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       const { name } = request.params;
       if (!oidc.providers().some((provider) => provider.name === name)) throw unknownProvider();
       const intent = request.query.intent ?? 'login';
+      // A link starts from this site's own pages (or a typed URL, a bookmark: `none`): a sibling
+      // subdomain's page (`same-site`) could otherwise navigate a signed-in user into linking an identity
+      // of its choosing. A browser that sends no Sec-Fetch-Site is let through (the binding cookie and the
+      // recent sign-in still hold).
+      const site = request.headers['sec-fetch-site'];
+      if (intent === 'link' && site !== undefined && site !== 'same-origin' && site !== 'none')
+        return redirect(reply, oidc.linkRefusal(request.query.next, 'link_not_same_origin'));
       const linkUserId = intent === 'link' ? await linkingUser(request) : undefined;
       // A navigation: the refusal goes back to the page that started it (its fragment says why), not as
       // JSON in its place.
@@ -162,6 +169,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
         next: request.query.next,
         intent,
         ...(linkUserId !== undefined && { linkUserId }),
+        ...(request.query.code_challenge !== undefined && { codeChallenge: request.query.code_challenge }),
       });
       if (!started.ok) {
         if (started.code === 'oidc_failed') return redirect(reply, started.location);
@@ -212,7 +220,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
       schema: {
         tags,
         summary:
-          "A callback's single-use code (60 seconds) for what a login answers: tokens and the account, or 401 mfa_required",
+          "A callback's single-use code (60 seconds) for what a login answers: tokens and the account, or 401 mfa_required; a code handed to another origin needs the code_verifier of its flow's code_challenge",
         body: OidcExchangeRequest,
         response: { 200: SignedInResponse },
       },
@@ -220,7 +228,7 @@ export const oidcFeature: Feature = async (app, core: Core) => {
     },
     async (request, reply) => {
       checkBrowserRequest(request, config);
-      const result = await oidc.exchange(request.body.code, clientInfo(request));
+      const result = await oidc.exchange(request.body.code, request.body.code_verifier, clientInfo(request));
       if (!result.ok) {
         const detail =
           result.code === 'oidc_code_invalid'

@@ -43,7 +43,10 @@ export const LINK_DEFAULT_NEXT = '/account/security';
 export type StartResult =
   | { ok: true; location: string; binding: string }
   | { ok: false; code: 'oidc_unknown_provider' }
-  /** The provider cannot be reached (its discovery failed): `location`, the login page, says so. */
+  /**
+   * The provider cannot be reached (its discovery failed), or a sign-in for another origin came without
+   * its `code_challenge`: `location` (the login page, or that origin's `next`) says so.
+   */
   | { ok: false; code: 'oidc_failed'; location: string };
 
 /** Where the callback sends the browser; `session`: signed in here, the refresh cookie set with it. */
@@ -62,10 +65,13 @@ export interface OidcService {
    * Where a link that cannot start (no session in the browser, or a sign-in too old) sends the browser:
    * `next#oidc_error=<code>`, for the page that started it to explain.
    */
-  linkRefusal(next: string | undefined, code: 'not_authenticated' | 'reauthentication_required'): string;
+  linkRefusal(
+    next: string | undefined,
+    code: 'not_authenticated' | 'reauthentication_required' | 'link_not_same_origin',
+  ): string;
   start(
     name: string,
-    request: { next: string | undefined; intent: OidcIntent; linkUserId?: number },
+    request: { next: string | undefined; intent: OidcIntent; linkUserId?: number; codeChallenge?: string },
   ): Promise<StartResult>;
   callback(
     name: string,
@@ -73,7 +79,8 @@ export interface OidcService {
     binding: string | undefined,
     client: ClientInfo,
   ): Promise<CallbackAnswer>;
-  exchange(code: string, client: ClientInfo): Promise<ExchangeResult>;
+  /** `verifier`: the PKCE verifier of the flow's `code_challenge` (a code handed to another origin). */
+  exchange(code: string, verifier: string | undefined, client: ClientInfo): Promise<ExchangeResult>;
   list(userId: number): Promise<Identity[]>;
   unlink(caller: Caller, id: string): Promise<UnlinkResult>;
 }
@@ -165,15 +172,24 @@ interface FlowData {
   /** A path of this origin, or a URL of a listed CORS origin (`cross`). */
   next: string;
   cross: boolean;
+  /** The S256 `code_challenge` a sign-in for another origin started with; its code's exchange needs the verifier. */
+  challenge?: string;
 }
 
 function flowDataOf(data: Record<string, unknown> | null): FlowData | undefined {
   if (!data) return undefined;
-  const { provider, binding, intent, next, cross } = data;
+  const { provider, binding, intent, next, cross, challenge } = data;
   if (typeof provider !== 'string' || typeof binding !== 'string' || typeof next !== 'string')
     return undefined;
   if (intent !== 'login' && intent !== 'link') return undefined;
-  return { provider, binding, intent, next, cross: cross === true };
+  return {
+    provider,
+    binding,
+    intent,
+    next,
+    cross: cross === true,
+    ...(typeof challenge === 'string' && { challenge }),
+  };
 }
 
 export function createOidcService(deps: OidcServiceDeps): OidcService {
@@ -218,15 +234,18 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     subject,
   });
 
-  /** A single-use code for a page to exchange (POST /api/auth/oidc/exchange/): the first factor, proved. */
-  const exchangeCode = async (user: User) =>
+  /**
+   * A single-use code for a page to exchange (POST /api/auth/oidc/exchange/): the first factor, proved.
+   * `challenge`: its exchange must show the verifier (a code for another origin).
+   */
+  const exchangeCode = async (user: User, challenge?: string) =>
     (
       await oneTimeTokens.issue({
         purpose: EXCHANGE_PURPOSE,
         userId: user.id,
         ttlSeconds: EXCHANGE_TTL,
         maxAttempts: 1,
-        data: { methods: ['fed'] },
+        data: { methods: ['fed'], ...(challenge !== undefined && { challenge }) },
       })
     ).token;
 
@@ -238,14 +257,16 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
   ): Promise<{ location: string; remembered: string; session?: IssuedSession }> {
     if (flow.cross) {
       return {
-        location: `${flow.next}#${OIDC_CODE_FRAGMENT}=${await exchangeCode(user)}`,
+        location: `${flow.next}#${OIDC_CODE_FRAGMENT}=${await exchangeCode(user, flow.challenge)}`,
         remembered: flow.next,
       };
     }
     const outcome = await signIn.complete(user, { methods: ['fed'], client: { ...client, browser: true } });
     if (outcome.ok) return { location: flow.next, remembered: flow.next, session: outcome.session };
     // A second factor (or a verified address) is still asked for: the landing page exchanges the code and
-    // is answered as a login is.
+    // is answered as a login is. This code needs no verifier: planted in a victim's browser (a login CSRF),
+    // it leads only to the attacker's second-factor challenge (or email_not_verified), which the victim
+    // cannot pass, so never to a session as the attacker.
     const query = flow.next === '/' ? '' : `?next=${encodeURIComponent(flow.next)}`;
     return {
       location: `${OIDC_LANDING_PATH}${query}#${OIDC_CODE_FRAGMENT}=${await exchangeCode(user)}`,
@@ -405,11 +426,21 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     displayNameOf: (name) => clients.get(name)?.config.displayName ?? name,
     linkRefusal: (next, code) => errorAt({ intent: 'link', ...targetOf(next, 'link') }, code),
 
-    async start(name, { next, intent, linkUserId }) {
+    async start(name, { next, intent, linkUserId, codeChallenge }) {
       const client = clients.get(name);
       if (!client) return { ok: false, code: 'oidc_unknown_provider' };
       const binding = randomBytes(32).toString('base64url');
-      const data: FlowData = { provider: name, binding: sha256(binding), intent, ...targetOf(next, intent) };
+      const data: FlowData = {
+        provider: name,
+        binding: sha256(binding),
+        intent,
+        ...targetOf(next, intent),
+        ...(codeChallenge !== undefined && { challenge: codeChallenge }),
+      };
+      // A sign-in for another origin ends with a code in that origin's page: without a challenge, a code
+      // from the attacker's own flow, planted in a victim's page, would sign the victim in as the attacker.
+      if (data.cross && intent === 'login' && data.challenge === undefined)
+        return { ok: false, code: 'oidc_failed', location: errorAt(data, 'oidc_failed') };
       const { token: state } = await oneTimeTokens.issue({
         purpose: FLOW_PURPOSE,
         userId: linkUserId ?? null,
@@ -466,9 +497,16 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
       return { ok: true, location: answer.location, ...(answer.session && { session: answer.session }) };
     },
 
-    async exchange(code, info) {
+    async exchange(code, verifier, info) {
+      // Spent before the verifier is checked: a wrong guess burns the code.
       const consumed = await oneTimeTokens.consume(EXCHANGE_PURPOSE, code);
       if (!consumed.ok || consumed.userId === null) return { ok: false, code: 'oidc_code_invalid' };
+      const challenge = consumed.data?.['challenge'];
+      if (
+        typeof challenge === 'string' &&
+        (verifier === undefined || !sameSecret(sha256(verifier), challenge))
+      )
+        return { ok: false, code: 'oidc_code_invalid' };
       const user = await store.findUserById(consumed.userId);
       if (!user?.isActive) return { ok: false, code: 'oidc_account_inactive' };
       return { ok: true, outcome: await signIn.complete(user, { methods: ['fed'], client: info }) };

@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, test } from 'vitest';
+import { Client } from 'pg';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { NewAuditEntry } from '../../store/audit/store.js';
 import type { Store } from '../../store/store.js';
 import type { User } from '../../store/users/store.js';
@@ -8,6 +9,7 @@ import {
   newUser,
   T0,
   useContractStore,
+  type OpenPostgres,
   type OpenTestStore,
 } from '../../testing/store-contract.js';
 import type { IdentityEffects, NewIdentity } from './store.js';
@@ -156,6 +158,25 @@ function describeIdentityStore(name: string, open: OpenTestStore, skip = false) 
       ]);
     });
 
+    test.each(['!', '!Zq8eK3vLr2WnTt5yUo0aXc1bVd4fGh7jKl9mNp6q', ''])(
+      'an unusable password (%j, as Django keeps one) is no way to sign in: the last identity stays',
+      async (unusable) => {
+        const created = await store.createAccountWithIdentity(
+          newUser('carol', { passwordHash: unusable }),
+          identity('c1'),
+          { audit: (user) => audit(user, 'user.created_by_provider'), now: at(1) },
+        );
+        if (!created.ok) throw new Error('refused');
+        const carol = created.user;
+        expect(
+          await store.unlinkIdentity(carol.id, created.identity.id, () =>
+            effects(carol, 'identity.unlinked'),
+          ),
+        ).toEqual({ ok: false, reason: 'last_method' });
+        expect(await store.listIdentities(carol.id)).toHaveLength(1);
+      },
+    );
+
     test("a deleted account's identities go with it", async () => {
       await store.linkIdentity(alice.id, identity('s1'), effects(alice, 'identity.linked'));
       await store.deleteUser(alice.id);
@@ -182,4 +203,79 @@ function describeIdentityStore(name: string, open: OpenTestStore, skip = false) 
   });
 }
 
-await describeOnEveryDatabase('IdentityStore', { contract: describeIdentityStore });
+/**
+ * PostgreSQL, the interleaving that let both of two unlinks pass: each counts the other identity before
+ * either deletes. A connection outside the store holds the identities' rows, so both unlinks have counted
+ * and wait (at their delete, or for the user's row) before either can finish. (SQLite has one writer: its
+ * transactions never interleave.)
+ */
+function describeIdentityStoreOnPostgres(open: OpenPostgres, skip = false) {
+  describe.skipIf(skip)('IdentityStore on PostgreSQL: unlinks take turns on the user', () => {
+    let opened: Awaited<ReturnType<OpenPostgres>>;
+    /** Holds the locks; `watcher` looks at pg_stat_activity (a transaction sees a snapshot of it). */
+    let outside: Client;
+    let watcher: Client;
+    const connect = async () => {
+      const client = new Client({ connectionString: opened.url });
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    };
+    beforeEach(async () => {
+      opened = await open();
+      await opened.store.migrate();
+      outside = await connect();
+      watcher = await connect();
+    });
+    afterEach(async () => {
+      await outside.end();
+      await watcher.end();
+      await opened.close();
+    });
+
+    /** Resolves once `count` connections of the store's wait for a lock. */
+    const lockWaits = async (count: number) => {
+      const name = new URL(opened.url).searchParams.get('application_name');
+      for (let waited = 0; waited < 10_000; waited += 10) {
+        const { rows } = await watcher.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'",
+          [name],
+        );
+        if ((rows[0]?.n ?? 0) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the unlinks never waited');
+    };
+
+    test('of the last two identities, one goes and the other stays', async () => {
+      const { store } = opened;
+      const created = await store.createAccountWithIdentity(
+        newUser('carol', { passwordHash: null }),
+        identity('c1'),
+        { audit: (user) => audit(user, 'user.created_by_provider'), now: at(1) },
+      );
+      if (!created.ok) throw new Error('refused');
+      const carol = created.user;
+      const second = await store.linkIdentity(carol.id, identity('c2'), effects(carol, 'identity.linked'));
+      if (!second.ok) throw new Error('refused');
+
+      await outside.query('begin');
+      await outside.query('select id from identities where user_id = $1 for update', [carol.id]);
+      const unlinks = Promise.all(
+        [created.identity.id, second.identity.id].map((id) =>
+          store.unlinkIdentity(carol.id, id, () => effects(carol, 'identity.unlinked')),
+        ),
+      );
+      await lockWaits(2);
+      await outside.query('commit');
+      const results = await unlinks;
+      expect(results.map((result) => result.ok).sort()).toEqual([false, true]);
+      expect(await store.listIdentities(carol.id)).toHaveLength(1);
+    });
+  });
+}
+
+await describeOnEveryDatabase('IdentityStore', {
+  contract: describeIdentityStore,
+  postgresOnly: describeIdentityStoreOnPostgres,
+});

@@ -18,6 +18,8 @@ const MESSAGES: Record<OidcErrorCode, string> = {
   oidc_identity_in_use:
     'This account at the provider is already linked to another account here. Log in to that account instead, or unlink it there first.',
   oidc_account_inactive: 'This account is deactivated. Contact your administrator.',
+  link_not_same_origin:
+    'Nothing was linked: the request came from another site. Link a provider from Account → Security on this site.',
   not_authenticated:
     'Your session had ended, so nothing was linked. Now that you are signed in, link the provider again.',
   reauthentication_required: 'For your security, sign in again before you link a provider.',
