@@ -1,3 +1,4 @@
+import { GATEHOUSE_PERMISSIONS } from '@gatehouse/contract';
 import { notHeld, type Authorization } from '../../core/authorization.js';
 import type { User } from '../../store/users/store.js';
 import type { RoleStore } from './store.js';
@@ -8,7 +9,12 @@ import type { RoleStore } from './store.js';
  * the permissions the target holds and the actor does not (empty: the target is a superuser, whom only a
  * superuser touches). Otherwise whoever holds users:deactivate could lock out an admin holding more, and
  * whoever holds users:update reset the factors of one, a step towards taking the account over.
+ *
+ * Only Gatehouse's own permissions count: they are the power over other accounts that this protects. A
+ * deployer's (`posts:publish`) make an editor no harder to deactivate for support, whose job it is.
  */
+const ADMINISTRATIVE: ReadonlySet<string> = new Set(Object.values(GATEHOUSE_PERMISSIONS));
+
 export async function outranks(
   store: Pick<RoleStore, 'effectivePermissions'>,
   actor: Authorization,
@@ -16,6 +22,10 @@ export async function outranks(
 ): Promise<string[] | undefined> {
   if (actor.superuser) return undefined;
   if (target.isSuperuser) return [];
-  const missing = notHeld(actor, await store.effectivePermissions(target.id));
+  const held = await store.effectivePermissions(target.id);
+  const missing = notHeld(
+    actor,
+    held.filter((permission) => ADMINISTRATIVE.has(permission)),
+  );
   return missing.length > 0 ? missing : undefined;
 }

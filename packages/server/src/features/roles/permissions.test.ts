@@ -183,12 +183,15 @@ describe('an account holding a permission the administrator lacks is out of thei
       expect((await ctx.store.findUserById(target.id))?.isStaff).toBe(false);
     }
 
-    // Equal (the same permissions) or less (a subset, or none): allowed.
+    // Equal (the same permissions) or less (a subset, or none): allowed. So is an account holding only
+    // permissions of the deployer's own APIs: they give no power over other accounts.
     const peer = await ctx.createUser({ username: 'peer' });
     await grant(ctx.store, peer, [permission, P.usersRead]);
     const junior = await ctx.createUser({ username: 'junior' });
     await grant(ctx.store, junior, [P.usersRead]);
-    for (const target of [peer, junior, alice]) {
+    const editor = await ctx.createUser({ username: 'editor' });
+    await grant(ctx.store, editor, ['posts:publish']);
+    for (const target of [peer, junior, editor, alice]) {
       const allowed = await attempt(target);
       expect(allowed.statusCode, `${target.username}: ${allowed.body}`).toBe(status);
     }
