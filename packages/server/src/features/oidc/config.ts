@@ -34,7 +34,7 @@ export interface OidcConfigReader {
   problem(name: string, message: string): void;
 }
 
-const PREFIX = 'GATEHOUSE_OIDC_';
+const OIDC_PREFIX = 'GATEHOUSE_OIDC_';
 const NAME = new RegExp(OIDC_PROVIDER_NAME_PATTERN);
 
 interface Preset {
@@ -71,7 +71,7 @@ const GITHUB_API = 'https://api.github.com';
  * _API_URL instead of _ISSUER, for GitHub Enterprise or a test server).
  */
 export function parseOidcConfig({ read, problem }: OidcConfigReader): OidcConfig {
-  const listed = read(`${PREFIX}PROVIDERS`);
+  const listed = read(`${OIDC_PREFIX}PROVIDERS`);
   if (listed === undefined) return { providers: [] };
   const names = listed
     .split(',')
@@ -82,13 +82,13 @@ export function parseOidcConfig({ read, problem }: OidcConfigReader): OidcConfig
   for (const name of names) {
     if (!NAME.test(name)) {
       problem(
-        `${PREFIX}PROVIDERS`,
+        `${OIDC_PREFIX}PROVIDERS`,
         `${JSON.stringify(name)} is not a provider name (lower case letters, digits and _, starting with a letter)`,
       );
       continue;
     }
     if (seen.has(name)) {
-      problem(`${PREFIX}PROVIDERS`, `${name} is listed twice`);
+      problem(`${OIDC_PREFIX}PROVIDERS`, `${name} is listed twice`);
       continue;
     }
     seen.add(name);
@@ -103,7 +103,7 @@ function parseProvider(
   read: OidcConfigReader['read'],
   problem: OidcConfigReader['problem'],
 ): OidcProviderConfig | undefined {
-  const key = (suffix: string) => `${PREFIX}${name.toUpperCase()}_${suffix}`;
+  const key = (suffix: string) => `${OIDC_PREFIX}${name.toUpperCase()}_${suffix}`;
   const preset = PRESETS[name];
   const kind = preset?.kind ?? 'oidc';
   let ok = true;
