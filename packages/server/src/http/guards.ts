@@ -13,7 +13,6 @@ import { clientInfo } from './request-context.js';
  */
 export interface Guards {
   signedIn: preValidationAsyncHookHandler;
-  superuser: preValidationAsyncHookHandler;
   /**
    * Signed in, and holding one of `anyOf` (a superuser holds every permission). The caller's permissions
    * are read from the database for the request (one indexed query; none for a superuser), so a change of
@@ -47,9 +46,6 @@ export function createGuards(authenticate: Authenticate, options: GuardOptions):
   return {
     signedIn: async (request) => {
       await establish(request);
-    },
-    superuser: async (request) => {
-      if (!(await establish(request)).user.isSuperuser) throw forbidden();
     },
     permission: (...anyOf) => {
       if (anyOf.length === 0) throw new Error('a permission guard names at least one permission');
